@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { MlflowClient } from './client.js';
-import { resolveClientConfig, redactUri } from './config.js';
+import { resolveClientConfig } from './config.js';
+import { redactUri } from './redact.js';
 
 export interface Connection {
   client: MlflowClient;
