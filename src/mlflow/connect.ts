@@ -25,10 +25,13 @@ export async function connect(opts: {
   env: NodeJS.ProcessEnv;
   cwd: string;
   signal?: AbortSignal;
+  /** Request log lines, secrets removed (e.g. ctx.debug under --verbose). */
+  log?: (line: string) => void;
 }): Promise<Connection> {
+  const runtime = { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.log ? { log: opts.log } : {}) };
   const config = resolveClientConfig(opts.env, opts.trackingUri);
   if (config) {
-    const client = new MlflowClient(config);
+    const client = new MlflowClient({ ...config, ...runtime });
     return {
       client,
       label: `MLflow tracking server ${redactUri(config.trackingUri)}`,
@@ -39,7 +42,10 @@ export async function connect(opts: {
   // better-sqlite3 is native and heavy: load the server only when the embedded registry is used.
   const { startServer } = await import('../server/index.js');
   const server = await startServer({ storeDir, host: '127.0.0.1', port: 0 });
-  const client = new MlflowClient(resolveClientConfig({ ...opts.env, MLFLOW_TRACKING_URI: server.url }, undefined)!);
+  const client = new MlflowClient({
+    ...resolveClientConfig({ ...opts.env, MLFLOW_TRACKING_URI: server.url }, undefined)!,
+    ...runtime,
+  });
   return {
     client,
     label: `embedded registry ${path.relative(opts.cwd, storeDir) || '.'} (set MLFLOW_TRACKING_URI to use an MLflow server)`,
