@@ -15,6 +15,19 @@
  *   chiSquareCdf(x, k), chiSquareSf(x, k)
  *   hypergeometricPmf(k, population, successes, draws), logHypergeometricPmf(…)
  *   betaPdf(x, a, b), betaLogPdf, betaCdf(x, a, b), betaSf(x, a, b), betaMoments(a, b)
+ * Tests (arms: ProportionArm {conversions, n} | MeanArm {mean, sd, n}; nullDifference δ₀ = −M for a margin)
+ *   twoProportionZTest(t, c, {alternative?, nullDifference?}) → {statistic, pValue, difference, se}
+ *   chiSquare2x2(t, c, {yates?, alternative?}) → {statistic, df: 1, pValue}
+ *   fisherExact(t, c, {alternative?}) → {statistic (odds ratio), pValue}
+ *   welchTTest(t, c, {alternative?, nullDifference?}) → {statistic, df, pValue, difference, se}; welchDf(t, c)
+ *   pValueFromZ(z, alt), pValueFromT(t, df, alt), criticalValue(alpha, alt, df?), intervalAround(est, se, crit, alt)
+ * Intervals (Interval = [number | null, number | null]; one-sided → null at the open end)
+ *   proportionDifferenceInterval(t, c, alpha, alt?) → {estimate, se, ci}
+ *   meanDifferenceInterval(t, c, alpha, alt?) → {estimate, se, df, ci}
+ *   relativeUplift(meanT, varMeanT, meanC, varMeanC, alpha, alt?, df?) → {estimate, se, ci} (nulls when μ_c = 0)
+ * Multiple comparisons and SRM
+ *   holm(p[]), benjaminiHochberg(p[]), adjustPValues(p[], 'holm' | 'bh' | 'none')
+ *   chiSquareGoodnessOfFit(observed[], proportions[]) → {statistic, df, pValue, expected[]}
  * Numerics
  *   brentRoot(f, lo, hi, {tol?}), expandBracket(f, lo, hi), integrate(f, a, b, {absTol?, relTol?})
  */
@@ -30,3 +43,12 @@ export * from './hypergeometric.js';
 export * from './beta-distribution.js';
 export * from './root.js';
 export * from './integrate.js';
+export * from './alternative.js';
+export * from './two-proportion-z-test.js';
+export * from './chi-square-2x2.js';
+export * from './fisher-exact.js';
+export * from './welch-t-test.js';
+export * from './difference-interval.js';
+export * from './relative-uplift.js';
+export * from './multiple-comparisons.js';
+export * from './sample-ratio-mismatch.js';
