@@ -34,8 +34,8 @@ export const CLASSIFIER_V2 = {
   b: [0.05, -0.1],
 };
 
-/** Slow model: x [N,256] → 16 × (MatMul W, Tanh) with one 256×256 weight. */
-export const SLOW = { size: 256, layers: 16 };
+/** Slow model: x [N,256] → 48 × (MatMul W, Tanh) with one 256×256 weight. */
+export const SLOW = { size: 256, layers: 48 };
 export function slowWeight(i: number, j: number): number {
   return Math.sin(i * 31 + j * 17) / 10;
 }

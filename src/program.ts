@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Command, Option } from 'commander';
+import { registerSmoke } from './commands/smoke.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -38,4 +39,4 @@ Docs: README.md — environment: MLFLOW_TRACKING_URI, MLFLOW_TRACKING_TOKEN, MLF
 type Registration = (program: Command) => void;
 
 /** One line per command, in the order `mlv --help` lists them. */
-const commands: Registration[] = [];
+const commands: Registration[] = [registerSmoke];

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { onnx as OnnxNs } from 'onnx-proto';
+import type { TensorSpec, TensorType } from '../core/smoke/tensor.js';
 import { InputError } from '../errors.js';
 
 /**
@@ -155,6 +156,7 @@ export function decodeModel(bytes: Uint8Array, label = 'model.onnx'): OnnxNs.Mod
     model = onnxProto().ModelProto.decode(bytes);
   } catch (err) {
     const msg = (err as Error).message;
+    if (looksLikeText(bytes)) throw invalid('it is a text file, not an ONNX protobuf');
     // protobufjs says "index out of range: 1234 + 10 > 1240" when the bytes stop early.
     throw invalid(/index out of range/.test(msg) ? `truncated protobuf (${msg})` : `protobuf decode failed (${msg})`);
   }
@@ -170,6 +172,15 @@ export function decodeModel(bytes: Uint8Array, label = 'model.onnx'): OnnxNs.Mod
     if (!n.opType) throw invalid(`node "${n.name}" has no op_type`);
   }
   return model;
+}
+
+/** The first bytes are printable UTF-8/ASCII text (JSON, YAML, an HTML error page…). */
+function looksLikeText(bytes: Uint8Array): boolean {
+  const head = bytes.subarray(0, 512);
+  for (const b of head) {
+    if (b < 0x09 || (b > 0x0d && b < 0x20) || b === 0x7f) return false;
+  }
+  return head.length > 0;
 }
 
 function describeModel(model: OnnxNs.ModelProto, label: string): OnnxInfo {
@@ -302,4 +313,42 @@ function specJson(values: OnnxValueInfo[]): string | null {
     );
   }
   return `[${parts.join(', ')}]`;
+}
+
+/** ONNX element type → onnxruntime-node's tensor type name; null where onnxruntime-node has none. */
+export const ORT_TYPE: Readonly<Record<OnnxElemType, TensorType | null>> = {
+  undefined: null,
+  float: 'float32',
+  double: 'float64',
+  float16: 'float16',
+  bfloat16: null,
+  uint8: 'uint8',
+  int8: 'int8',
+  uint16: 'uint16',
+  int16: 'int16',
+  int32: 'int32',
+  int64: 'int64',
+  uint32: 'uint32',
+  uint64: 'uint64',
+  bool: 'bool',
+  string: 'string',
+  complex64: null,
+  complex128: null,
+  float8e4m3fn: null,
+  float8e4m3fnuz: null,
+  float8e5m2: null,
+  float8e5m2fnuz: null,
+  uint4: null,
+  int4: null,
+  float4e2m1: null,
+};
+
+/** The model's inputs or outputs as the smoke logic sees them (onnxruntime type names). */
+export function toTensorSpecs(values: readonly OnnxValueInfo[]): TensorSpec[] {
+  return values.map((v) => ({
+    name: v.name,
+    type: v.kind === 'tensor' ? ORT_TYPE[v.elemType] : null,
+    typeText: v.type,
+    shape: v.kind === 'tensor' ? v.shape : null,
+  }));
 }
