@@ -483,7 +483,7 @@ export class MlflowClient {
       const left = deadline - Date.now();
       if (left <= 0) {
         throw new RemoteError(
-          `model version ${name} v${mv.version} is still PENDING_REGISTRATION after ${Math.round(timeoutMs / 1000)}s`,
+          `model version ${name} v${mv.version} is still PENDING_REGISTRATION after ${timeoutMs % 1000 === 0 ? timeoutMs / 1000 : (timeoutMs / 1000).toFixed(1)}s`,
           { code: 'MLV_REGISTRATION_TIMEOUT', hint: 'the server is still copying its files; check again later, or wait longer' },
         );
       }
