@@ -112,11 +112,11 @@ export class OnnxSession {
 /** The useful sentence of an onnxruntime message, without C++ file paths and signatures. */
 export function cleanOrtMessage(message: string): string {
   let m = message.replace(/^Load model from .*? failed:/s, '');
+  m = m.replace(/\s*Status Message:\s*/g, ': ');
   m = m.replace(/\/onnxruntime_src\/\S+:\d+\s+/g, '');
   // "void onnxruntime::Foo::Bar(const std::string&, int) " — the C++ signature ORT_ENFORCE prints.
-  m = m.replace(/(?:[\w:<>~*&,]+ )?[\w:~]+::[\w~]+\([^()]*\)\s*/g, '');
+  m = m.replace(/(?:\b[a-z_][\w<>:]*[&*]? )?\b[A-Za-z_]\w*::[\w:~]+\([^()]*\)\s*/g, '');
   // "size != 0 && (input_shape_size % size) == 0 was false. " — the failed assertion itself.
-  m = m.replace(/\s*Status Message:\s*/g, ': ');
   m = m.replace(/[^:.]* was false\.\s*/, ' ');
   return m.replace(/\s+/g, ' ').trim();
 }
