@@ -361,7 +361,7 @@ export class HttpTransport {
     if (code !== undefined && SENT_CODES.has(code)) {
       return {
         kind: 'fail', retryable: spec.retry === 'idempotent', summary: code,
-        error: make(`the connection to MLflow at ${server} broke during ${label} (${code})`, { hint: sentHint }),
+        error: make(`the connection to MLflow at ${server} broke during ${label} (${code})`, { code: 'MLV_REMOTE_CONNECTION', hint: sentHint }),
       };
     }
     // Anything else is unexpected: report it without retrying.

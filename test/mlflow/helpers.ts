@@ -10,6 +10,7 @@ export interface SeenRequest {
   query: URLSearchParams;
   headers: http.IncomingHttpHeaders;
   body: string;
+  bytes: Buffer;
 }
 
 export type Handler = (req: SeenRequest, res: http.ServerResponse, raw: http.IncomingMessage) => void | Promise<void>;
@@ -29,13 +30,16 @@ export async function startServer(handler: Handler, opts: { streamBodies?: boole
   const requests: SeenRequest[] = [];
   const server = http.createServer(async (raw, res) => {
     const u = new URL(raw.url ?? '/', 'http://x');
-    let body = '';
+    let bytes = Buffer.alloc(0);
     if (!opts.streamBodies) {
       const chunks: Buffer[] = [];
       for await (const c of raw) chunks.push(c as Buffer);
-      body = Buffer.concat(chunks).toString('utf8');
+      bytes = Buffer.concat(chunks);
     }
-    const seen: SeenRequest = { method: raw.method ?? '', url: raw.url ?? '', path: u.pathname, query: u.searchParams, headers: raw.headers, body };
+    const seen: SeenRequest = {
+      method: raw.method ?? '', url: raw.url ?? '', path: u.pathname, query: u.searchParams, headers: raw.headers,
+      body: bytes.toString('utf8'), bytes,
+    };
     requests.push(seen);
     try {
       await handler(seen, res, raw);
