@@ -1,5 +1,10 @@
 import { createRequire } from 'node:module';
 import { Command, Option } from 'commander';
+import { registerRegister } from './commands/register.js';
+import { registerShow } from './commands/show.js';
+import { registerCompare } from './commands/compare.js';
+import { registerPromote } from './commands/promote.js';
+import { registerRollback } from './commands/rollback.js';
 import { registerSmoke } from './commands/smoke.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -39,4 +44,4 @@ Docs: README.md — environment: MLFLOW_TRACKING_URI, MLFLOW_TRACKING_TOKEN, MLF
 type Registration = (program: Command) => void;
 
 /** One line per command, in the order `mlv --help` lists them. */
-const commands: Registration[] = [registerSmoke];
+const commands: Registration[] = [registerRegister, registerShow, registerCompare, registerPromote, registerRollback, registerSmoke];

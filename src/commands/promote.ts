@@ -1,0 +1,415 @@
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import type { Context } from '../context.js';
+import type { AuditEvent } from '../core/registry/audit.js';
+import {
+  allPassed,
+  evaluateGates,
+  fmt,
+  parseKeyValue,
+  parseNoRegression,
+  parseRequirement,
+  parseTolerance,
+  type Check,
+  type Gates,
+} from '../core/registry/gates.js';
+import { isProductionLike, normalizeStage, parseVersionRef, validateAliasName, type Stage } from '../core/registry/refs.js';
+import { CheckFailedError, MlvError, UsageError } from '../errors.js';
+import type { MlflowClient } from '../mlflow/client.js';
+import type { ModelVersion, RegisteredModel } from '../mlflow/types.js';
+import { recordAudit } from '../registry/audit.js';
+import { whoAmI } from '../registry/provenance.js';
+import { checklist, versionLabel } from '../registry/render.js';
+import { aliasesByVersion, listVersions, requireModel, resolveRef, runFacts, semverOf } from '../registry/versions.js';
+import { action } from '../run.js';
+import type { Style } from '../terminal/style.js';
+import { pickModel, pickVersion } from './compare.js';
+
+/**
+ * `mlv promote NAME REF --to TARGET`: move an alias (default) or a legacy stage (--stage) to a
+ * version, behind gates. Every gate is evaluated and shown as a checklist; if any fails, nothing
+ * is changed and the command exits 1. A successful move is recorded in the model's audit trail
+ * (who, when, previous holder) so that `mlv rollback` knows where to go back to.
+ */
+
+export interface SmokeGateInput {
+  maxP99Ms?: number | undefined;
+  minThroughput?: number | undefined;
+  maxAbsDiff?: number | undefined;
+  minAgreement?: number | undefined;
+  maxLatencyRatio?: number | undefined;
+  input?: string | undefined;
+}
+
+export interface PromoteInput {
+  name?: string | undefined;
+  ref?: string | undefined;
+  /** An alias, or a stage name with `stage`. */
+  to: string;
+  stage?: boolean | undefined;
+  archiveExisting?: boolean | undefined;
+  require?: string[];
+  noRegression?: string[];
+  tolerance?: string | undefined;
+  from?: string | undefined;
+  requireTag?: string[];
+  dryRun?: boolean | undefined;
+  /** Run `mlv smoke` on the candidate (against the current holder when there is one) as one more gate. */
+  smoke?: SmokeGateInput | undefined;
+}
+
+export interface MoveResult {
+  name: string;
+  /** The version that holds (or would hold) the target. */
+  version: string;
+  semver: string | null;
+  /** The alias (`production`) or stage (`Production`). */
+  target: string;
+  target_kind: 'alias' | 'stage';
+  /** The version holding the target before (null: nobody). */
+  previous: string | null;
+  previous_semver: string | null;
+  checks: Check[];
+  /** True when the target points at `version` at the end of the command. */
+  promoted: boolean;
+  dry_run: boolean;
+  /** True when this command moved the target (false: dry run, a failed gate, or it already pointed there). */
+  changed: boolean;
+  /** With --stage --archive-existing: versions moved to Archived. */
+  archived: string[];
+  /** The audit-trail tag written on the registered model. */
+  audit_key: string | null;
+  by: string;
+}
+
+export type PromoteResult = MoveResult;
+
+export interface ParsedGates {
+  gates: Gates;
+  smoke: SmokeGateInput | undefined;
+}
+
+/** Every gate flag parsed up front: a malformed one fails before any request. */
+export function parseGates(input: Pick<PromoteInput, 'require' | 'noRegression' | 'tolerance' | 'from' | 'requireTag' | 'smoke'>): ParsedGates {
+  const gates: Gates = {
+    requirements: (input.require ?? []).map(parseRequirement),
+    noRegression: (input.noRegression ?? []).map(parseNoRegression),
+    tolerance: input.tolerance === undefined ? { kind: 'absolute', value: 0 } : parseTolerance(input.tolerance),
+    requireTags: (input.requireTag ?? []).map((t) => parseKeyValue(t, '--require-tag')),
+  };
+  if (input.tolerance !== undefined && gates.noRegression.length === 0) {
+    throw new UsageError('--tolerance applies to --no-regression, which is missing');
+  }
+  if (input.from !== undefined) gates.from = validateAliasName(input.from, '--from');
+  return { gates, smoke: input.smoke };
+}
+
+/** Who holds the target now. For a stage, the newest version in it (as get-latest-versions says). */
+export function currentHolder(model: RegisteredModel, versions: ModelVersion[], target: string, kind: 'alias' | 'stage'): ModelVersion | undefined {
+  if (kind === 'alias') {
+    const v = model.aliases.find((a) => a.alias === target)?.version;
+    return v === undefined ? undefined : versions.find((mv) => mv.version === v);
+  }
+  return versions.filter((mv) => mv.current_stage === target).sort((a, b) => Number(b.version) - Number(a.version))[0];
+}
+
+export function targetLabel(target: string, kind: 'alias' | 'stage'): string {
+  return kind === 'alias' ? `@${target}` : `stage ${target}`;
+}
+
+export async function promote(ctx: Context, input: PromoteInput): Promise<PromoteResult> {
+  // ---- local checks first ----------------------------------------------------------------------
+  const kind: 'alias' | 'stage' = input.stage ? 'stage' : 'alias';
+  const target: string = kind === 'stage' ? normalizeStage(input.to, '--to (a stage)') : validateAliasName(input.to, '--to');
+  if (input.archiveExisting && kind !== 'stage') throw new UsageError('--archive-existing applies to --stage promotions');
+  const { gates, smoke } = parseGates(input);
+  const ref = input.ref === undefined ? undefined : parseVersionRef(input.ref, 'REF');
+  const who = whoAmI(ctx.env);
+
+  // ---- read the registry --------------------------------------------------------------------------
+  const client = await ctx.mlflow();
+  const call = { signal: ctx.signal };
+  const name = input.name ?? (await pickModel(ctx, client, 'NAME'));
+  const model = await requireModel(client, name, call);
+  const versions = await listVersions(client, model.name, call);
+  const candidate = ref ? await resolveRef(client, model, ref, versions, call) : await pickVersion(ctx, model, versions, 'version to promote', 'REF');
+  const holder = currentHolder(model, versions, target, kind);
+  const aliases = aliasesByVersion(model);
+
+  const facts = await runFacts(client, candidate.run_id, call);
+  const baseline =
+    holder && holder.version !== candidate.version && gates.noRegression.length > 0
+      ? { version: holder.version, metrics: (await runFacts(client, holder.run_id, call)).metrics }
+      : holder
+        ? { version: holder.version, metrics: {} }
+        : undefined;
+  const checks = evaluateGates(gates, {
+    candidate: {
+      version: candidate.version,
+      status: candidate.status,
+      metrics: facts.metrics,
+      tags: Object.fromEntries(candidate.tags.map((t) => [t.key, t.value])),
+      aliases: aliases.get(candidate.version) ?? [],
+    },
+    ...(baseline ? { baseline } : {}),
+    target: targetLabel(target, kind),
+  });
+  if (smoke) checks.push(await smokeCheck(ctx, model.name, candidate, holder, smoke, allPassed(checks)));
+
+  const already = kind === 'alias' ? holder?.version === candidate.version : candidate.current_stage === target;
+  const result: PromoteResult = {
+    name: model.name,
+    version: candidate.version,
+    semver: semverOf(candidate),
+    target,
+    target_kind: kind,
+    previous: holder?.version ?? null,
+    previous_semver: holder ? semverOf(holder) : null,
+    checks,
+    promoted: false,
+    dry_run: input.dryRun === true,
+    changed: false,
+    archived: [],
+    audit_key: null,
+    by: who.createdBy,
+  };
+  if (!allPassed(checks) || input.dryRun) return result;
+  if (already && !(kind === 'stage' && input.archiveExisting && versions.some((v) => v.current_stage === target && v.version !== candidate.version))) {
+    ctx.info(`${ctx.errStyle.pass} ${model.name} ${versionLabel(candidate.version, result.semver)} already holds ${targetLabel(target, kind)}: nothing to do`);
+    return { ...result, promoted: true };
+  }
+  await confirmMove(ctx, model.name, result);
+  return applyMove(ctx, client, model, versions, result, {
+    action: 'promote',
+    archiveExisting: input.archiveExisting === true,
+    note: checks.map((c) => `${c.passed ? 'pass' : 'fail'} ${c.name}`).join('; '),
+  });
+}
+
+/** In a terminal without --yes, moving a production-like target asks first. Never prompts otherwise. */
+export async function confirmMove(ctx: Context, name: string, r: MoveResult): Promise<void> {
+  if (!ctx.interactive || ctx.yes || !isProductionLike(r.target)) return;
+  const ok = await ctx.prompt.confirm(
+    `Point ${name} ${targetLabel(r.target, r.target_kind)} at ${versionLabel(r.version, r.semver)} (now ${versionLabel(r.previous, r.previous_semver)})?`,
+    { default: false, flag: '--yes' },
+  );
+  if (!ok) throw new CheckFailedError(`not changed: ${targetLabel(r.target, r.target_kind)} of ${name} still points at ${versionLabel(r.previous, r.previous_semver)}`);
+}
+
+/** Moves the target and records the audit event. */
+export async function applyMove(
+  ctx: Context,
+  client: MlflowClient,
+  model: RegisteredModel,
+  versions: ModelVersion[],
+  r: MoveResult,
+  opts: { action: AuditEvent['action']; archiveExisting: boolean; note?: string },
+): Promise<MoveResult> {
+  const call = { signal: ctx.signal };
+  let archived: string[] = [];
+  if (r.target_kind === 'alias') {
+    await client.setRegisteredModelAlias(model.name, r.target, r.version, call);
+  } else {
+    await client.transitionModelVersionStage(
+      { name: model.name, version: r.version, stage: r.target as Stage, archiveExistingVersions: opts.archiveExisting },
+      call,
+    );
+    if (opts.archiveExisting) archived = versions.filter((v) => v.current_stage === r.target && v.version !== r.version).map((v) => v.version);
+  }
+  let auditKey: string | null = null;
+  try {
+    auditKey = await recordAudit(
+      client,
+      model,
+      {
+        action: opts.action,
+        target: r.target,
+        kind: r.target_kind,
+        version: r.version,
+        previous: r.previous,
+        by: r.by,
+        at: ctx.now().toISOString(),
+        ...(r.semver ? { semver: r.semver } : {}),
+        ...(opts.note ? { note: opts.note } : {}),
+      },
+      { now: ctx.now(), random: ctx.random, signal: ctx.signal },
+    );
+  } catch (err) {
+    if (!(err instanceof MlvError)) throw err;
+    ctx.warn(`moved, but the audit trail could not be written: ${err.message}`);
+  }
+  const verb = opts.action === 'promote' ? 'promoted' : 'rolled back';
+  ctx.info(
+    `${ctx.errStyle.pass} ${verb} ${model.name} ${targetLabel(r.target, r.target_kind)} → ${versionLabel(r.version, r.semver)} (was ${versionLabel(r.previous, r.previous_semver)})`,
+  );
+  return { ...r, promoted: true, changed: true, archived, audit_key: auditKey };
+}
+
+/** `--smoke`: mlv smoke on the candidate, against the current holder when a comparison gate needs one. */
+async function smokeCheck(
+  ctx: Context,
+  name: string,
+  candidate: ModelVersion,
+  holder: ModelVersion | undefined,
+  smoke: SmokeGateInput,
+  othersPassed: boolean,
+): Promise<Check> {
+  const check = 'smoke test';
+  if (!othersPassed) return { name: check, passed: false, detail: 'not run: an earlier gate failed' };
+  const needsBaseline = smoke.maxAbsDiff !== undefined || smoke.minAgreement !== undefined || smoke.maxLatencyRatio !== undefined;
+  if (needsBaseline && (!holder || holder.version === candidate.version)) {
+    return { name: check, passed: true, detail: 'no other version holds the target: nothing to compare with; comparison gates skipped' };
+  }
+  const { runSmoke } = await import('./smoke.js');
+  const gates = {
+    maxP99Ms: smoke.maxP99Ms,
+    minThroughput: smoke.minThroughput,
+    ...(needsBaseline ? { maxAbsDiff: smoke.maxAbsDiff, minAgreement: smoke.minAgreement, maxLatencyRatio: smoke.maxLatencyRatio } : {}),
+  };
+  const report = await runSmoke(ctx, {
+    model: `models:/${name}/${candidate.version}`,
+    ...(needsBaseline && holder ? { baseline: `models:/${name}/${holder.version}` } : {}),
+    ...(smoke.input !== undefined ? { input: smoke.input } : {}),
+    gates,
+  });
+  const failed = report.checks.filter((c) => !c.passed);
+  const summary = `p99 ${fmt(report.latency_ms.p99)} ms, ${fmt(report.throughput_rows_per_s)} rows/s${report.comparison?.agreement != null ? `, agreement ${fmt(report.comparison.agreement)}` : ''}`;
+  return {
+    name: check,
+    passed: report.passed,
+    detail: report.passed ? `${report.checks.length} checks passed (${summary})` : `failed: ${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}`,
+  };
+}
+
+export function renderMove(r: MoveResult, style: Style, verb = 'promote'): string {
+  const to = targetLabel(r.target, r.target_kind);
+  const lines = [
+    `${verb} ${style.bold(r.name)} ${versionLabel(r.version, r.semver)} → ${to}   ${style.dim(`(now: ${versionLabel(r.previous, r.previous_semver)})`)}`,
+  ];
+  const list = checklist(style, r.checks);
+  if (list) lines.push(list);
+  const failed = r.checks.filter((c) => !c.passed).length;
+  if (failed > 0) lines.push(`${style.fail} ${style.red(`not ${verb === 'promote' ? 'promoted' : 'rolled back'}: ${failed} gate${failed === 1 ? '' : 's'} failed`)} — nothing changed`);
+  else if (r.dry_run) lines.push(`${style.warn} dry run: would point ${to} at ${versionLabel(r.version, r.semver)}; nothing changed`);
+  else if (!r.changed && r.promoted) lines.push(`${style.pass} ${to} already points at ${versionLabel(r.version, r.semver)}`);
+  else if (r.changed) {
+    lines.push(`${style.pass} ${style.green(`${to} → ${versionLabel(r.version, r.semver)}`)}${r.archived.length ? `; archived ${r.archived.join(', ')}` : ''}`);
+  }
+  return lines.join('\n');
+}
+
+export function renderPromote(r: PromoteResult, style: Style): string {
+  return renderMove(r, style, 'promote');
+}
+
+/** After printing: a failed gate is exit 1. */
+export function failIfGatesFailed(r: MoveResult, verb: string): void {
+  const failed = r.checks.filter((c) => !c.passed);
+  if (failed.length > 0) {
+    throw new CheckFailedError(`${r.name} ${versionLabel(r.version, r.semver)} not ${verb}: ${failed.map((c) => c.name).join(', ')}`);
+  }
+}
+
+// ---- command-line -------------------------------------------------------------------------------
+
+const many = (v: string, prev: string[] = []) => [...prev, v];
+
+function nonNegative(flag: string) {
+  return (s: string): number => {
+    const n = Number(s);
+    if (s.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${flag} must be a number ≥ 0, got "${s}"`);
+    return n;
+  };
+}
+
+interface PromoteFlags {
+  to: string;
+  stage?: boolean;
+  archiveExisting?: boolean;
+  require?: string[];
+  regression?: string[];
+  tolerance?: string;
+  from?: string;
+  requireTag?: string[];
+  dryRun?: boolean;
+  smoke?: boolean;
+  smokeInput?: string;
+  maxP99Ms?: number;
+  minThroughput?: number;
+  maxAbsDiff?: number;
+  minAgreement?: number;
+  maxLatencyRatio?: number;
+}
+
+export function smokeFromFlags(flags: PromoteFlags): SmokeGateInput | undefined {
+  const any =
+    flags.smoke ||
+    [flags.maxP99Ms, flags.minThroughput, flags.maxAbsDiff, flags.minAgreement, flags.maxLatencyRatio, flags.smokeInput].some((v) => v !== undefined);
+  if (!any) return undefined;
+  return {
+    maxP99Ms: flags.maxP99Ms,
+    minThroughput: flags.minThroughput,
+    maxAbsDiff: flags.maxAbsDiff,
+    minAgreement: flags.minAgreement,
+    maxLatencyRatio: flags.maxLatencyRatio,
+    input: flags.smokeInput,
+  };
+}
+
+export function registerPromote(program: Command): void {
+  program
+    .command('promote')
+    .description('point an alias (or a legacy stage) at a version, behind gates; records an audit trail')
+    .argument('[name]', 'registered model (asked for in a terminal when missing)')
+    .argument('[ref]', 'the version: a number (3), a semver (v1.2.0), an alias (@staging) or latest')
+    .requiredOption('--to <target>', 'the alias to move (production, champion, …); with --stage, a stage (Staging, Production, Archived)')
+    .option('--stage', 'TARGET is a legacy MLflow stage, not an alias')
+    .option('--archive-existing', 'with --stage: move the versions now in that stage to Archived')
+    .option('--require <metric op value>', 'gate: a metric of the candidate, e.g. "auc>=0.88" (ops >= > <= < == !=; repeatable)', many)
+    // commander reads --no-* as a negated flag: the values land in `regression`, defaulting to [].
+    .addOption(
+      new Option('--no-regression <metric[:lower]>', 'gate: no worse than the version holding TARGET now (":lower" when lower is better; repeatable)')
+        .default([], 'none')
+        .argParser(many),
+    )
+    .option('--tolerance <x|x%>', 'allowed worsening for --no-regression: absolute (0.01) or relative (1%)')
+    .option('--from <alias>', 'gate: the candidate must hold this alias now (e.g. staging)')
+    .option('--require-tag <key=value>', 'gate: the candidate version has this tag (repeatable)', many)
+    .option('--smoke', 'gate: run `mlv smoke` on the candidate (compared with the current holder when a comparison gate is given)')
+    .option('--smoke-input <file>', 'inputs for --smoke (JSON or JSON Lines; default: generated)')
+    .option('--max-p99-ms <ms>', 'smoke gate: p99 latency at most this (implies --smoke)', nonNegative('--max-p99-ms'))
+    .option('--min-throughput <rows>', 'smoke gate: rows per second at least this (implies --smoke)', nonNegative('--min-throughput'))
+    .option('--max-abs-diff <x>', 'smoke gate: largest |candidate − current| output difference (implies --smoke)', nonNegative('--max-abs-diff'))
+    .option('--min-agreement <x>', 'smoke gate: share of rows with the same predicted class as the current holder (implies --smoke)', nonNegative('--min-agreement'))
+    .option('--max-latency-ratio <x>', 'smoke gate: candidate/current p50 latency at most this (implies --smoke)', nonNegative('--max-latency-ratio'))
+    .addOption(new Option('--dry-run', 'evaluate the gates and show what would happen; change nothing'))
+    .addHelpText(
+      'after',
+      `
+Every gate is shown as a checklist; if any fails, nothing changes and the exit code is 1.
+In a terminal, moving a production-like alias asks for confirmation unless --yes; never in CI or when piped.
+Examples:
+  mlv promote churn v1.3.0 --to staging
+  mlv promote churn @staging --to production --require "auc>=0.88" --no-regression auc --no-regression latency_ms:lower --tolerance 1%
+  mlv promote churn 4 --to Production --stage --archive-existing --dry-run`,
+    )
+    .action(
+      action(async (ctx, name: string | undefined, ref: string | undefined, flags: PromoteFlags) => {
+        const result = await promote(ctx, {
+          name,
+          ref,
+          to: flags.to,
+          stage: flags.stage,
+          archiveExisting: flags.archiveExisting,
+          require: flags.require,
+          noRegression: flags.regression,
+          tolerance: flags.tolerance,
+          from: flags.from,
+          requireTag: flags.requireTag,
+          dryRun: flags.dryRun,
+          smoke: smokeFromFlags(flags),
+        });
+        ctx.output(result, renderPromote);
+        failIfGatesFailed(result, 'promoted');
+      }),
+    );
+}

@@ -1,0 +1,117 @@
+import type { Command } from 'commander';
+import type { Context } from '../context.js';
+import { rollbackTarget } from '../core/registry/audit.js';
+import type { Check } from '../core/registry/gates.js';
+import { parseVersionRef, validateAliasName } from '../core/registry/refs.js';
+import { InputError } from '../errors.js';
+import { readAuditTrail } from '../registry/audit.js';
+import { whoAmI } from '../registry/provenance.js';
+import { versionLabel } from '../registry/render.js';
+import { listVersions, requireModel, resolveRef, semverOf } from '../registry/versions.js';
+import { action } from '../run.js';
+import type { Style } from '../terminal/style.js';
+import { pickModel } from './compare.js';
+import { applyMove, confirmMove, currentHolder, failIfGatesFailed, renderMove, type MoveResult } from './promote.js';
+
+/**
+ * `mlv rollback NAME --alias TARGET [--to REF]`: point an alias back at the version that held it
+ * before the current one (from the audit trail that promote and rollback write), or at REF.
+ * Recorded in the same audit trail, so a second rollback goes one step further back.
+ */
+
+export interface RollbackInput {
+  name?: string | undefined;
+  alias: string;
+  to?: string | undefined;
+  dryRun?: boolean | undefined;
+}
+
+export type RollbackResult = MoveResult;
+
+export async function rollback(ctx: Context, input: RollbackInput): Promise<RollbackResult> {
+  const alias = validateAliasName(input.alias, '--alias');
+  const ref = input.to === undefined ? undefined : parseVersionRef(input.to, '--to');
+  const who = whoAmI(ctx.env);
+
+  const client = await ctx.mlflow();
+  const call = { signal: ctx.signal };
+  const name = input.name ?? (await pickModel(ctx, client, 'NAME'));
+  const model = await requireModel(client, name, call);
+  const versions = await listVersions(client, model.name, call);
+  const holder = currentHolder(model, versions, alias, 'alias');
+  const current = model.aliases.find((a) => a.alias === alias)?.version;
+
+  let targetVersion: string;
+  if (ref) {
+    targetVersion = (await resolveRef(client, model, ref, versions, call)).version;
+  } else {
+    const back = rollbackTarget(readAuditTrail(model), alias, 'alias', current);
+    if (back === undefined) {
+      throw new InputError(
+        current === undefined
+          ? `alias @${alias} is not set on ${model.name} and its audit trail names no earlier holder`
+          : `the audit trail of ${model.name} names no version that held @${alias} before version ${current}`,
+        { hint: `pass --to REF (a version, v1.2.0 or @alias) to choose where @${alias} goes` },
+      );
+    }
+    targetVersion = back;
+  }
+  const target = versions.find((v) => v.version === targetVersion) ?? (await resolveRef(client, model, { kind: 'version', version: targetVersion }, versions, call));
+
+  const checks: Check[] = [
+    { name: 'status READY', passed: target.status === 'READY', detail: `version ${target.version} is ${target.status}` },
+  ];
+  const result: RollbackResult = {
+    name: model.name,
+    version: target.version,
+    semver: semverOf(target),
+    target: alias,
+    target_kind: 'alias',
+    previous: current ?? null,
+    previous_semver: holder ? semverOf(holder) : null,
+    checks,
+    promoted: false,
+    dry_run: input.dryRun === true,
+    changed: false,
+    archived: [],
+    audit_key: null,
+    by: who.createdBy,
+  };
+  if (checks.some((c) => !c.passed) || input.dryRun) return result;
+  if (target.version === current) {
+    ctx.info(`${ctx.errStyle.pass} @${alias} of ${model.name} already points at ${versionLabel(target.version, result.semver)}: nothing to do`);
+    return { ...result, promoted: true };
+  }
+  await confirmMove(ctx, model.name, result);
+  return applyMove(ctx, client, model, versions, result, { action: 'rollback', archiveExisting: false, ...(ref ? { note: `--to ${input.to}` } : {}) });
+}
+
+export function renderRollback(r: RollbackResult, style: Style): string {
+  return renderMove(r, style, 'roll back');
+}
+
+export function registerRollback(program: Command): void {
+  program
+    .command('rollback')
+    .description('point an alias back at its previous holder (from the audit trail), or at --to REF')
+    .argument('[name]', 'registered model (asked for in a terminal when missing)')
+    .requiredOption('--alias <alias>', 'the alias to roll back (e.g. production)')
+    .option('--to <ref>', 'go to this version instead: a number (3), a semver (v1.2.0) or an alias (@previous)')
+    .option('--dry-run', 'show where the alias would go; change nothing')
+    .addHelpText(
+      'after',
+      `
+Each promote and rollback is recorded on the registered model (tags mlv.audit.*); a second rollback
+goes one step further back. In a terminal, a production-like alias asks for confirmation unless --yes.
+Examples:
+  mlv rollback churn --alias production
+  mlv rollback churn --alias production --to v1.2.0 --yes`,
+    )
+    .action(
+      action(async (ctx, name: string | undefined, flags: { alias: string; to?: string; dryRun?: boolean }) => {
+        const result = await rollback(ctx, { name, alias: flags.alias, to: flags.to, dryRun: flags.dryRun });
+        ctx.output(result, renderRollback);
+        failIfGatesFailed(result, 'rolled back');
+      }),
+    );
+}

@@ -1,0 +1,64 @@
+import type { Check } from '../core/registry/gates.js';
+import { fmt } from '../core/registry/gates.js';
+import type { Style } from '../terminal/style.js';
+
+/** Pure formatting shared by the registry commands' renderers. */
+
+/** `key  value` lines aligned on a TTY, `key\tvalue` when piped; empty values skipped. */
+export function keyValues(style: Style, rows: [string, string | number | null | undefined][]): string {
+  const kept = rows.filter((r): r is [string, string | number] => r[1] !== null && r[1] !== undefined && r[1] !== '');
+  if (!style.tty) return kept.map(([k, v]) => `${k}\t${v}`).join('\n');
+  const width = Math.max(...kept.map(([k]) => k.length));
+  return kept.map(([k, v]) => `${style.dim(k.padEnd(width))}  ${v}`).join('\n');
+}
+
+/** The gate checklist: one line per check, ✓/✗, name, detail. */
+export function checklist(style: Style, checks: readonly Check[]): string {
+  if (checks.length === 0) return '';
+  const width = Math.max(...checks.map((c) => c.name.length));
+  return checks
+    .map((c) => `  ${c.passed ? style.pass : style.fail} ${c.name.padEnd(width)}  ${style.dim(c.detail)}`)
+    .join('\n');
+}
+
+/** `version 3 (v1.2.0)`, or `version 3` without a semver, or `nobody`. */
+export function versionLabel(version: string | null | undefined, semver: string | null | undefined): string {
+  if (version === null || version === undefined) return 'nobody';
+  return semver ? `version ${version} (v${semver})` : `version ${version}`;
+}
+
+/** A signed number: `+0.1`, `-2`, `0`. */
+export function signed(n: number | null): string {
+  if (n === null) return '-';
+  const s = fmt(n);
+  return n > 0 ? `+${s}` : s;
+}
+
+/** A signed percentage from a ratio: 0.125 → `+12.5%`. */
+export function percent(ratio: number | null): string {
+  if (ratio === null) return '-';
+  const s = fmt(Number((ratio * 100).toPrecision(6)));
+  return ratio > 0 ? `+${s}%` : `${s}%`;
+}
+
+/** `2026-01-02T03:04:05.000Z` → `2026-01-02 03:04` (UTC). */
+export function shortTime(iso: string | null | undefined): string {
+  if (!iso) return '-';
+  return iso.length >= 16 ? `${iso.slice(0, 10)} ${iso.slice(11, 16)}` : iso;
+}
+
+/** Epoch milliseconds → ISO string; 0 or missing → null. */
+export function isoTime(ms: number | undefined): string | null {
+  return ms ? new Date(ms).toISOString() : null;
+}
+
+/** A Markdown table cell: pipes escaped, newlines flattened. */
+export function mdCell(s: string | number | null | undefined): string {
+  if (s === null || s === undefined || s === '') return '–';
+  return String(s).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+export function mdTable(head: string[], rows: (string | number | null | undefined)[][], align?: ('l' | 'r')[]): string {
+  const sep = head.map((_, i) => (align?.[i] === 'r' ? '---:' : '---'));
+  return [head.map(mdCell), sep, ...rows.map((r) => r.map(mdCell))].map((r) => `| ${r.join(' | ')} |`).join('\n');
+}
