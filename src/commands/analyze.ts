@@ -1,0 +1,474 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { Context } from '../context.js';
+import {
+  analyzeExperiment,
+  type AnalysisResult,
+  type ComparisonReport,
+  type MetricReport,
+  type MetricRole,
+  type TestName,
+} from '../core/experiment/analyze.js';
+import {
+  countsExperiment,
+  parseArmSpec,
+  parseDuration,
+  parseMetricSpec,
+  parseSplit,
+  type MetricSpec,
+} from '../core/experiment/inputs.js';
+import type { ExperimentData, MetricType } from '../core/experiment/types.js';
+import type { Alternative, Correction, Interval } from '../core/stats/index.js';
+import { CheckFailedError, UsageError } from '../errors.js';
+import { action } from '../run.js';
+import type { Style } from '../terminal/style.js';
+import { renderTable } from '../terminal/table.js';
+
+export interface AnalyzeInput {
+  control?: string;
+  treatment?: string[];
+  summary?: string;
+  events?: string[];
+  experiment?: string;
+  metric?: string[];
+  guardrail?: string[];
+  controlVariant?: string;
+  test?: TestName;
+  yates?: boolean;
+  alternative?: Alternative;
+  alpha?: number;
+  margin?: number;
+  expectedSplit?: string;
+  srmThreshold?: number;
+  bayesian?: boolean;
+  sequential?: boolean;
+  tuning?: number;
+  correction?: Correction;
+  cuped?: boolean;
+  cupedWindow?: string;
+  power?: number;
+  strict?: boolean;
+  failUnless?: 'ship';
+}
+
+export type AnalyzeResult = AnalysisResult & {
+  source: 'counts' | 'summary' | 'events';
+  excluded: AnalysisResult['excluded'] & { bad_line_samples?: { file: string; line: number; reason: string }[] };
+  /** Events form: lines read and units seen without an exposure to this experiment. */
+  input?: { rows: number; unexposed_units: number; other_experiment_rows: number };
+};
+
+const HELP = `
+Three ways in (exactly one):
+  counts    --control 450/10000 --treatment 520/10000                 (conversions/units)
+            --control mean=12.3,sd=4.1,n=5000 --treatment mean=12.6,sd=4.2,n=5000
+            several arms: repeat --treatment and name them:  --treatment b:520/10000 --treatment c:505/10000
+  summary   --summary stats.csv   per variant and metric: variant,metric,n,conversions | sum,sum_sq
+            (templates/sql/ computes it in BigQuery, Postgres or DuckDB; see templates/sql/README.md)
+  events    --events events.jsonl[.gz] more.csv -  --experiment NAME --metric converted --metric revenue:mean
+            rows {"type":"exposure","experiment","unit","variant","ts"} / {"type":"metric","unit","metric","value","ts"}
+
+Metrics: --metric NAME[:proportion|:mean][:lower-is-better] (primary; events default proportion);
+--guardrail NAME[...][:lower-is-better] blocks the verdict when it moves significantly the bad way
+(guardrails are tested two-sided and not corrected for multiplicity).
+--expected-split lists one share per arm, control first, then treatments in the order shown.
+Verdict: ship (a treatment arm is significantly better on a primary metric, none worse, no guardrail hit),
+dont_ship (worse, a guardrail hit, or a sample-ratio mismatch), keep_running (nothing significant yet).
+
+Examples:
+  mlv analyze --control 450/10000 --treatment 520/10000
+  mlv analyze --events exposures.jsonl metrics.jsonl.gz --experiment checkout --metric converted --metric revenue:mean --cuped
+  mlv analyze --summary stats.csv --guardrail latency_ms:lower-is-better --fail-unless ship --json`;
+
+function num(flag: string, check: (x: number) => boolean, expected: string) {
+  return (v: string): number => {
+    const x = Number(v);
+    if (v.trim() === '' || !Number.isFinite(x) || !check(x)) throw new InvalidArgumentError(`${flag} must be ${expected}, got ${v}`);
+    return x;
+  };
+}
+const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
+
+export function registerAnalyze(program: Command): void {
+  program
+    .command('analyze')
+    .description('Analyse an A/B test: tests, intervals, SRM check, multiple-comparison correction and a ship verdict')
+    .option('--control <spec>', 'control arm counts: CONVERSIONS/UNITS or mean=M,sd=S,n=N')
+    .option('--treatment <spec>', 'treatment arm counts, [NAME:]CONVERSIONS/UNITS or [NAME:]mean=M,sd=S,n=N (repeatable)', collect)
+    .option('--summary <file>', 'per-variant sufficient statistics (CSV or JSON; - for stdin)')
+    .option('--events <files...>', 'raw events, JSON Lines or CSV, optionally gzipped; - for stdin')
+    .option('--experiment <name>', 'experiment whose exposures to read (events form)')
+    .option('--metric <name>', 'metric to analyse: NAME[:proportion|:mean][:lower-is-better] (repeatable)', collect)
+    .option('--guardrail <name>', 'guardrail metric: NAME[:proportion|:mean][:lower-is-better] (repeatable)', collect)
+    .option('--control-variant <name>', 'the control arm (default: "control", else the first seen)')
+    .addOption(new Option('--test <test>', 'test for proportion metrics').choices(['z', 'chi2', 'fisher']).default('z'))
+    .option('--yates', 'Yates continuity correction for --test chi2')
+    .addOption(new Option('--alternative <alt>', 'treatment vs control (default two-sided; with --margin one-sided)').choices(['two-sided', 'greater', 'less']))
+    .option('--alpha <a>', 'significance level', num('--alpha', (x) => x > 0 && x < 1, 'a number in (0, 1)'), 0.05)
+    .option('--margin <m>', 'non-inferiority margin (absolute): treatment no worse than control by more than M', num('--margin', (x) => x >= 0, 'a number ≥ 0'))
+    .option('--expected-split <shares>', 'expected share of units per arm, control first, e.g. 80/20 or 50/25/25 (default equal)')
+    .option('--srm-threshold <p>', 'flag a sample-ratio mismatch when its p-value is below this', num('--srm-threshold', (x) => x > 0 && x < 1, 'a number in (0, 1)'), 0.001)
+    .option('--bayesian', 'add P(treatment better), expected losses and a credible interval of the uplift')
+    .option('--sequential', 'always-valid p-values and confidence sequences (safe to look every day)')
+    .option('--tuning <n>', 'tuning N* of the sequential confidence sequence', num('--tuning', (x) => x > 0, 'a number > 0'), 5000)
+    .addOption(new Option('--correction <method>', 'multiple-comparison correction over primary metrics × arms').choices(['holm', 'bh', 'none']).default('holm'))
+    .option('--cuped', 'CUPED variance reduction for mean metrics (events form, or summary with pre_* columns)')
+    .option('--cuped-window <duration>', 'pre-exposure window for the CUPED covariate', '14d')
+    .option('--power <p>', 'power for "units needed" when the verdict is keep_running', num('--power', (x) => x > 0 && x < 1, 'a number in (0, 1)'), 0.8)
+    .option('--strict', 'an unparseable event line is an error (exit 2) instead of being skipped and counted')
+    .addOption(new Option('--fail-unless <verdict>', 'exit 1 unless the overall verdict is this (for CI)').choices(['ship']))
+    .addHelpText('after', HELP)
+    .action(
+      action(async (ctx, opts: AnalyzeInput) => {
+        const result = await analyze(ctx, opts);
+        ctx.output(result, renderAnalyze);
+        if (opts.failUnless === 'ship' && result.verdict !== 'ship') {
+          throw new CheckFailedError(`verdict is ${result.verdict}, not ship`, {
+            hint: result.verdict_reasons[0],
+          });
+        }
+      }),
+    );
+}
+
+/** Runs `mlv analyze`: reads the chosen input form and returns the analysis. */
+export async function analyze(ctx: Context, input: AnalyzeInput): Promise<AnalyzeResult> {
+  const forms = [
+    input.control !== undefined || (input.treatment?.length ?? 0) > 0 ? 'counts' : undefined,
+    input.summary !== undefined ? 'summary' : undefined,
+    (input.events?.length ?? 0) > 0 ? 'events' : undefined,
+  ].filter((f): f is 'counts' | 'summary' | 'events' => f !== undefined);
+  if (forms.length === 0) {
+    throw new UsageError('nothing to analyse: give --control/--treatment counts, --summary FILE or --events FILE…', {
+      hint: 'mlv analyze --control 450/10000 --treatment 520/10000',
+    });
+  }
+  if (forms.length > 1) throw new UsageError(`choose one input form, got ${forms.join(' and ')}`);
+  const form = forms[0]!;
+
+  const metricSpecs = (input.metric ?? []).map((m) => parseMetricSpec(m, '--metric'));
+  const guardSpecs = (input.guardrail ?? []).map((m) => parseMetricSpec(m, '--guardrail'));
+  const specs = mergeSpecs(metricSpecs, guardSpecs);
+  const roles: MetricRole[] = specs.map((s) => ({ name: s.name, guardrail: s.guardrail, lowerIsBetter: s.lowerIsBetter }));
+  const cupedWindowMs = parseDuration(input.cupedWindow ?? '14d', '--cuped-window');
+  const expectedSplit = input.expectedSplit !== undefined ? parseSplit(input.expectedSplit) : undefined;
+  if (input.yates && input.test !== 'chi2') throw new UsageError('--yates goes with --test chi2');
+
+  let data: ExperimentData;
+  let extra: Pick<AnalyzeResult, 'input'> & { samples?: AnalyzeResult['excluded']['bad_line_samples'] } = {};
+  if (form === 'counts') {
+    if (input.control === undefined) throw new UsageError('--treatment needs --control');
+    if ((input.treatment?.length ?? 0) === 0) throw new UsageError('--control needs at least one --treatment');
+    if (specs.length > 1) throw new UsageError('the counts form has one metric; give at most one --metric NAME');
+    if (input.cuped) throw new UsageError('--cuped needs per-unit data: use --events (or --summary with pre_* columns)');
+    const control = parseArmSpec(input.control, '--control');
+    const treatments = input.treatment!.map((t) => parseArmSpec(t, '--treatment'));
+    data = countsExperiment(control, treatments, {
+      ...(input.controlVariant !== undefined ? { controlName: input.controlVariant } : {}),
+      ...(specs[0] ? { metric: specs[0].name } : {}),
+    });
+    if (specs[0]?.type !== undefined && specs[0].type !== data.metrics[0]!.type) {
+      throw new UsageError(`--metric ${specs[0].name} says ${specs[0].type} but the counts are a ${data.metrics[0]!.type}`);
+    }
+  } else if (form === 'summary') {
+    const { readSummaryFile } = await import('../io/summary.js');
+    data = await readSummaryFile(
+      input.summary!,
+      specs.length > 0 ? { metrics: specs.map((s) => ({ name: s.name, ...(s.type ? { type: s.type } : {}) })) } : {},
+      ctx.stdin,
+    );
+    if (input.cuped && !data.metrics.some((m) => m.arms.some((a) => a.type === 'mean' && 'cuped' in a && a.cuped))) {
+      ctx.warn('--cuped: the summary has no pre_sum/pre_sum_sq/cross_sum columns; analysing without CUPED');
+    }
+  } else {
+    if (input.experiment === undefined) throw new UsageError('--events needs --experiment NAME');
+    if (specs.length === 0) throw new UsageError('--events needs at least one --metric NAME[:proportion|:mean]');
+    const { readEvents, eventSource } = await import('../io/events.js');
+    const files = input.events!;
+    if (files.filter((f) => f === '-').length > 1) throw new UsageError('--events: stdin (-) can be read only once');
+    const spinner = ctx.spinner('reading events');
+    let result;
+    try {
+      result = await readEvents(
+        files.map((f) => eventSource(f, ctx.stdin)),
+        {
+          experiment: input.experiment,
+          metrics: specs.map((s) => ({ name: s.name, type: s.type ?? 'proportion' })),
+          ...(input.cuped ? { cupedWindowMs } : {}),
+          strict: input.strict === true,
+        },
+        (rows) => spinner.update(`reading events: ${rows.toLocaleString('en-US')} rows`),
+      );
+    } finally {
+      spinner.stop();
+    }
+    data = result;
+    extra = {
+      input: { rows: result.rows, unexposed_units: result.unexposed_units, other_experiment_rows: result.other_experiment_rows },
+      samples: result.bad_line_samples,
+    };
+    if (result.excluded.bad_lines > 0) {
+      const shown = result.bad_line_samples.map((b) => `${b.file}:${b.line} (${b.reason})`).join(', ');
+      ctx.warn(`skipped ${result.excluded.bad_lines} unparseable line(s): ${shown}${result.excluded.bad_lines > result.bad_line_samples.length ? ', …' : ''}`);
+    }
+  }
+  if (input.cuped && !data.metrics.some((m) => m.type === 'mean')) ctx.warn('--cuped applies to mean metrics only; there are none');
+
+  const analysis = analyzeExperiment(data, {
+    ...(input.controlVariant !== undefined ? { controlVariant: input.controlVariant } : {}),
+    alpha: input.alpha ?? 0.05,
+    ...(input.alternative !== undefined ? { alternative: input.alternative } : {}),
+    ...(input.margin !== undefined ? { margin: input.margin } : {}),
+    test: input.test ?? 'z',
+    yates: input.yates === true,
+    correction: input.correction ?? 'holm',
+    ...(expectedSplit ? { expectedSplit } : {}),
+    srmThreshold: input.srmThreshold ?? 0.001,
+    bayesian: input.bayesian === true,
+    sequential: input.sequential === true,
+    tuning: input.tuning ?? 5000,
+    cuped: input.cuped === true,
+    power: input.power ?? 0.8,
+    roles,
+  });
+  return {
+    ...analysis,
+    source: form,
+    excluded: { ...analysis.excluded, ...(extra.samples ? { bad_line_samples: extra.samples } : {}) },
+    ...(extra.input ? { input: extra.input } : {}),
+  };
+}
+
+function mergeSpecs(metrics: MetricSpec[], guardrails: MetricSpec[]): (MetricSpec & { guardrail: boolean })[] {
+  const out: (MetricSpec & { guardrail: boolean })[] = [];
+  for (const m of metrics) {
+    if (out.some((o) => o.name === m.name)) throw new UsageError(`--metric ${m.name} is given twice`);
+    out.push({ ...m, guardrail: false });
+  }
+  for (const g of guardrails) {
+    const i = out.findIndex((o) => o.name === g.name);
+    if (i < 0) out.push({ ...g, guardrail: true });
+    else {
+      const m = out[i]!;
+      if (g.type !== undefined && m.type !== undefined && g.type !== m.type) {
+        throw new UsageError(`--guardrail ${g.name} says ${g.type} but --metric says ${m.type}`);
+      }
+      out[i] = { name: g.name, type: (g.type ?? m.type) as MetricType | undefined, lowerIsBetter: g.lowerIsBetter || m.lowerIsBetter, guardrail: true };
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Human rendering
+
+function fmtP(p: number): string {
+  if (p < 1e-4) return p.toExponential(1);
+  return p.toFixed(4);
+}
+
+function fmtPct(x: number | null, digits = 2, sign = false): string {
+  if (x === null || !Number.isFinite(x)) return '-';
+  const s = (x * 100).toFixed(digits) + '%';
+  return sign && x >= 0 ? '+' + s : s;
+}
+
+function fmtNum(x: number | null, sign = false): string {
+  if (x === null || !Number.isFinite(x)) return '-';
+  const a = Math.abs(x);
+  const s = a !== 0 && (a >= 1e6 || a < 1e-3) ? x.toExponential(3) : Number(x.toPrecision(5)).toString();
+  return sign && x >= 0 ? '+' + s : s;
+}
+
+function fmtCi(ci: Interval, f: (x: number) => string): string {
+  const lo = ci[0] === null ? '-∞' : f(ci[0]);
+  const hi = ci[1] === null ? '+∞' : f(ci[1]);
+  return `[${lo}, ${hi}]`;
+}
+
+function verdictText(v: ComparisonReport['verdict'], style: Style): string {
+  if (v === 'treatment_better' || v === 'non_inferior') return style.green(v);
+  if (v === 'treatment_worse') return style.red(v);
+  return style.yellow(v);
+}
+
+const ci = (alpha: number) => `${Number(((1 - alpha) * 100).toPrecision(4))}% CI`;
+
+/**
+ * The uplift-with-CI chart: one line per comparison on a shared axis, the interval as ───,
+ * the estimate as ●, zero as │ (ASCII `-`, `o`, `|` when not on a terminal).
+ */
+export function renderUpliftChart(rows: { label: string; estimate: number | null; ci: Interval }[], style: Style, width = 44): string[] {
+  const usable = rows.filter((r) => r.estimate !== null);
+  if (usable.length === 0) return [];
+  const vals = usable.flatMap((r) => [r.estimate!, r.ci[0], r.ci[1]]).filter((x): x is number => x !== null && Number.isFinite(x));
+  let lo = Math.min(0, ...vals);
+  let hi = Math.max(0, ...vals);
+  if (hi - lo === 0) {
+    lo -= 0.01;
+    hi += 0.01;
+  }
+  const pad = (hi - lo) * 0.05;
+  lo -= pad;
+  hi += pad;
+  const col = (x: number) => Math.max(0, Math.min(width - 1, Math.round(((x - lo) / (hi - lo)) * (width - 1))));
+  const uni = style.tty;
+  const g = uni
+    ? { line: '─', dot: '●', zero: '│', left: '├', right: '┤', openL: '◀', openR: '▶', axis: '┼' }
+    : { line: '-', dot: 'o', zero: '|', left: '[', right: ']', openL: '<', openR: '>', axis: '+' };
+  const labelWidth = Math.max(...rows.map((r) => r.label.length));
+  const z = col(0);
+  const out: string[] = [];
+  for (const r of usable) {
+    const cells = Array.from({ length: width }, () => ' ');
+    cells[z] = g.zero;
+    const a = r.ci[0] === null ? 0 : col(r.ci[0]);
+    const b = r.ci[1] === null ? width - 1 : col(r.ci[1]);
+    for (let i = a; i <= b; i++) cells[i] = g.line;
+    if (a <= z && z <= b) cells[z] = g.axis;
+    cells[a] = r.ci[0] === null ? g.openL : g.left;
+    cells[b] = r.ci[1] === null ? g.openR : g.right;
+    cells[col(r.estimate!)] = g.dot;
+    const colour = r.ci[0] !== null && r.ci[0] > 0 ? style.green : r.ci[1] !== null && r.ci[1] < 0 ? style.red : (s: string) => s;
+    out.push(`  ${r.label.padEnd(labelWidth)}  ${colour(cells.join(''))}`);
+  }
+  const scale = Array.from({ length: width }, () => ' ');
+  const put = (x: number, text: string, align: 'left' | 'center' | 'right') => {
+    let at = col(x) - (align === 'center' ? Math.floor(text.length / 2) : align === 'right' ? text.length - 1 : 0);
+    at = Math.max(0, Math.min(width - text.length, at));
+    for (let i = 0; i < text.length; i++) scale[at + i] = text[i]!;
+  };
+  put(lo + pad, fmtPct(lo + pad, 1, true), 'left');
+  put(hi - pad, fmtPct(hi - pad, 1, true), 'right');
+  if (col(0) - col(lo + pad) > 6 && col(hi - pad) - col(0) > 6) put(0, '0', 'center');
+  out.push(`  ${' '.repeat(labelWidth)}  ${style.dim(scale.join('').trimEnd())}`);
+  return out;
+}
+
+function metricBlock(m: MetricReport, r: AnalyzeResult, style: Style): string[] {
+  const lines: string[] = [];
+  const pctDiff = m.type === 'proportion';
+  const tags = [m.type, m.role, m.direction === 'lower_is_better' ? 'lower is better' : undefined].filter(Boolean).join(', ');
+  lines.push(style.bold(`${m.name}`) + style.dim(` (${tags})`));
+  const head = [
+    'variant',
+    'units',
+    pctDiff ? 'rate' : 'mean',
+    ...(pctDiff ? [] : ['sd']),
+    pctDiff ? 'difference (pp)' : 'difference',
+    `uplift (${ci(r.settings.alpha)})`,
+    'p',
+    'p adj',
+    'verdict',
+  ];
+  const rows = m.arms.map((a) => {
+    const c = m.comparisons.find((x) => x.variant === a.variant);
+    const centre = pctDiff
+      ? fmtPct(a.rate ?? null)
+      : fmtNum(a.mean_adjusted ?? a.mean ?? null) + (a.mean_adjusted !== undefined ? '*' : '');
+    const diff = c
+      ? pctDiff
+        ? `${fmtNum(c.difference.estimate * 100, true)} ${fmtCi(c.difference.ci, (x) => fmtNum(x * 100, true))}`
+        : `${fmtNum(c.difference.estimate, true)} ${fmtCi(c.difference.ci, (x) => fmtNum(x, true))}`
+      : '';
+    const upl = c
+      ? `${fmtPct(c.relative_uplift.estimate, 2, true)} ${fmtCi(c.relative_uplift.ci, (x) => fmtPct(x, 2, true))}`
+      : '';
+    return [
+      a.variant + (a.variant === r.control ? style.dim(' (control)') : ''),
+      a.n.toLocaleString('en-US'),
+      centre,
+      ...(pctDiff ? [] : [fmtNum(a.sd_adjusted ?? a.sd ?? null)]),
+      diff,
+      upl,
+      c ? fmtP(c.p_value) : '',
+      c ? fmtP(c.p_value_adjusted) : '',
+      c ? verdictText(c.verdict, style) : '',
+    ];
+  });
+  lines.push(renderTable(style, head, rows));
+  if (m.cuped) {
+    lines.push(
+      style.dim(`  * CUPED-adjusted (θ = ${fmtNum(m.cuped.theta)}): variance reduced by ${fmtPct(m.cuped.variance_reduction, 1)}`),
+    );
+  }
+  for (const c of m.comparisons) {
+    const notes: string[] = [];
+    if (c.hypothesis !== 'difference = 0') notes.push(`H0: ${c.hypothesis}`);
+    if (c.sequential) {
+      notes.push(
+        `sequential p = ${fmtP(c.sequential.p_value)}, ${ci(r.settings.alpha)} ${fmtCi(c.sequential.ci, (x) => (pctDiff ? fmtNum(x * 100, true) + 'pp' : fmtNum(x, true)))} (always valid)`,
+      );
+    }
+    if (c.bayesian) {
+      notes.push(
+        `P(${c.variant} better) = ${fmtPct(c.bayesian.prob_better, 1)}, expected loss ${fmtNum(c.bayesian.expected_loss_treatment)} (${c.variant}) / ${fmtNum(c.bayesian.expected_loss_control)} (${c.vs}), uplift credible interval ${fmtCi(c.bayesian.relative_uplift_ci, (x) => fmtPct(x, 2, true))}`,
+      );
+    }
+    if (c.units_needed) {
+      notes.push(
+        `the observed effect would need about ${c.units_needed.control.toLocaleString('en-US')} (${c.vs}) + ${c.units_needed.treatment.toLocaleString('en-US')} (${c.variant}) units`,
+      );
+    }
+    for (const note of notes) lines.push(`  ${c.variant}: ${note}`);
+  }
+  const chart = renderUpliftChart(
+    m.comparisons.map((c) => ({ label: c.variant, estimate: c.relative_uplift.estimate, ci: c.relative_uplift.ci })),
+    style,
+  );
+  if (chart.length > 0) lines.push(style.dim('  relative uplift'), ...chart);
+  return lines;
+}
+
+/** The human report: SRM first (loudly when it failed), a table and chart per metric, the verdict. */
+export function renderAnalyze(r: AnalyzeResult, style: Style): string {
+  const out: string[] = [];
+  const srmCounts = r.srm.variants.map((v, i) => `${v} ${r.srm.counts[i]!.toLocaleString('en-US')}`).join(' / ');
+  if (!r.srm.ok) {
+    out.push(style.red(style.bold(`${style.fail} SAMPLE RATIO MISMATCH — results are untrustworthy`)));
+    out.push(
+      style.red(
+        `  units ${srmCounts}, expected ${r.srm.expected.map((e) => Math.round(e).toLocaleString('en-US')).join(' / ')} (χ² p = ${fmtP(r.srm.p_value)} < ${r.srm.threshold})`,
+      ),
+    );
+    out.push(style.red('  check assignment, exposure logging and filters before reading anything below'));
+  } else {
+    out.push(`${style.pass} sample ratio ok: ${srmCounts} (χ² p = ${fmtP(r.srm.p_value)})`);
+  }
+  const s = r.settings;
+  const setting = [
+    r.experiment !== undefined ? `experiment ${r.experiment}` : undefined,
+    `control ${r.control}`,
+    `alpha ${s.alpha}`,
+    s.alternative,
+    s.margin !== null ? `margin ${s.margin}` : undefined,
+    s.test === 'z' ? 'z-test / Welch t' : s.test === 'chi2' ? `χ²${s.yates ? ' (Yates)' : ''} / Welch t` : 'Fisher exact / Welch t',
+    `correction ${s.correction}`,
+    s.sequential ? `sequential (N* = ${s.tuning})` : undefined,
+    s.cuped ? 'CUPED' : undefined,
+  ].filter(Boolean);
+  out.push(style.dim(setting.join(' · ')));
+  for (const m of r.metrics) {
+    out.push('');
+    out.push(...metricBlock(m, r, style));
+  }
+  out.push('');
+  const colour = r.verdict === 'ship' ? style.green : r.verdict === 'dont_ship' ? style.red : style.yellow;
+  let verdict = `verdict: ${colour(style.bold(r.verdict.toUpperCase().replace('_', ' ')))}`;
+  if (r.verdict === 'keep_running' && r.additional_units_needed !== undefined) {
+    verdict +=
+      r.additional_units_needed === null
+        ? ' — the observed effects are zero or undefined; no sample size would detect them'
+        : ` — about ${r.additional_units_needed.toLocaleString('en-US')} more units for the current effect to be significant`;
+  }
+  out.push(verdict);
+  for (const reason of r.verdict_reasons) out.push(`  ${reason}`);
+  const ex = r.excluded;
+  const excluded: string[] = [];
+  if (ex.multi_variant_units !== null && ex.multi_variant_units > 0) excluded.push(`${ex.multi_variant_units.toLocaleString('en-US')} units exposed to several variants`);
+  if (ex.bad_lines > 0) {
+    const shown = (ex.bad_line_samples ?? []).map((b) => `${b.file}:${b.line} ${b.reason}`).join('; ');
+    excluded.push(`${ex.bad_lines.toLocaleString('en-US')} unparseable lines (${shown}${ex.bad_lines > (ex.bad_line_samples?.length ?? 0) ? '; …' : ''})`);
+  }
+  if (excluded.length > 0) out.push(style.dim(`excluded: ${excluded.join(', ')}`));
+  return out.join('\n');
+}
