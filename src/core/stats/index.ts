@@ -28,6 +28,19 @@
  * Multiple comparisons and SRM
  *   holm(p[]), benjaminiHochberg(p[]), adjustPValues(p[], 'holm' | 'bh' | 'none')
  *   chiSquareGoodnessOfFit(observed[], proportions[]) → {statistic, df, pValue, expected[]}
+ * Bayesian (Beta(1, 1) priors for proportions; normal approximation for means)
+ *   bayesianProportions(t, c, alpha, prior?) → {probBetter, expectedLossTreatment, expectedLossControl, relativeUpliftCi}
+ *   bayesianMeans(t, c, alpha) → same shape (relativeUpliftCi ends null when x̄_c = 0)
+ *   betaPosterior(arm, prior?), probBetaGreater(A, B) = P(p_B > p_A), expectedLoss(A, B) = E[(p_A − p_B)⁺],
+ *   relativeUpliftCdf(T, C, r), relativeUpliftCredibleInterval(T, C, alpha)
+ * Sequential (normal-mixture confidence sequence, GrowthBook-style, tuning N* default 5000)
+ *   sequentialTest(estimate, se, nTotal, alpha, alt, tuning?) → {pValue, ci}
+ *   sequentialRho(alpha, tuning, twoSided?), sequentialHalfWidth(se, n, alpha, tuning, alt, rho?)
+ * Sample size (SampleSizeDesign {method, alpha, power, alternative: 'two-sided'|'one-sided', ratio, variants, baseline?, sd?})
+ *   sampleSize(design, mdeAbsolute) → SampleSizeResult {…, perVariant: {control, treatment}, total, controlExact}
+ *   minimumDetectableEffect(design, nControl) → SampleSizeResult | null
+ *   controlSizeExact(design, mde), daysNeeded(total, dailyTraffic), ceilUnits(x), cohensH(p2, p1)
+ *   unitsPerArmToDetect({effect, alpha, power?, alternative, ratio?, baseline? | sd?}) → {control, treatment} | null
  * Numerics
  *   brentRoot(f, lo, hi, {tol?}), expandBracket(f, lo, hi), integrate(f, a, b, {absTol?, relTol?})
  */
@@ -52,3 +65,7 @@ export * from './difference-interval.js';
 export * from './relative-uplift.js';
 export * from './multiple-comparisons.js';
 export * from './sample-ratio-mismatch.js';
+export * from './bayesian-proportions.js';
+export * from './bayesian-means.js';
+export * from './sequential.js';
+export * from './sample-size.js';

@@ -1,0 +1,92 @@
+import type { Alternative, Interval } from './alternative.js';
+
+/**
+ * Mixing parameter ρ of the normal-mixture confidence sequence, tuned so the sequence is
+ * tightest near N* total units:
+ *   ρ = √((−2·ln a + ln(−2·ln a + 1)) / N*),  a = α two-sided, a = 2α one-sided
+ *
+ * Reference: Waudby-Smith et al., "Time-uniform central limit theory and asymptotic confidence
+ * sequences" (arXiv:2103.06476v7, eq. 161); GrowthBook gbstats frequentist/tests.py sequential_rho.
+ * @example sequentialRho(0.05, 5000) // 0.04040820320568282
+ */
+export function sequentialRho(alpha: number, tuning: number, twoSided = true): number {
+  const a = twoSided ? alpha : 2 * alpha;
+  return Math.sqrt((-2 * Math.log(a) + Math.log(-2 * Math.log(a) + 1)) / tuning);
+}
+
+/**
+ * Half-width of the asymptotic confidence sequence for an estimate with standard error `se`
+ * after `n` total units (s² = n·se² is the per-unit variance):
+ *   two-sided: √(s²) · √( 2(nρ² + 1)/(n²ρ²) · ln(√(nρ² + 1)/α) )
+ *   one-sided: √(s²) · √( 2(nρ² + 1)/(n²ρ²) · ln(1 + √(nρ² + 1)/(2α)) )
+ *
+ * Reference: Waudby-Smith et al. (arXiv:2103.06476v7, eqs. 9 and 134); GrowthBook gbstats
+ * sequential_interval_halfwidth / sequential_interval_halfwidth_one_sided.
+ * @example sequentialHalfWidth(0.003, 20000, 0.05, 5000, 'two-sided') // 0.008330530468106035
+ */
+export function sequentialHalfWidth(
+  se: number,
+  n: number,
+  alpha: number,
+  tuning: number,
+  alternative: Alternative,
+  rho?: number,
+): number {
+  const twoSided = alternative === 'two-sided';
+  const r = rho ?? sequentialRho(alpha, tuning, twoSided);
+  const s2 = se * se * n;
+  const nr2 = n * r * r;
+  const factor = (2 * (nr2 + 1)) / (n * n * r * r);
+  const log = twoSided ? Math.log(Math.sqrt(nr2 + 1) / alpha) : Math.log1p(Math.sqrt(nr2 + 1) / (2 * alpha));
+  return Math.sqrt(s2 * factor * log);
+}
+
+export interface SequentialResult {
+  /** Always-valid p-value: the smallest α′ whose confidence sequence (same ρ) excludes 0. */
+  pValue: number;
+  /** The (1 − α) confidence sequence at this look; one-sided → null at the open end. */
+  ci: Interval;
+}
+
+/**
+ * Always-valid inference for an estimate (e.g. a difference in means or rates) with standard
+ * error `se` after `n` total units, valid under continuous monitoring.
+ *   ci = estimate ± half-width (see sequentialHalfWidth), ρ from α and the tuning N* (default 5000)
+ *   two-sided p = min(1, √(nρ² + 1) · exp(−E)),              E = nρ²·(estimate/se)² / (2(nρ² + 1))
+ *   one-sided p = min(1, √(nρ² + 1) / (2·(e^E − 1)))  when the estimate is on the tested side, else 1
+ * Both p-values are exactly the smallest α′ at which the sequence (with the same ρ) excludes 0,
+ * i.e. the inversion of the half-width formulas; the two-sided one is GrowthBook's 1/e-value (eq. 155).
+ *
+ * Reference: Waudby-Smith et al. (arXiv:2103.06476v7); GrowthBook gbstats SequentialTwoSidedTTest,
+ * SequentialOneSidedTreatment{Greater,Lesser}TTest (which bisect for the one-sided p-value).
+ * @example sequentialTest(0.007, 0.003, 20000, 0.05, 'two-sided').pValue // 0.2861064426441386
+ */
+export function sequentialTest(
+  estimate: number,
+  se: number,
+  n: number,
+  alpha: number,
+  alternative: Alternative,
+  tuning = 5000,
+): SequentialResult {
+  const twoSided = alternative === 'two-sided';
+  const rho = sequentialRho(alpha, tuning, twoSided);
+  const hw = sequentialHalfWidth(se, n, alpha, tuning, alternative, rho);
+  const ci: Interval =
+    alternative === 'greater'
+      ? [estimate - hw, null]
+      : alternative === 'less'
+        ? [null, estimate + hw]
+        : [estimate - hw, estimate + hw];
+  if (!(se > 0)) return { pValue: 1, ci };
+  const nr2 = n * rho * rho;
+  const z = estimate / se;
+  const E = (nr2 * z * z) / (2 * (nr2 + 1));
+  let pValue: number;
+  if (twoSided) pValue = Math.sqrt(nr2 + 1) * Math.exp(-E);
+  else {
+    const right = alternative === 'greater' ? estimate > 0 : estimate < 0;
+    pValue = right ? Math.sqrt(nr2 + 1) / (2 * Math.expm1(E)) : 1;
+  }
+  return { pValue: Math.min(1, pValue), ci };
+}
