@@ -272,10 +272,10 @@ function fmtPct(x: number | null, digits = 2, sign = false): string {
   return sign && x >= 0 ? '+' + s : s;
 }
 
-function fmtNum(x: number | null, sign = false): string {
+function fmtNum(x: number | null, sign = false, digits = 5): string {
   if (x === null || !Number.isFinite(x)) return '-';
   const a = Math.abs(x);
-  const s = a !== 0 && (a >= 1e6 || a < 1e-3) ? x.toExponential(3) : Number(x.toPrecision(5)).toString();
+  const s = a !== 0 && (a >= 1e7 || a < 1e-4) ? x.toExponential(digits - 1) : Number(x.toPrecision(digits)).toString();
   return sign && x >= 0 ? '+' + s : s;
 }
 
@@ -329,7 +329,7 @@ export function renderUpliftChart(rows: { label: string; estimate: number | null
     cells[b] = r.ci[1] === null ? g.openR : g.right;
     cells[col(r.estimate!)] = g.dot;
     const colour = r.ci[0] !== null && r.ci[0] > 0 ? style.green : r.ci[1] !== null && r.ci[1] < 0 ? style.red : (s: string) => s;
-    out.push(`  ${r.label.padEnd(labelWidth)}  ${colour(cells.join(''))}`);
+    out.push(`  ${r.label.padEnd(labelWidth)}  ${colour(cells.join('').trimEnd())}`);
   }
   const scale = Array.from({ length: width }, () => ' ');
   const put = (x: number, text: string, align: 'left' | 'center' | 'right') => {
@@ -337,8 +337,9 @@ export function renderUpliftChart(rows: { label: string; estimate: number | null
     at = Math.max(0, Math.min(width - text.length, at));
     for (let i = 0; i < text.length; i++) scale[at + i] = text[i]!;
   };
-  put(lo + pad, fmtPct(lo + pad, 1, true), 'left');
-  put(hi - pad, fmtPct(hi - pad, 1, true), 'right');
+  const label = (x: number) => (Math.abs(x) < 1e-12 ? '0' : fmtPct(x, 1, true));
+  put(lo + pad, label(lo + pad), 'left');
+  put(hi - pad, label(hi - pad), 'right');
   if (col(0) - col(lo + pad) > 6 && col(hi - pad) - col(0) > 6) put(0, '0', 'center');
   out.push(`  ${' '.repeat(labelWidth)}  ${style.dim(scale.join('').trimEnd())}`);
   return out;
@@ -367,14 +368,14 @@ function metricBlock(m: MetricReport, r: AnalyzeResult, style: Style): string[] 
       : fmtNum(a.mean_adjusted ?? a.mean ?? null) + (a.mean_adjusted !== undefined ? '*' : '');
     const diff = c
       ? pctDiff
-        ? `${fmtNum(c.difference.estimate * 100, true)} ${fmtCi(c.difference.ci, (x) => fmtNum(x * 100, true))}`
-        : `${fmtNum(c.difference.estimate, true)} ${fmtCi(c.difference.ci, (x) => fmtNum(x, true))}`
+        ? `${fmtNum(c.difference.estimate * 100, true, 3)} ${fmtCi(c.difference.ci, (x) => fmtNum(x * 100, true, 3))}`
+        : `${fmtNum(c.difference.estimate, true, 4)} ${fmtCi(c.difference.ci, (x) => fmtNum(x, true, 4))}`
       : '';
     const upl = c
       ? `${fmtPct(c.relative_uplift.estimate, 2, true)} ${fmtCi(c.relative_uplift.ci, (x) => fmtPct(x, 2, true))}`
       : '';
     return [
-      a.variant + (a.variant === r.control ? style.dim(' (control)') : ''),
+      a.variant + (a.variant === r.control && a.variant !== 'control' ? style.dim(' (control)') : ''),
       a.n.toLocaleString('en-US'),
       centre,
       ...(pctDiff ? [] : [fmtNum(a.sd_adjusted ?? a.sd ?? null)]),

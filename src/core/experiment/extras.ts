@@ -1,4 +1,13 @@
-import type { Alternative, Interval, MeanArm, ProportionArm } from '../stats/index.js';
+import {
+  bayesianMeans,
+  bayesianProportions,
+  sequentialTest,
+  unitsPerArmToDetect,
+  type Alternative,
+  type Interval,
+  type MeanArm,
+  type ProportionArm,
+} from '../stats/index.js';
 
 /**
  * Adapters from the orchestration to the Bayesian, sequential and sample-size parts of the stats
@@ -12,31 +21,54 @@ export interface BayesianReport {
   relative_uplift_ci: Interval;
 }
 
+/** Beta(1, 1) posteriors for proportions (exact, no simulation); the normal approximation for means. */
 export function bayesianComparison(
-  _arms: { type: 'proportion'; t: ProportionArm; c: ProportionArm } | { type: 'mean'; t: MeanArm; c: MeanArm },
-  _alpha: number,
+  arms: { type: 'proportion'; t: ProportionArm; c: ProportionArm } | { type: 'mean'; t: MeanArm; c: MeanArm },
+  alpha: number,
 ): BayesianReport {
-  throw new Error('bayesian: not yet available');
+  const r = arms.type === 'proportion' ? bayesianProportions(arms.t, arms.c, alpha) : bayesianMeans(arms.t, arms.c, alpha);
+  return {
+    prob_better: r.probBetter,
+    expected_loss_treatment: r.expectedLossTreatment,
+    expected_loss_control: r.expectedLossControl,
+    relative_uplift_ci: r.relativeUpliftCi,
+  };
 }
 
+/** Always-valid p-value and confidence sequence of an estimate (normal mixture, tuning N*). */
 export function sequentialComparison(
-  _estimate: number,
-  _se: number,
-  _totalN: number,
-  _alpha: number,
-  _alternative: Alternative,
-  _tuning: number,
+  estimate: number,
+  se: number,
+  totalN: number,
+  alpha: number,
+  alternative: Alternative,
+  tuning: number,
 ): { pValue: number; ci: Interval } {
-  throw new Error('sequential: not yet available');
+  return sequentialTest(estimate, se, totalN, alpha, alternative, tuning);
 }
 
+/** Units per arm at which the observed effect would be detected with the given power (null: never). */
 export function unitsNeededForEffect(
-  _effect:
+  effect:
     | { type: 'proportion'; baseline: number; treatment: number; ratio: number }
     | { type: 'mean'; difference: number; sd: number; ratio: number },
-  _alpha: number,
-  _power: number,
-  _alternative: Alternative,
+  alpha: number,
+  power: number,
+  alternative: Alternative,
 ): { control: number; treatment: number } | null {
-  return null;
+  const d = effect.type === 'proportion' ? effect.treatment - effect.baseline : effect.difference;
+  // A one-sided test can never detect an effect on its other side.
+  if ((alternative === 'greater' && !(d > 0)) || (alternative === 'less' && !(d < 0))) return null;
+  if (effect.type === 'proportion') {
+    return unitsPerArmToDetect({
+      effect: effect.treatment - effect.baseline,
+      baseline: effect.baseline,
+      alpha,
+      power,
+      alternative,
+      ratio: effect.ratio,
+    });
+  }
+  if (!(effect.sd > 0)) return null;
+  return unitsPerArmToDetect({ effect: effect.difference, sd: effect.sd, alpha, power, alternative, ratio: effect.ratio });
 }
