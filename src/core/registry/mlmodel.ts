@@ -74,7 +74,7 @@ export function onnxMlmodel(input: OnnxLayoutInput): string {
   lines.push('      conda: conda.yaml');
   lines.push('      virtualenv: python_env.yaml');
   lines.push('    loader_module: mlflow.onnx');
-  lines.push(`    python_version: ${LAYOUT_PYTHON_VERSION}`);
+  lines.push(`    python_version: ${yamlQuote(LAYOUT_PYTHON_VERSION)}`); // quoted: YAML would read 3.11 as a float
   const meta = Object.entries(input.metadata).sort(([a], [b]) => (a < b ? -1 : 1));
   if (meta.length > 0) {
     lines.push('metadata:');
@@ -109,5 +109,5 @@ export function condaYaml(requirements: string): string {
 }
 
 export function pythonEnvYaml(): string {
-  return `python: ${LAYOUT_PYTHON_VERSION}\nbuild_dependencies:\n- pip\n- setuptools\n- wheel\ndependencies:\n- -r requirements.txt\n`;
+  return `python: ${yamlQuote(LAYOUT_PYTHON_VERSION)}\nbuild_dependencies:\n- pip\n- setuptools\n- wheel\ndependencies:\n- -r requirements.txt\n`;
 }
