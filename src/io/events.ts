@@ -1014,7 +1014,9 @@ function parseTimestampBytes(buf: Uint8Array, a: number, b: number): number {
     if (hi >= 0 && lo >= 0 && mo >= 1 && mo <= 12 && d >= 1) {
       const y = hi * 100 + lo;
       const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
-      if (d <= DAYS_IN_MONTH[mo - 1]! && (mo !== 2 || d <= 28 || leap)) {
+      // A well-formed date that does not exist (2023-02-29) is not handed to Date.parse, which rolls it over.
+      if (!(d <= DAYS_IN_MONTH[mo - 1]! && (mo !== 2 || d <= 28 || leap))) return NaN;
+      {
         let ms = daysFromCivil(y, mo, d) * 86_400_000;
         if (len === 10) return ms;
         const sep = buf[a + 10];

@@ -84,8 +84,11 @@ export function parseSummary(text: string, name: string, opts: ReadSummaryOption
   return assemble(rows, name, opts);
 }
 
+const isNull = (v: unknown): boolean =>
+  v === undefined || v === null || (typeof v === 'string' && (v.trim() === '' || v.trim() === 'NULL' || v.trim() === 'null'));
+
 function num(v: unknown, where: string, column: string): number | undefined {
-  if (v === undefined || v === null || v === '') return undefined;
+  if (isNull(v)) return undefined;
   const x = typeof v === 'number' ? v : typeof v === 'string' ? Number(v.trim()) : NaN;
   if (!Number.isFinite(x)) throw new InputError(`--summary ${where}: ${column} must be a number, got ${JSON.stringify(v)}`);
   return x;
@@ -94,7 +97,7 @@ function num(v: unknown, where: string, column: string): number | undefined {
 function toRow(get: (c: (typeof COLUMNS)[number]) => unknown, where: string): Row {
   const str = (c: (typeof COLUMNS)[number]): string | undefined => {
     const v = get(c);
-    return v === undefined || v === null || v === '' ? undefined : String(v).trim();
+    return isNull(v) ? undefined : String(v).trim();
   };
   const variant = str('variant');
   const metric = str('metric');
