@@ -225,12 +225,10 @@ export class MlflowClient {
     const params = input.params === undefined ? [] : tagList(input.params as Tags);
     const tags = input.tags === undefined ? [] : tagList(input.tags);
     const now = Date.now();
-    const metrics = (input.metrics ?? []).map((m) => ({
-      key: m.key,
-      value: metricValueToJson(m.value),
-      timestamp: m.timestamp ?? now,
-      step: m.step ?? 0,
-    }));
+    // MLflow defaults a missing step to 0; leaving it out keeps the request as MLflow's clients send it.
+    const metrics = (input.metrics ?? []).map((m) =>
+      compact({ key: m.key, value: metricValueToJson(m.value), timestamp: m.timestamp ?? now, step: m.step }),
+    );
     const chunks = chunkBatch(params, metrics, tags);
     for (const chunk of chunks) {
       await this.call('POST', '/runs/log-batch', {

@@ -170,7 +170,7 @@ describe('logBatch', () => {
     expect(JSON.parse(server.requests[0]!.body)).toEqual({
       run_id: 'r',
       params: [{ key: 'lr', value: '0.01' }],
-      metrics: [{ key: 'acc', value: 0.9, timestamp: 5, step: 2 }, { key: 'loss', value: 'NaN', timestamp: 6, step: 0 }],
+      metrics: [{ key: 'acc', value: 0.9, timestamp: 5, step: 2 }, { key: 'loss', value: 'NaN', timestamp: 6 }],
       tags: [{ key: 'stage', value: 'dev' }],
     });
   });
