@@ -44,7 +44,10 @@ export function rawRequest(
 ): Promise<Reply> {
   const { hostname, port } = new URL(baseUrl);
   return new Promise((resolve, reject) => {
-    const req = request({ host: hostname, port, method, path: pathAndQuery, headers: opts.headers ?? {} }, (res) => {
+    const headers: Record<string, string | number> = { ...(opts.headers ?? {}) };
+    // Node sends a DELETE body without a length unless told; real clients always send one.
+    if (opts.body !== undefined) headers['Content-Length'] = Buffer.byteLength(opts.body);
+    const req = request({ host: hostname, port, method, path: pathAndQuery, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
