@@ -64,6 +64,21 @@ export interface AnalysisOptions {
   roles: MetricRole[];
 }
 
+/** The defaults of `mlv analyze` (what the flags default to). */
+export const DEFAULT_ANALYSIS_OPTIONS: AnalysisOptions = {
+  alpha: 0.05,
+  test: 'z',
+  yates: false,
+  correction: 'holm',
+  srmThreshold: 0.001,
+  bayesian: false,
+  sequential: false,
+  tuning: 5000,
+  cuped: false,
+  power: 0.8,
+  roles: [],
+};
+
 export interface ArmReport {
   variant: string;
   n: number;
