@@ -2,7 +2,7 @@ import { CommanderError } from 'commander';
 import { ExitCode, MlvError, exitCodeOf } from './errors.js';
 import { buildProgram } from './program.js';
 import { redactSecrets } from './mlflow/redact.js';
-import { installSignalHandlers, wasInterrupted } from './signals.js';
+import { installSignalHandlers, interruptedAbnormally } from './signals.js';
 
 /**
  * The only place that decides an exit code. Commands throw; this prints `error: …` and
@@ -13,14 +13,14 @@ export async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes('--verbose') || argv.includes('-v');
   try {
     await program.parseAsync(argv);
-    return wasInterrupted() ? ExitCode.interrupted : ExitCode.ok;
+    return interruptedAbnormally() ? ExitCode.interrupted : ExitCode.ok;
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version arrive here as "errors" with exit code 0; commander has printed them.
       if (err.exitCode === 0) return ExitCode.ok;
       return ExitCode.usage; // commander already printed `error: …`
     }
-    if (wasInterrupted()) {
+    if (interruptedAbnormally()) {
       process.stderr.write('interrupted\n');
       return ExitCode.interrupted;
     }

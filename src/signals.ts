@@ -7,6 +7,20 @@ export function wasInterrupted(): boolean {
   return interruptController.signal.aborted;
 }
 
+let interruptIsNormalStop = false;
+/**
+ * For commands whose normal end is Ctrl-C or SIGTERM (`mlv server`): after this, an interrupt
+ * ends the process with exit 0 instead of 130/143. A second Ctrl-C still forces 130.
+ */
+export function treatInterruptAsNormalStop(): void {
+  interruptIsNormalStop = true;
+}
+
+/** Interrupted, and the running command did not declare that a normal way to stop. */
+export function interruptedAbnormally(): boolean {
+  return wasInterrupted() && !interruptIsNormalStop;
+}
+
 let installed = false;
 /** Installs the SIGINT/SIGTERM handlers once. A second Ctrl-C leaves at once. */
 export function installSignalHandlers(): void {
@@ -15,9 +29,9 @@ export function installSignalHandlers(): void {
   const onSignal = (code: number) => () => {
     if (interruptController.signal.aborted) process.exit(code);
     interruptController.abort(new Error('interrupted'));
-    process.exitCode = code;
+    process.exitCode = interruptIsNormalStop ? ExitCode.ok : code;
     // Give the command a moment to clean up (close the embedded server, remove temp files).
-    setTimeout(() => process.exit(code), 2000).unref();
+    setTimeout(() => process.exit(interruptIsNormalStop ? ExitCode.ok : code), 2000).unref();
   };
   process.on('SIGINT', onSignal(ExitCode.interrupted));
   process.on('SIGTERM', onSignal(143));
