@@ -185,8 +185,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     port: address.port,
     close() {
       closing ??= new Promise<void>((resolveClose) => {
-        // Let requests in flight finish; drop idle keep-alive sockets now, the rest after 3 s.
-        const force = setTimeout(() => server.closeAllConnections(), 3_000);
+        // Let requests in flight finish; drop idle keep-alive sockets now, the rest after 1.5 s
+        // (the CLI exits 2 s after Ctrl-C whatever happens).
+        const force = setTimeout(() => server.closeAllConnections(), 1_500);
         force.unref();
         server.close(() => {
           clearTimeout(force);
