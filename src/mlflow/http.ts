@@ -237,7 +237,10 @@ export class HttpTransport {
     const err = await readErrorResponse(res);
     const handled = spec.onError?.(err, attempt);
     if (handled && 'value' in handled) return { kind: 'done', value: handled.value, status: err.status };
-    if (handled && 'error' in handled) throw handled.error;
+    if (handled && 'error' in handled) {
+      this.log(`${spec.method} ${url} → HTTP ${err.status}${err.errorCode ? ` ${err.errorCode}` : ''}`);
+      throw handled.error;
+    }
     return this.httpFailure(err, spec, label);
   }
 
