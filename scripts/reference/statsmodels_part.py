@@ -1,7 +1,10 @@
 """Reference values from statsmodels (run by stats_reference.py with Debian's /usr/bin/python3,
 which has python3-statsmodels). Prints a JSON list of {group, call, args, expected}."""
 import json
+import math
 import sys
+
+from scipy.optimize import brentq
 
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import NormalIndPower
@@ -93,11 +96,14 @@ for p1, d, alpha, pw, K, alt in [
     h = proportion_effectsize(p1 + d, p1)
     a = "two-sided" if alt == "two-sided" else ("larger" if d > 0 else "smaller")
     n = power.solve_power(effect_size=h, alpha=alpha, power=pw, ratio=K, alternative=a)
+    # solve_power stops at a power residual of ~1e-9; the same power function solved tightly:
+    tight = brentq(lambda n1: power.power(effect_size=h, nobs1=n1, alpha=alpha, ratio=K, alternative=a) - pw,
+                   n / 2, n * 2, xtol=1e-300, rtol=1e-15)
     add(
         "arcsine",
-        f"statsmodels.stats.power.NormalIndPower().solve_power(effect_size=proportion_effectsize({p1 + d!r}, {p1}), alpha={alpha!r}, power={pw}, ratio={K}, alternative='{a}')",
+        f"statsmodels.stats.power.NormalIndPower().solve_power(effect_size=proportion_effectsize({p1 + d!r}, {p1}), alpha={alpha!r}, power={pw}, ratio={K}, alternative='{a}'); and scipy.optimize.brentq on NormalIndPower().power(…) - {pw} (rtol=1e-15)",
         [p1, d, alpha, pw, K, alt],
-        float(n),
+        [float(n), float(tight)],
     )
 
 # continuous, one-sided: statsmodels has no far tail there, so it equals the closed form
@@ -109,10 +115,12 @@ for d, s, alpha, pw, K in [(0.3, 4.0, 0.05, 0.8, 1), (1.5, 20.0, 0.01, 0.9, 3)]:
 # arcsine MDE: the effect size detectable with nobs1 control units
 for p1, n1, alpha, pw, K, alt in [(0.1, 14745, 0.05, 0.8, 1, "two-sided"), (0.02, 5000, 0.05, 0.8, 2, "one-sided")]:
     a = "two-sided" if alt == "two-sided" else "larger"
-    h = power.solve_power(nobs1=n1, alpha=alpha, power=pw, ratio=K, alternative=a)
-    import math
+    # solve_power(nobs1=…) leaves a power residual up to 2e-5 (effect size off by 3.5e-5 relative),
+    # so the effect size is solved tightly on statsmodels' own power function
+    h = brentq(lambda h: power.power(effect_size=h, nobs1=n1, alpha=alpha, ratio=K, alternative=a) - pw,
+               1e-9, math.pi, xtol=1e-300, rtol=1e-15)
     p2 = math.sin(math.asin(math.sqrt(p1)) + h / 2) ** 2
-    add("arcsine_mde", f"statsmodels.stats.power.NormalIndPower().solve_power(nobs1={n1}, alpha={alpha}, power={pw}, ratio={K}, alternative='{a}') -> h; p2 = sin(asin(sqrt({p1})) + h/2)**2",
+    add("arcsine_mde", f"scipy.optimize.brentq(lambda h: statsmodels.stats.power.NormalIndPower().power(effect_size=h, nobs1={n1}, alpha={alpha}, ratio={K}, alternative='{a}') - {pw}, …) -> h; p2 = sin(asin(sqrt({p1})) + h/2)**2",
         [p1, n1, alpha, pw, K, alt], p2 - p1)
 
 json.dump(out, sys.stdout)

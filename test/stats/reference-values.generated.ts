@@ -646,14 +646,14 @@ export const multitest: Reference[] = [
 ];
 
 export const arcsine: Reference[] = [
-  { call: "statsmodels.stats.power.NormalIndPower().solve_power(effect_size=proportion_effectsize(0.11, 0.1), alpha=0.05, power=0.8, ratio=1, alternative='two-sided')", args: [0.1, 0.01, 0.05, 0.8, 1, "two-sided"], expected: 14744.104836925611 },
-  { call: "statsmodels.stats.power.NormalIndPower().solve_power(effect_size=proportion_effectsize(0.11, 0.1), alpha=0.05, power=0.8, ratio=2.5, alternative='larger')", args: [0.1, 0.01, 0.05, 0.8, 2.5, "one-sided"], expected: 8129.764864116568 },
-  { call: "statsmodels.stats.power.NormalIndPower().solve_power(effect_size=proportion_effectsize(0.0015, 0.001), alpha=0.05, power=0.8, ratio=1, alternative='two-sided')", args: [0.001, 0.0005, 0.05, 0.8, 1, "two-sided"], expected: 77599.24238580174 },
-  { call: "statsmodels.stats.power.NormalIndPower().solve_power(effect_size=proportion_effectsize(0.055, 0.05), alpha=0.01, power=0.9, ratio=1, alternative='two-sided')", args: [0.05, 0.005, 0.01, 0.9, 1, "two-sided"], expected: 59180.071936435066 },
-  { call: "statsmodels.stats.power.NormalIndPower().solve_power(effect_size=proportion_effectsize(0.48, 0.5), alpha=0.05, power=0.8, ratio=0.5, alternative='two-sided')", args: [0.5, -0.02, 0.05, 0.8, 0.5, "two-sided"], expected: 14708.762080940307 },
-  { call: "statsmodels.stats.power.NormalIndPower().solve_power(effect_size=proportion_effectsize(0.99, 0.97), alpha=0.05, power=0.8, ratio=1, alternative='two-sided')", args: [0.97, 0.02, 0.05, 0.8, 1, "two-sided"], expected: 718.2977824776308 },
-  { call: "statsmodels.stats.power.NormalIndPower().solve_power(effect_size=proportion_effectsize(0.30000000000000004, 0.2), alpha=0.016666666666666666, power=0.8, ratio=1, alternative='two-sided')", args: [0.2, 0.1, 0.016666666666666666, 0.8, 1, "two-sided"], expected: 389.0656319676797 },
-  { call: "statsmodels.stats.power.NormalIndPower().solve_power(effect_size=proportion_effectsize(0.5, 0.3), alpha=0.2, power=0.5, ratio=1, alternative='two-sided')", args: [0.3, 0.2, 0.2, 0.5, 1, "two-sided"], expected: 18.989633319112556 },
+  { call: "statsmodels.stats.power.NormalIndPower().solve_power(effect_size=proportion_effectsize(0.11, 0.1), alpha=0.05, power=0.8, ratio=1, alternative='two-sided'); and scipy.optimize.brentq on NormalIndPower().power(…) - 0.8 (rtol=1e-15)", args: [0.1, 0.01, 0.05, 0.8, 1, "two-sided"], expected: [14744.104836925611, 14744.104836841369] },
+  { call: "statsmodels.stats.power.NormalIndPower().solve_power(effect_size=proportion_effectsize(0.11, 0.1), alpha=0.05, power=0.8, ratio=2.5, alternative='larger'); and scipy.optimize.brentq on NormalIndPower().power(…) - 0.8 (rtol=1e-15)", args: [0.1, 0.01, 0.05, 0.8, 2.5, "one-sided"], expected: [8129.764864116568, 8129.7648641162705] },
+  { call: "statsmodels.stats.power.NormalIndPower().solve_power(effect_size=proportion_effectsize(0.0015, 0.001), alpha=0.05, power=0.8, ratio=1, alternative='two-sided'); and scipy.optimize.brentq on NormalIndPower().power(…) - 0.8 (rtol=1e-15)", args: [0.001, 0.0005, 0.05, 0.8, 1, "two-sided"], expected: [77599.24238580174, 77599.24238580067] },
+  { call: "statsmodels.stats.power.NormalIndPower().solve_power(effect_size=proportion_effectsize(0.055, 0.05), alpha=0.01, power=0.9, ratio=1, alternative='two-sided'); and scipy.optimize.brentq on NormalIndPower().power(…) - 0.9 (rtol=1e-15)", args: [0.05, 0.005, 0.01, 0.9, 1, "two-sided"], expected: [59180.071936435066, 59180.07193643511] },
+  { call: "statsmodels.stats.power.NormalIndPower().solve_power(effect_size=proportion_effectsize(0.48, 0.5), alpha=0.05, power=0.8, ratio=0.5, alternative='two-sided'); and scipy.optimize.brentq on NormalIndPower().power(…) - 0.8 (rtol=1e-15)", args: [0.5, -0.02, 0.05, 0.8, 0.5, "two-sided"], expected: [14708.762080940307, 14708.762080862516] },
+  { call: "statsmodels.stats.power.NormalIndPower().solve_power(effect_size=proportion_effectsize(0.99, 0.97), alpha=0.05, power=0.8, ratio=1, alternative='two-sided'); and scipy.optimize.brentq on NormalIndPower().power(…) - 0.8 (rtol=1e-15)", args: [0.97, 0.02, 0.05, 0.8, 1, "two-sided"], expected: [718.2977824776308, 718.2977824789172] },
+  { call: "statsmodels.stats.power.NormalIndPower().solve_power(effect_size=proportion_effectsize(0.30000000000000004, 0.2), alpha=0.016666666666666666, power=0.8, ratio=1, alternative='two-sided'); and scipy.optimize.brentq on NormalIndPower().power(…) - 0.8 (rtol=1e-15)", args: [0.2, 0.1, 0.016666666666666666, 0.8, 1, "two-sided"], expected: [389.0656319676797, 389.0656319661405] },
+  { call: "statsmodels.stats.power.NormalIndPower().solve_power(effect_size=proportion_effectsize(0.5, 0.3), alpha=0.2, power=0.5, ratio=1, alternative='two-sided'); and scipy.optimize.brentq on NormalIndPower().power(…) - 0.5 (rtol=1e-15)", args: [0.3, 0.2, 0.2, 0.5, 1, "two-sided"], expected: [18.989633319112556, 18.98963326232612] },
 ];
 
 export const continuous_sm: Reference[] = [
@@ -662,6 +662,6 @@ export const continuous_sm: Reference[] = [
 ];
 
 export const arcsine_mde: Reference[] = [
-  { call: "statsmodels.stats.power.NormalIndPower().solve_power(nobs1=14745, alpha=0.05, power=0.8, ratio=1, alternative='two-sided') -> h; p2 = sin(asin(sqrt(0.1)) + h/2)**2", args: [0.1, 14745, 0.05, 0.8, 1, "two-sided"], expected: 0.009999687269922106 },
-  { call: "statsmodels.stats.power.NormalIndPower().solve_power(nobs1=5000, alpha=0.05, power=0.8, ratio=2, alternative='larger') -> h; p2 = sin(asin(sqrt(0.02)) + h/2)**2", args: [0.02, 5000, 0.05, 0.8, 2, "one-sided"], expected: 0.006472365718400222 },
+  { call: "scipy.optimize.brentq(lambda h: statsmodels.stats.power.NormalIndPower().power(effect_size=h, nobs1=14745, alpha=0.05, ratio=1, alternative='two-sided') - 0.8, …) -> h; p2 = sin(asin(sqrt(0.1)) + h/2)**2", args: [0.1, 14745, 0.05, 0.8, 1, "two-sided"], expected: 0.009999690090995425 },
+  { call: "scipy.optimize.brentq(lambda h: statsmodels.stats.power.NormalIndPower().power(effect_size=h, nobs1=5000, alpha=0.05, ratio=2, alternative='larger') - 0.8, …) -> h; p2 = sin(asin(sqrt(0.02)) + h/2)**2", args: [0.02, 5000, 0.05, 0.8, 2, "one-sided"], expected: 0.006472592751127954 },
 ];
