@@ -122,6 +122,8 @@ export class HttpTransport {
 
   /** Sends a request with retries; resolves with `spec.read`'s value or throws an MlvError. */
   async send<T>(spec: RequestSpec<T>): Promise<T> {
+    // A bug in the caller, not a network condition: do not dress it up as a retryable failure.
+    if (this.closed) throw new Error(`MlflowClient used after close() (${spec.method} ${shortPath(spec.path)})`);
     const signal = combineSignals(this.config.signal, spec.signal);
     const label = spec.label ?? `${spec.method} ${shortPath(spec.path)}`;
     const url = this.url(spec.path, spec.query);

@@ -11,11 +11,19 @@
  * `/health` and `/version` are exempt, as in MLflow.
  */
 
-const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]', '0.0.0.0']);
+/** Host-header names that mean "this machine" (MLflow 3 accepts these with any port). */
+const LOCAL_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]', '0.0.0.0']);
 
-export function isLoopbackAddress(host: string): boolean {
+/** A Host-header name that refers to this machine. */
+export function isLocalHostName(host: string): boolean {
   const h = host.toLowerCase();
-  return LOOPBACK_NAMES.has(h) || /^127(?:\.\d{1,3}){3}$/.test(h) || h.endsWith('.localhost');
+  return LOCAL_NAMES.has(h) || /^127(?:\.\d{1,3}){3}$/.test(h) || h.endsWith('.localhost');
+}
+
+/** A bind address reachable only from this machine (0.0.0.0 and :: are every interface). */
+export function isLoopbackAddress(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127(?:\.\d{1,3}){3}$/.test(h);
 }
 
 /** `host[:port]` → host (IPv6 keeps its brackets off). */
@@ -45,7 +53,7 @@ export class RequestGuard {
 
   private hostAllowed(hostHeader: string): boolean {
     const name = hostnameOf(hostHeader);
-    if (isLoopbackAddress(name)) return true;
+    if (isLocalHostName(name)) return true;
     const full = hostHeader.trim().toLowerCase();
     return this.allowed.some((p) => p === '*' || globMatch(p, name) || globMatch(p, full));
   }

@@ -1,7 +1,7 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { InputError, NotFoundError, RemoteError } from '../../src/errors.js';
 import { artifactUriToProxyPath } from '../../src/mlflow/artifacts.js';
 import { MlflowClient } from '../../src/mlflow/client.js';
@@ -19,9 +19,15 @@ afterEach(async () => {
   server = undefined;
 });
 
+const temps: string[] = [];
 function temp(): string {
-  return mkdtempSync(path.join(tmpdir(), 'mlv-artifacts-'));
+  const dir = mkdtempSync(path.join(tmpdir(), 'mlv-artifacts-'));
+  temps.push(dir);
+  return dir;
 }
+afterAll(() => {
+  for (const dir of temps) rmSync(dir, { recursive: true, force: true });
+});
 
 /** An in-memory artifact proxy that behaves like MLflow's (listing, 500 on a missing file). */
 function proxy(store = new Map<string, Buffer>()): { store: Map<string, Buffer>; handler: Handler } {

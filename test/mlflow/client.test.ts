@@ -367,3 +367,14 @@ describe('server information', () => {
     expect(await client.health()).toEqual({ ok: false, status: 404, body: '' });
   });
 });
+
+describe('lifecycle', () => {
+  it('close() is idempotent and a closed client refuses to send', async () => {
+    const { server, client } = await setup((_q, res) => sendJson(res, 200, {}));
+    await client.close();
+    await client.close();
+    const err = await rejection(client.searchRegisteredModels());
+    expect(err.message).toBe('MlflowClient used after close() (GET /registered-models/search)');
+    expect(server.requests).toHaveLength(0);
+  });
+});
