@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { onnx as OnnxNs } from 'onnx-proto';
 import type { TensorSpec, TensorType } from '../core/smoke/tensor.js';
 import { InputError } from '../errors.js';
+import { WireError, readModelSkeleton } from './proto-scan.js';
 
 /**
  * Reads an ONNX model's metadata (opsets, inputs, outputs) by decoding its protobuf with
@@ -110,25 +110,41 @@ export function toNumber(v: number | { toNumber(): number } | null | undefined):
   return typeof v === 'number' ? v : v.toNumber();
 }
 
-/** Reads and describes the ONNX model in `file`. Throws InputError for anything not a valid model. */
+/**
+ * Reads and describes the ONNX model in `file`. Initializer data is skipped on disk (see
+ * proto-scan.ts), so memory stays small whatever the model's size. Throws InputError for
+ * anything that is not a valid model.
+ */
 export async function readOnnxInfo(file: string): Promise<OnnxInfo> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (err) {
-    throw fileError(file, err);
-  }
-  return parseOnnxInfo(bytes, path.basename(file));
+  return readOnnxInfoSync(file);
 }
 
 export function readOnnxInfoSync(file: string): OnnxInfo {
-  let bytes: Buffer;
+  const label = path.basename(file);
+  let skeleton: ReturnType<typeof readModelSkeleton>;
   try {
-    bytes = readFileSync(file);
+    if (statSync(file).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    skeleton = readModelSkeleton(file);
   } catch (err) {
+    if (err instanceof WireError) throw invalidModel(label, undecodable(err, skeletonHead(file)));
     throw fileError(file, err);
   }
-  return parseOnnxInfo(bytes, path.basename(file));
+  if (skeleton.size === 0) throw invalidModel(label, 'the file is empty');
+  return describeModel(validateModel(decodeBytes(skeleton.bytes, label, skeleton.head), label), label);
+}
+
+/** The first bytes of a file, for telling a text file from a broken protobuf. */
+function skeletonHead(file: string): Uint8Array {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const head = Buffer.alloc(512);
+    return head.subarray(0, readSync(fd, head, 0, 512, 0));
+  } catch {
+    return new Uint8Array(0);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 function fileError(file: string, err: unknown): InputError {
@@ -146,20 +162,33 @@ export function parseOnnxInfo(bytes: Uint8Array, label = 'model.onnx'): OnnxInfo
   return describeModel(decodeModel(bytes, label), label);
 }
 
+function invalidModel(label: string, why: string): InputError {
+  return new InputError(`${label} is not a valid ONNX model: ${why}`, { code: 'MLV_ONNX_INVALID' });
+}
+
+/** Why bytes that failed to decode are not a model: text, cut short, or not protobuf at all. */
+function undecodable(err: Error, head: Uint8Array): string {
+  if (looksLikeText(head)) return 'it is a text file, not an ONNX protobuf';
+  // protobufjs and proto-scan say "index out of range: 1234 + 10 > 1240" when the bytes stop early.
+  return /index out of range/.test(err.message) ? `truncated protobuf (${err.message})` : `protobuf decode failed (${err.message})`;
+}
+
+function decodeBytes(bytes: Uint8Array, label: string, head: Uint8Array = bytes): OnnxNs.ModelProto {
+  try {
+    return onnxProto().ModelProto.decode(bytes);
+  } catch (err) {
+    throw invalidModel(label, undecodable(err as Error, head));
+  }
+}
+
 /** Decodes and structurally validates a ModelProto; InputError when it is not a model. */
 export function decodeModel(bytes: Uint8Array, label = 'model.onnx'): OnnxNs.ModelProto {
-  const invalid = (why: string) =>
-    new InputError(`${label} is not a valid ONNX model: ${why}`, { code: 'MLV_ONNX_INVALID' });
-  if (bytes.length === 0) throw invalid('the file is empty');
-  let model: OnnxNs.ModelProto;
-  try {
-    model = onnxProto().ModelProto.decode(bytes);
-  } catch (err) {
-    const msg = (err as Error).message;
-    if (looksLikeText(bytes)) throw invalid('it is a text file, not an ONNX protobuf');
-    // protobufjs says "index out of range: 1234 + 10 > 1240" when the bytes stop early.
-    throw invalid(/index out of range/.test(msg) ? `truncated protobuf (${msg})` : `protobuf decode failed (${msg})`);
-  }
+  if (bytes.length === 0) throw invalidModel(label, 'the file is empty');
+  return validateModel(decodeBytes(bytes, label), label);
+}
+
+function validateModel(model: OnnxNs.ModelProto, label: string): OnnxNs.ModelProto {
+  const invalid = (why: string) => invalidModel(label, why);
   const ir = toNumber(model.irVersion);
   if (ir <= 0) throw invalid('no ir_version (is this an ONNX file?)');
   if (ir > 64) throw invalid(`implausible ir_version ${ir}`);
