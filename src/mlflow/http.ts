@@ -142,7 +142,7 @@ export class HttpTransport {
       } catch (err) {
         if (signal?.aborted) throw abortError(signal);
         if (err instanceof MlvError) throw err;
-        failure = this.networkFailure(err, spec, label);
+        failure = networkFailure(err, { server: this.server, host: hostOf(this.baseUrl), label, retry: spec.retry, timeoutMs: this.config.timeoutMs });
       }
       const willRetry = failure.retryable && attempt <= maxRetries;
       this.log(`${spec.method} ${url} → ${failure.summary} (${Date.now() - started} ms)`);
@@ -315,66 +315,7 @@ export class HttpTransport {
     });
   }
 
-  private networkFailure(err: unknown, spec: RequestSpec<unknown>, label: string): Failure {
-    const code = errorCode(err);
-    const server = this.server;
-    const seconds = formatSeconds(this.config.timeoutMs);
-    const sentHint =
-      spec.retry === 'once'
-        ? 'mlv did not retry because the request may already have been applied; check the registry before running it again'
-        : undefined;
-    const make = (message: string, opts: { code?: string; hint?: string | undefined }): RemoteError =>
-      new RemoteError(message, { code: opts.code ?? 'MLV_REMOTE_UNREACHABLE', cause: err, ...(opts.hint ? { hint: opts.hint } : {}) });
-    if (code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH') {
-      return { kind: 'fail', retryable: false, summary: code, error: new InputError(`the file being uploaded changed while ${label} was sending it`, { cause: err }) };
-    }
-    if (code !== undefined && TLS_CODE.test(code)) {
-      return {
-        kind: 'fail', retryable: false, summary: code,
-        error: make(`could not reach MLflow at ${server}: TLS handshake failed (${code}: ${oneLine(messageOf(err))})`, {
-          code: 'MLV_REMOTE_TLS',
-          hint: 'set MLFLOW_TRACKING_SERVER_CERT_PATH to the CA bundle that signed the server certificate (or MLFLOW_TRACKING_INSECURE_TLS=true to skip verification)',
-        }),
-      };
-    }
-    if (code !== undefined && CONNECT_CODES.has(code)) {
-      const what =
-        code === 'ECONNREFUSED' ? 'connection refused'
-        : code === 'ENOTFOUND' ? `host ${hostOf(this.baseUrl)} not found`
-        : code === 'EAI_AGAIN' ? `host ${hostOf(this.baseUrl)} could not be resolved (DNS lookup failed temporarily)`
-        : code === 'UND_ERR_CONNECT_TIMEOUT' ? `connection timed out after ${seconds}`
-        : `network unreachable (${code})`;
-      return {
-        kind: 'fail',
-        retryable: code !== 'ENOTFOUND',
-        summary: code,
-        error: make(`could not reach MLflow at ${server}: ${what}`, {
-          code: code === 'UND_ERR_CONNECT_TIMEOUT' ? 'MLV_REMOTE_TIMEOUT' : 'MLV_REMOTE_UNREACHABLE',
-          hint: code === 'ECONNREFUSED' || code === 'ENOTFOUND' ? 'is the server running at that address? check MLFLOW_TRACKING_URI / --tracking-uri' : undefined,
-        }),
-      };
-    }
-    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT') {
-      return {
-        kind: 'fail', retryable: spec.retry === 'idempotent', summary: code,
-        error: make(`MLflow at ${server} did not answer ${label} within ${seconds}`, {
-          code: 'MLV_REMOTE_TIMEOUT',
-          hint: sentHint ?? 'raise MLFLOW_HTTP_REQUEST_TIMEOUT (seconds) if the server is just slow',
-        }),
-      };
-    }
-    if (code !== undefined && SENT_CODES.has(code)) {
-      return {
-        kind: 'fail', retryable: spec.retry === 'idempotent', summary: code,
-        error: make(`the connection to MLflow at ${server} broke during ${label} (${code})`, { code: 'MLV_REMOTE_CONNECTION', hint: sentHint }),
-      };
-    }
-    // Anything else is unexpected: report it without retrying.
-    return {
-      kind: 'fail', retryable: false, summary: code ?? 'error',
-      error: make(`request ${label} to MLflow at ${server} failed: ${oneLine(messageOf(err))}${code ? ` (${code})` : ''}`, {}),
-    };
-  }
+
 
   /** Full jitter: a uniform wait in [0, factor · 2^(attempt-1)] seconds, capped. */
   private backoff(attempt: number): number {
@@ -388,7 +329,76 @@ export class HttpTransport {
   }
 }
 
-type Failure =
+/**
+ * What a failed connection means: the error to report and whether it may be retried. A failure
+ * before anything was sent (refused, DNS, connect timeout) may be retried even for `once`
+ * requests; a timeout or reset after sending only for `idempotent` ones; TLS failures never.
+ */
+export function networkFailure(
+  err: unknown,
+  ctx: { server: string; host: string; label: string; retry: RetryMode; timeoutMs: number },
+): Failure {
+  const { server, label } = ctx;
+  const code = errorCode(err);
+  const seconds = formatSeconds(ctx.timeoutMs);
+  const sentHint =
+    ctx.retry === 'once'
+      ? 'mlv did not retry because the request may already have been applied; check the registry before running it again'
+      : undefined;
+  const make = (message: string, opts: { code?: string; hint?: string | undefined }): RemoteError =>
+    new RemoteError(message, { code: opts.code ?? 'MLV_REMOTE_UNREACHABLE', cause: err, ...(opts.hint ? { hint: opts.hint } : {}) });
+  if (code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH') {
+    return { kind: 'fail', retryable: false, summary: code, error: new InputError(`the file being uploaded changed while ${label} was sending it`, { cause: err }) };
+  }
+  if (code !== undefined && TLS_CODE.test(code)) {
+    return {
+      kind: 'fail', retryable: false, summary: code,
+      error: make(`could not reach MLflow at ${server}: TLS handshake failed (${code}: ${oneLine(messageOf(err))})`, {
+        code: 'MLV_REMOTE_TLS',
+        hint: 'set MLFLOW_TRACKING_SERVER_CERT_PATH to the CA bundle that signed the server certificate (or MLFLOW_TRACKING_INSECURE_TLS=true to skip verification)',
+      }),
+    };
+  }
+  if (code !== undefined && CONNECT_CODES.has(code)) {
+    const what =
+      code === 'ECONNREFUSED' ? 'connection refused'
+      : code === 'ENOTFOUND' ? `host ${ctx.host} not found`
+      : code === 'EAI_AGAIN' ? `host ${ctx.host} could not be resolved (DNS lookup failed temporarily)`
+      : code === 'UND_ERR_CONNECT_TIMEOUT' ? `connection timed out after ${seconds}`
+      : `network unreachable (${code})`;
+    return {
+      kind: 'fail',
+      retryable: code !== 'ENOTFOUND',
+      summary: code,
+      error: make(`could not reach MLflow at ${server}: ${what}`, {
+        code: code === 'UND_ERR_CONNECT_TIMEOUT' ? 'MLV_REMOTE_TIMEOUT' : 'MLV_REMOTE_UNREACHABLE',
+        hint: code === 'ECONNREFUSED' || code === 'ENOTFOUND' ? 'is the server running at that address? check MLFLOW_TRACKING_URI / --tracking-uri' : undefined,
+      }),
+    };
+  }
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT') {
+    return {
+      kind: 'fail', retryable: ctx.retry === 'idempotent', summary: code,
+      error: make(`MLflow at ${server} did not answer ${label} within ${seconds}`, {
+        code: 'MLV_REMOTE_TIMEOUT',
+        hint: sentHint ?? 'raise MLFLOW_HTTP_REQUEST_TIMEOUT (seconds) if the server is just slow',
+      }),
+    };
+  }
+  if (code !== undefined && SENT_CODES.has(code)) {
+    return {
+      kind: 'fail', retryable: ctx.retry === 'idempotent', summary: code,
+      error: make(`the connection to MLflow at ${server} broke during ${label} (${code})`, { code: 'MLV_REMOTE_CONNECTION', hint: sentHint }),
+    };
+  }
+  // Anything else is unexpected: report it without retrying.
+  return {
+    kind: 'fail', retryable: false, summary: code ?? 'error',
+    error: make(`request ${label} to MLflow at ${server} failed: ${oneLine(messageOf(err))}${code ? ` (${code})` : ''}`, {}),
+  };
+}
+
+export type Failure =
   | { kind: 'fail'; retryable: boolean; summary: string; error: MlvError; retryAfterMs?: number | undefined };
 
 function finalError(failure: Extract<Failure, { kind: 'fail' }>, attempts: number): MlvError {

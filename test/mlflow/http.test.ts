@@ -8,7 +8,7 @@ import { AuthError, InterruptedError, RemoteError } from '../../src/errors.js';
 import { MlflowClient } from '../../src/mlflow/client.js';
 import { resolveClientConfig, type ClientConfig } from '../../src/mlflow/config.js';
 import { isMlflowError, MlflowApiError } from '../../src/mlflow/errors.js';
-import { parseRetryAfter } from '../../src/mlflow/http.js';
+import { networkFailure, parseRetryAfter } from '../../src/mlflow/http.js';
 import { deadPort, mlflowError, rejection, sendJson, startServer, testConfig, type Handler, type TestServer } from './helpers.js';
 
 const MODEL = { registered_model: { name: 'm', creation_timestamp: 1, last_updated_timestamp: 2 } };
@@ -307,13 +307,6 @@ describe('error mapping', () => {
     expect(err.message).toBe('unexpected answer from MLflow to registered-models/get: no "registered_model" object');
   });
 
-  it('names an unknown host', async () => {
-    client = new MlflowClient(testConfig('http://no-such-host.invalid:5000', { maxRetries: 0 }));
-    const err = await rejection(client.getRegisteredModel('m'));
-    expect(err).toBeInstanceOf(RemoteError);
-    expect(err.exitCode).toBe(3);
-    expect(err.message).toMatch(/^could not reach MLflow at http:\/\/no-such-host\.invalid:5000: host no-such-host\.invalid:5000 (not found|could not be resolved)/);
-  });
 });
 
 describe('authentication headers', () => {
@@ -444,5 +437,30 @@ describe('TLS', () => {
     const url = await startTls();
     client = new MlflowClient(resolveClientConfig({ MLFLOW_TRACKING_URI: url, MLFLOW_TRACKING_INSECURE_TLS: 'true' }, undefined)!);
     expect((await client.getRegisteredModel('m')).name).toBe('m');
+  });
+});
+
+describe('network failure classification (no real DNS: nothing leaves this machine)', () => {
+  const ctx = { server: 'https://mlflow.example', host: 'mlflow.example', label: 'GET /registered-models/get', timeoutMs: 30_000 };
+  const coded = (code: string, message = code) => Object.assign(new Error(message), { code });
+  it.each([
+    // [error, retry mode, retryable, mlv code, message]
+    [coded('ENOTFOUND'), 'idempotent', false, 'MLV_REMOTE_UNREACHABLE', 'could not reach MLflow at https://mlflow.example: host mlflow.example not found'],
+    [coded('EAI_AGAIN'), 'once', true, 'MLV_REMOTE_UNREACHABLE', 'could not reach MLflow at https://mlflow.example: host mlflow.example could not be resolved (DNS lookup failed temporarily)'],
+    [coded('ECONNREFUSED'), 'once', true, 'MLV_REMOTE_UNREACHABLE', 'could not reach MLflow at https://mlflow.example: connection refused'],
+    [Object.assign(new AggregateError([coded('ECONNREFUSED'), coded('ECONNREFUSED')]), {}), 'once', true, 'MLV_REMOTE_UNREACHABLE', 'could not reach MLflow at https://mlflow.example: connection refused'],
+    [coded('EHOSTUNREACH'), 'idempotent', true, 'MLV_REMOTE_UNREACHABLE', 'could not reach MLflow at https://mlflow.example: network unreachable (EHOSTUNREACH)'],
+    [coded('UND_ERR_CONNECT_TIMEOUT'), 'once', true, 'MLV_REMOTE_TIMEOUT', 'could not reach MLflow at https://mlflow.example: connection timed out after 30s'],
+    [coded('UND_ERR_HEADERS_TIMEOUT'), 'idempotent', true, 'MLV_REMOTE_TIMEOUT', 'MLflow at https://mlflow.example did not answer GET /registered-models/get within 30s'],
+    [coded('UND_ERR_BODY_TIMEOUT'), 'once', false, 'MLV_REMOTE_TIMEOUT', 'MLflow at https://mlflow.example did not answer GET /registered-models/get within 30s'],
+    [coded('ECONNRESET'), 'idempotent', true, 'MLV_REMOTE_CONNECTION', 'the connection to MLflow at https://mlflow.example broke during GET /registered-models/get (ECONNRESET)'],
+    [coded('UND_ERR_SOCKET', 'other side closed'), 'once', false, 'MLV_REMOTE_CONNECTION', 'the connection to MLflow at https://mlflow.example broke during GET /registered-models/get (UND_ERR_SOCKET)'],
+    [coded('CERT_HAS_EXPIRED', 'certificate has expired'), 'idempotent', false, 'MLV_REMOTE_TLS', 'could not reach MLflow at https://mlflow.example: TLS handshake failed (CERT_HAS_EXPIRED: certificate has expired)'],
+    [coded('ERR_TLS_CERT_ALTNAME_INVALID', "Hostname/IP does not match certificate's altnames"), 'idempotent', false, 'MLV_REMOTE_TLS', "could not reach MLflow at https://mlflow.example: TLS handshake failed (ERR_TLS_CERT_ALTNAME_INVALID: Hostname/IP does not match certificate's altnames)"],
+    [coded('UND_ERR_REQ_CONTENT_LENGTH_MISMATCH'), 'idempotent', false, 'MLV_INPUT', 'the file being uploaded changed while GET /registered-models/get was sending it'],
+    [new Error('something odd'), 'idempotent', false, 'MLV_REMOTE_UNREACHABLE', 'request GET /registered-models/get to MLflow at https://mlflow.example failed: something odd'],
+  ] as const)('classifies %s (%s)', (err, retry, retryable, code, message) => {
+    const f = networkFailure(err, { ...ctx, retry });
+    expect([f.retryable, f.error.code, f.error.message]).toEqual([retryable, code, message]);
   });
 });
