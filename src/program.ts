@@ -7,6 +7,7 @@ import { registerPromote } from './commands/promote.js';
 import { registerRollback } from './commands/rollback.js';
 import { registerSmoke } from './commands/smoke.js';
 import { registerAnalyze } from './commands/analyze.js';
+import { registerSampleSize } from './commands/sample-size.js';
 import { registerServer } from './commands/server.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -46,4 +47,4 @@ Docs: README.md — environment: MLFLOW_TRACKING_URI, MLFLOW_TRACKING_TOKEN, MLF
 type Registration = (program: Command) => void;
 
 /** One line per command, in the order `mlv --help` lists them. */
-const commands: Registration[] = [registerRegister, registerShow, registerCompare, registerPromote, registerRollback, registerSmoke, registerAnalyze, registerServer];
+const commands: Registration[] = [registerRegister, registerShow, registerCompare, registerPromote, registerRollback, registerSmoke, registerSampleSize, registerAnalyze, registerServer];

@@ -310,6 +310,16 @@ for method, p1, d, alpha, pw, K, sides, V, sd in ss_cases:
     add("sample_size", f"{method} formula with scipy.stats.norm.isf(alpha/{V}/{sides}), scipy.stats.norm.isf(1 - power)",
         [method, p1, d, alpha, pw, K, "two-sided" if sides == 2 else "one-sided", V, sd], n)
 
+# the command tests' scenarios (unrounded n_control; the CLI rounds up)
+for method, p1, d, alpha, pw, K, sides, V, sd in [
+    ("pooled", 0.045, 0.045 * 0.1, 0.05, 0.8, 1, 2, 1, None),
+    ("pooled", 0.045, 0.005, 0.05, 0.9, 2, 2, 1, None),
+    ("evanmiller", 0.1, 0.01, 0.05, 0.8, 1, 2, 1, None),
+    ("continuous", None, 0.3, 0.05, 0.8, 1, 1, 3, 4.1),
+]:
+    add("cli", f"{method} formula with scipy.stats.norm.isf(alpha/{V}/{sides}), scipy.stats.norm.isf(1 - power)",
+        [method, p1, d, alpha, pw, K, "two-sided" if sides == 2 else "one-sided", V, sd], n_formula(method, p1, d, alpha, pw, K, sides, V, sd))
+
 # MDE by formula: the D with n_formula(D) = n (brentq)
 for method, p1, n, alpha, pw, K, sides in [("pooled", 0.1, 14751, 0.05, 0.8, 1, 2), ("unpooled", 0.05, 30000, 0.05, 0.8, 2, 1),
                                            ("evanmiller", 0.2, 6000, 0.05, 0.8, 1, 2)]:

@@ -113,7 +113,8 @@ for d, s, alpha, pw, K in [(0.3, 4.0, 0.05, 0.8, 1), (1.5, 20.0, 0.01, 0.9, 3)]:
         [d, s, alpha, pw, K], float(n))
 
 # arcsine MDE: the effect size detectable with nobs1 control units
-for p1, n1, alpha, pw, K, alt in [(0.1, 14745, 0.05, 0.8, 1, "two-sided"), (0.02, 5000, 0.05, 0.8, 2, "one-sided")]:
+for p1, n1, alpha, pw, K, alt in [(0.1, 14745, 0.05, 0.8, 1, "two-sided"), (0.02, 5000, 0.05, 0.8, 2, "one-sided"),
+                                  (0.2, 5000, 0.05, 0.8, 1, "two-sided")]:
     a = "two-sided" if alt == "two-sided" else "larger"
     # solve_power(nobs1=…) leaves a power residual up to 2e-5 (effect size off by 3.5e-5 relative),
     # so the effect size is solved tightly on statsmodels' own power function

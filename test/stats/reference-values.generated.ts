@@ -565,6 +565,13 @@ export const sample_size: Reference[] = [
   { call: "continuous formula with scipy.stats.norm.isf(alpha/2/1), scipy.stats.norm.isf(1 - power)", args: ["continuous", null, 1.5, 0.01, 0.9, 3, "one-sided", 2, 20.0], expected: 3526.9658475255783 },
 ];
 
+export const cli: Reference[] = [
+  { call: "pooled formula with scipy.stats.norm.isf(alpha/1/2), scipy.stats.norm.isf(1 - power)", args: ["pooled", 0.045, 0.0045, 0.05, 0.8, 1, "two-sided", 1, null], expected: 34896.24848554577 },
+  { call: "pooled formula with scipy.stats.norm.isf(alpha/1/2), scipy.stats.norm.isf(1 - power)", args: ["pooled", 0.045, 0.005, 0.05, 0.9, 2, "two-sided", 1, null], expected: 28619.49052930023 },
+  { call: "evanmiller formula with scipy.stats.norm.isf(alpha/1/2), scipy.stats.norm.isf(1 - power)", args: ["evanmiller", 0.1, 0.01, 0.05, 0.8, 1, "two-sided", 1, null], expected: 14312.856241916574 },
+  { call: "continuous formula with scipy.stats.norm.isf(alpha/3/1), scipy.stats.norm.isf(1 - power)", args: ["continuous", null, 0.3, 0.05, 0.8, 1, "one-sided", 3, 4.1], expected: 3294.3561601930787 },
+];
+
 export const mde: Reference[] = [
   { call: "scipy.optimize.brentq(lambda D: pooled_formula(D) - 14751, …)", args: ["pooled", 0.1, 14751, 0.05, 0.8, 1, "two-sided"], expected: 0.009999927458253689 },
   { call: "scipy.optimize.brentq(lambda D: unpooled_formula(D) - 30000, …)", args: ["unpooled", 0.05, 30000, 0.05, 0.8, 2, "one-sided"], expected: 0.003878362601860895 },
@@ -664,4 +671,5 @@ export const continuous_sm: Reference[] = [
 export const arcsine_mde: Reference[] = [
   { call: "scipy.optimize.brentq(lambda h: statsmodels.stats.power.NormalIndPower().power(effect_size=h, nobs1=14745, alpha=0.05, ratio=1, alternative='two-sided') - 0.8, …) -> h; p2 = sin(asin(sqrt(0.1)) + h/2)**2", args: [0.1, 14745, 0.05, 0.8, 1, "two-sided"], expected: 0.009999690090995425 },
   { call: "scipy.optimize.brentq(lambda h: statsmodels.stats.power.NormalIndPower().power(effect_size=h, nobs1=5000, alpha=0.05, ratio=2, alternative='larger') - 0.8, …) -> h; p2 = sin(asin(sqrt(0.02)) + h/2)**2", args: [0.02, 5000, 0.05, 0.8, 2, "one-sided"], expected: 0.006472592751127954 },
+  { call: "scipy.optimize.brentq(lambda h: statsmodels.stats.power.NormalIndPower().power(effect_size=h, nobs1=5000, alpha=0.05, ratio=1, alternative='two-sided') - 0.8, …) -> h; p2 = sin(asin(sqrt(0.2)) + h/2)**2", args: [0.2, 5000, 0.05, 0.8, 1, "two-sided"], expected: 0.022871736984684143 },
 ];

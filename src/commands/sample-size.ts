@@ -1,0 +1,335 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { Context } from '../context.js';
+import {
+  daysNeeded,
+  minimumDetectableEffect,
+  sampleSize as computeSampleSize,
+  type SampleSizeDesign,
+  type SampleSizeMethod,
+  type SampleSizeResult,
+  type Sides,
+} from '../core/stats/index.js';
+import { InputError, UsageError } from '../errors.js';
+import { action } from '../run.js';
+import type { Style } from '../terminal/style.js';
+import { renderTable } from '../terminal/table.js';
+
+export type ProportionMethod = Exclude<SampleSizeMethod, 'continuous'>;
+
+export interface SampleSizeInput {
+  /** Proportions: the control conversion rate. Continuous: the control mean (optional). */
+  baseline?: number;
+  /** Absolute minimum detectable effect (difference in rates or means). */
+  mde?: number;
+  /** Relative minimum detectable effect (0.1 = +10% of baseline). */
+  mdeRelative?: number;
+  /** The inverse question: units per arm (control; treatment = ceil(ratio·n)) → the detectable effect. */
+  n?: number;
+  /** Continuous metric: the per-unit standard deviation. */
+  sd?: number;
+  alpha?: number;
+  power?: number;
+  alternative?: Sides;
+  ratio?: number;
+  variants?: number;
+  dailyTraffic?: number;
+  method?: ProportionMethod;
+}
+
+/** The `--json` document (field names fixed by issue 5; `days` only with --daily-traffic). */
+export interface SampleSizeOutput {
+  solve_for: 'sample_size' | 'mde';
+  method: SampleSizeMethod;
+  alpha: number;
+  alpha_per_comparison: number;
+  power: number;
+  alternative: Sides;
+  baseline: number | null;
+  sd: number | null;
+  treatment_rate: number | null;
+  mde_absolute: number;
+  mde_relative: number | null;
+  ratio: number;
+  variants: number;
+  per_variant: { control: number; treatment: number };
+  total: number;
+  daily_traffic?: number;
+  days?: number;
+}
+
+const METHODS: ProportionMethod[] = ['pooled', 'unpooled', 'arcsine', 'evanmiller'];
+
+const HELP = `
+Proportion metric: --baseline P and exactly one of --mde D (absolute, e.g. 0.005 = +0.5 points),
+--mde-relative R (0.1 = +10% of the baseline) or --n N (units per arm → the detectable effect).
+Continuous metric: --sd S with --mde D (difference in means), or --n N; --baseline MEAN is optional
+(needed for --mde-relative).
+
+Methods (proportions), n_control for an effect D, p2 = p1 + D, K = --ratio, z_a = z(1 − alpha/(V·sides)):
+  pooled      (z_a·√(p̄q̄(1+1/K)) + z_b·√(p1q1 + p2q2/K))² / D²,  p̄ = (p1 + K·p2)/(1 + K)   [default]
+  unpooled    (z_a + z_b)²·(p1q1 + p2q2/K) / D²
+  arcsine     statsmodels NormalIndPower().solve_power(effect_size=proportion_effectsize(p2, p1), …, ratio=K)
+  evanmiller  evanmiller.org's calculator: (z_a·√(2·p1q1) + z_b·√(p1q1 + p2q2))² / D², two-sided, 1:1
+  continuous  (z_a + z_b)²·S²·(1 + 1/K) / D²   (chosen by --sd)
+Each arm is rounded up; n_treatment = ceil(K·n_control); total = control + V·treatment;
+--variants V splits alpha Bonferroni-style (alpha/V per comparison).
+
+Examples:
+  mlv sample-size --baseline 0.045 --mde-relative 0.1
+  mlv sample-size --baseline 0.045 --mde 0.005 --power 0.9 --ratio 2 --daily-traffic 20000
+  mlv sample-size --baseline 0.2 --n 5000 --method arcsine
+  mlv sample-size --sd 4.1 --mde 0.3 --variants 3 --alternative one-sided --json`;
+
+/** Parses a flag value as a finite number; ranges are checked in sampleSize() so tests see them too. */
+function numberArg(flag: string) {
+  return (v: string): number => {
+    const x = Number(v);
+    if (v.trim() === '' || !Number.isFinite(x)) throw new InvalidArgumentError(`${flag} must be a number, got ${v}`);
+    return x;
+  };
+}
+
+export function registerSampleSize(program: Command): void {
+  program
+    .command('sample-size')
+    .description('Units needed to detect an effect in an A/B test (or the effect detectable with N units)')
+    .option('--baseline <p>', 'control conversion rate in (0, 1) (continuous: control mean, optional)', numberArg('--baseline'))
+    .option('--mde <d>', 'absolute minimum detectable effect (difference in rates or means)', numberArg('--mde'))
+    .option('--mde-relative <r>', 'relative minimum detectable effect, e.g. 0.1 = +10% of baseline', numberArg('--mde-relative'))
+    .option('--n <n>', 'units per arm: report the minimum detectable effect instead', numberArg('--n'))
+    .option('--sd <s>', 'standard deviation of a continuous metric (selects the continuous formula)', numberArg('--sd'))
+    .option('--alpha <a>', 'significance level (family-wise with --variants)', numberArg('--alpha'), 0.05)
+    .option('--power <p>', 'power, 1 − beta', numberArg('--power'), 0.8)
+    .addOption(new Option('--alternative <sides>', 'two-sided or one-sided test').choices(['two-sided', 'one-sided']).default('two-sided'))
+    .option('--ratio <k>', 'allocation: treatment units per control unit', numberArg('--ratio'), 1)
+    .option('--variants <v>', 'number of treatment arms (alpha split Bonferroni-style)', numberArg('--variants'), 1)
+    .option('--daily-traffic <n>', 'units entering the test per day (all arms) → days needed', numberArg('--daily-traffic'))
+    .addOption(new Option('--method <method>', 'formula for proportion metrics').choices(METHODS))
+    .addHelpText('after', HELP)
+    .action(
+      action(async (ctx, opts: SampleSizeInput) => {
+        ctx.output(await sampleSize(ctx, opts), renderSampleSize);
+      }),
+    );
+}
+
+function usage(message: string, hint?: string): UsageError {
+  return new UsageError(message, hint === undefined ? undefined : { hint });
+}
+
+function requireRange(flag: string, x: number | undefined, ok: (x: number) => boolean, expected: string): void {
+  if (x !== undefined && !(Number.isFinite(x) && ok(x))) throw usage(`${flag} must be ${expected}, got ${x}`);
+}
+
+/**
+ * `mlv sample-size`: validates the inputs (usage errors, exit 2, name the flag and the range) and
+ * solves either for the sample size (given an MDE) or for the MDE (given --n).
+ */
+export async function sampleSize(_ctx: Context, input: SampleSizeInput): Promise<SampleSizeOutput> {
+  const alpha = input.alpha ?? 0.05;
+  const power = input.power ?? 0.8;
+  const ratio = input.ratio ?? 1;
+  const variants = input.variants ?? 1;
+  const alternative = input.alternative ?? 'two-sided';
+  const continuous = input.sd !== undefined;
+
+  requireRange('--alpha', alpha, (x) => x > 0 && x < 1, 'a number in (0, 1)');
+  requireRange('--power', power, (x) => x > 0 && x < 1, 'a number in (0, 1)');
+  requireRange('--ratio', ratio, (x) => x > 0, 'a number > 0 (treatment units per control unit)');
+  requireRange('--variants', variants, (x) => Number.isInteger(x) && x >= 1, 'an integer ≥ 1');
+  requireRange('--daily-traffic', input.dailyTraffic, (x) => x > 0, 'a number > 0 (units per day)');
+  requireRange('--n', input.n, (x) => Number.isInteger(x) && x >= 2, 'an integer ≥ 2 (units per arm)');
+  requireRange('--sd', input.sd, (x) => x > 0, 'a number > 0');
+  if (alternative !== 'two-sided' && alternative !== 'one-sided') {
+    throw usage(`--alternative must be two-sided or one-sided, got ${String(alternative)}`);
+  }
+
+  const given = (['mde', 'mdeRelative', 'n'] as const).filter((k) => input[k] !== undefined);
+  if (given.length !== 1) {
+    const names = { mde: '--mde', mdeRelative: '--mde-relative', n: '--n' };
+    throw usage(
+      given.length === 0
+        ? 'give exactly one of --mde, --mde-relative or --n'
+        : `give exactly one of --mde, --mde-relative or --n, got ${given.map((k) => names[k]).join(' and ')}`,
+      'e.g. --baseline 0.045 --mde-relative 0.1',
+    );
+  }
+
+  let method: SampleSizeMethod;
+  if (continuous) {
+    if (input.method !== undefined) {
+      throw usage(`--method ${input.method} applies to proportion metrics; --sd selects the continuous formula`);
+    }
+    method = 'continuous';
+    requireRange('--baseline', input.baseline, (x) => x !== 0, 'a non-zero number (the control mean)');
+    if (input.mdeRelative !== undefined && input.baseline === undefined) {
+      throw usage('--mde-relative with --sd needs --baseline (the control mean)', 'or give the absolute --mde');
+    }
+  } else {
+    method = input.method ?? 'pooled';
+    if (!METHODS.includes(method as ProportionMethod)) {
+      throw usage(`--method must be one of ${METHODS.join(', ')}, got ${String(method)}`);
+    }
+    if (input.baseline === undefined) {
+      throw usage('--baseline is required: the control conversion rate in (0, 1)', 'for a continuous metric give --sd');
+    }
+    requireRange('--baseline', input.baseline, (x) => x > 0 && x < 1, 'a rate in (0, 1)');
+    if (method === 'evanmiller' && alternative !== 'two-sided') {
+      throw usage('--method evanmiller is two-sided by its convention', 'drop --alternative one-sided, or use --method pooled');
+    }
+    if (method === 'evanmiller' && ratio !== 1) {
+      throw usage('--method evanmiller has no allocation ratio (it sizes 1:1)', 'drop --ratio, or use --method pooled');
+    }
+  }
+
+  const sides = alternative === 'two-sided' ? 2 : 1;
+  if (power <= alpha / variants / sides) {
+    throw usage(
+      `--power must exceed the one-tail alpha per comparison (${alpha / variants / sides}), got ${power}`,
+      'a test has at least that power with no units at all',
+    );
+  }
+
+  const design: SampleSizeDesign = {
+    method,
+    alpha,
+    power,
+    alternative,
+    ratio,
+    variants,
+    ...(input.baseline !== undefined ? { baseline: input.baseline } : {}),
+    ...(input.sd !== undefined ? { sd: input.sd } : {}),
+  };
+
+  let result: SampleSizeResult;
+  let solveFor: SampleSizeOutput['solve_for'];
+  if (input.n !== undefined) {
+    solveFor = 'mde';
+    const r = minimumDetectableEffect(design, input.n);
+    if (r === null) {
+      throw new InputError(
+        `--n ${input.n} is too small: no treatment rate below 1 is detectable from a baseline of ${input.baseline} with power ${power}`,
+        { hint: 'raise --n, or lower --power' },
+      );
+    }
+    result = r;
+  } else {
+    solveFor = 'sample_size';
+    let mde: number;
+    if (input.mde !== undefined) {
+      requireRange('--mde', input.mde, (x) => x !== 0, 'a non-zero number');
+      mde = input.mde;
+    } else {
+      requireRange('--mde-relative', input.mdeRelative, (x) => x !== 0 && x > -1, 'a non-zero number > −1');
+      mde = input.mdeRelative! * input.baseline!;
+    }
+    if (!continuous) {
+      const p2 = input.baseline! + mde;
+      if (!(p2 > 0 && p2 < 1)) {
+        throw usage(
+          `the treatment rate ${input.baseline} ${mde >= 0 ? '+' : '−'} ${Math.abs(mde)} = ${p2} must stay in (0, 1)`,
+          `--mde must lie in (${-input.baseline!}, ${1 - input.baseline!})`,
+        );
+      }
+    }
+    result = computeSampleSize(design, mde);
+  }
+
+  // 15 significant digits: 0.045 × 1.1 is 0.0495 to a reader, not 0.049499999999999995
+  const tidy = (x: number | null) => (x === null ? null : +x.toPrecision(15));
+  const out: SampleSizeOutput = {
+    solve_for: solveFor,
+    method: result.method,
+    alpha: result.alpha,
+    alpha_per_comparison: result.alphaPerComparison,
+    power: result.power,
+    alternative: result.alternative,
+    baseline: result.baseline,
+    sd: result.sd,
+    treatment_rate: tidy(result.treatmentRate),
+    mde_absolute: tidy(result.mdeAbsolute)!,
+    mde_relative: input.mdeRelative ?? tidy(result.mdeRelative),
+    ratio: result.ratio,
+    variants: result.variants,
+    per_variant: result.perVariant,
+    total: result.total,
+  };
+  if (input.dailyTraffic !== undefined) {
+    out.daily_traffic = input.dailyTraffic;
+    out.days = daysNeeded(result.total, input.dailyTraffic);
+  }
+  return out;
+}
+
+const METHOD_NAMES: Record<SampleSizeMethod, string> = {
+  pooled: 'two-proportion z-test, pooled variance under H0 (Fleiss)',
+  unpooled: 'two-proportion z-test, unpooled variance',
+  arcsine: "arcsine transform, Cohen's h (as statsmodels NormalIndPower)",
+  evanmiller: "evanmiller.org calculator's convention (null variance at the baseline)",
+  continuous: 'difference in means, z approximation',
+};
+
+/** Human view: the conventions first (numbers from different calculators differ by them), then the arms. */
+export function renderSampleSize(r: SampleSizeOutput, style: Style): string {
+  const int = (x: number) => (style.tty ? x.toLocaleString('en-US') : String(x));
+  const pct = (x: number, digits = 2) => `${+(x * 100).toFixed(digits)}%`;
+  const signed = (s: string, x: number) => (x > 0 ? '+' : x < 0 ? '−' : '') + s;
+  const num = (x: number) => String(+x.toPrecision(6));
+  const proportion = r.method !== 'continuous';
+
+  const effect = proportion
+    ? `${signed(`${+(Math.abs(r.mde_absolute) * 100).toPrecision(6)} pp`, r.mde_absolute)} absolute` +
+      (r.mde_relative !== null ? ` (${signed(pct(Math.abs(r.mde_relative), 2), r.mde_relative)} relative)` : '') +
+      ` → treatment rate ${pct(r.treatment_rate!, 4)}`
+    : `${signed(num(Math.abs(r.mde_absolute)), r.mde_absolute)} in the mean (absolute)` +
+      (r.mde_relative !== null ? `, ${signed(pct(Math.abs(r.mde_relative), 2), r.mde_relative)} of ${num(r.baseline!)}` : '');
+
+  const lines: string[] = [];
+  lines.push(
+    style.bold(r.solve_for === 'mde' ? 'Minimum detectable effect' : 'Sample size') + style.dim(` · method ${r.method}: ${METHOD_NAMES[r.method]}`),
+  );
+  const kv: [string, string][] = [];
+  if (proportion) kv.push(['baseline rate', pct(r.baseline!, 4)]);
+  else {
+    kv.push(['standard deviation', num(r.sd!)]);
+    if (r.baseline !== null) kv.push(['control mean', num(r.baseline)]);
+  }
+  kv.push([r.solve_for === 'mde' ? 'detectable effect' : 'minimum effect', effect]);
+  kv.push(['test', `${r.alternative}, alpha ${num(r.alpha)}, power ${pct(r.power, 2)}`]);
+  kv.push(['allocation', `1 control : ${num(r.ratio)} treatment${r.ratio === 1 ? ' (equal)' : ''}`]);
+  kv.push([
+    'treatment arms',
+    r.variants === 1
+      ? '1 (no multiplicity split)'
+      : `${r.variants}, Bonferroni: alpha ${num(r.alpha)}/${r.variants} = ${num(r.alpha_per_comparison)} per comparison`,
+  ]);
+  const width = Math.max(...kv.map(([k]) => k.length));
+  for (const [k, v] of kv) lines.push(`  ${k.padEnd(width)}  ${v}`);
+  lines.push('');
+
+  const rows: (string | number)[][] = [['control', int(r.per_variant.control)]];
+  for (let i = 1; i <= r.variants; i++) {
+    rows.push([r.variants === 1 ? 'treatment' : `treatment ${i}`, int(r.per_variant.treatment)]);
+  }
+  rows.push(['total', int(r.total)]);
+  lines.push(renderTable(style, ['arm', 'units'], rows));
+  if (r.days !== undefined) {
+    lines.push(`days needed: ${style.bold(int(r.days))} at ${int(r.daily_traffic!)} units/day (all arms)`);
+  }
+  lines.push('');
+  lines.push(
+    style.dim(
+      r.solve_for === 'mde'
+        ? `Conventions: --n is the control arm; each treatment arm gets ceil(ratio × n). The effect is the smallest increase detectable (${r.alternative}).`
+        : 'Conventions: each arm rounded up; treatment = ceil(ratio × control); total = control + arms × treatment.',
+    ),
+  );
+  lines.push(
+    style.dim(
+      proportion
+        ? 'MDE is an absolute difference in rates (pp = percentage points); relative = absolute / baseline.'
+        : 'MDE is an absolute difference in means; S is the per-unit standard deviation.',
+    ),
+  );
+  return lines.join('\n');
+}
