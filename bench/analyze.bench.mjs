@@ -98,7 +98,10 @@ function run() {
       const fromTime = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
       const fromHook = /MAXRSS_KB=(\d+)/.exec(stderr);
       const kb = Number((fromTime ?? fromHook)?.[1] ?? NaN);
-      resolve({ code, seconds, kb, source: fromTime ? '/usr/bin/time -v' : fromHook ? 'process.resourceUsage()' : 'unknown', stdout, stderr });
+      const user = /User time \(seconds\): ([\d.]+)/.exec(stderr);
+      const sys = /System time \(seconds\): ([\d.]+)/.exec(stderr);
+      const cpu = user && sys ? Number(user[1]) + Number(sys[1]) : NaN;
+      resolve({ code, seconds, cpu, kb, source: fromTime ? '/usr/bin/time -v' : fromHook ? 'process.resourceUsage()' : 'unknown', stdout, stderr });
     });
   });
 }
@@ -121,5 +124,8 @@ try {
 }
 console.log(`mlv analyze --events: ${rows.toLocaleString('en-US')} rows in ${r.seconds.toFixed(2)} s`);
 console.log(`  throughput  ${(rows / r.seconds / 1e6).toFixed(2)} M rows/s (target ≥ 1.00, whole process incl. start-up)`);
+if (Number.isFinite(r.cpu)) {
+  console.log(`  CPU time    ${r.cpu.toFixed(2)} s user+sys → ${(rows / r.cpu / 1e6).toFixed(2)} M rows per CPU-second (fairer on a busy machine)`);
+}
 console.log(`  peak RSS    ${(r.kb / 1024).toFixed(0)} MiB (${r.source}; target well under 1024)`);
 console.log(`  result      ${summary}`);

@@ -837,7 +837,22 @@ function scanFlatJson(buf: Uint8Array, a: number, end: number, f: Fields): numbe
     if (c === 34) {
       const va = i + 1;
       j = va;
-      if (key === 3) {
+      // Common values recognised in place, without a scan: the type names and ISO timestamps.
+      if (key === 7) {
+        const t = isoQuoted(buf, va, end);
+        if (isoEnd > 0) {
+          f.tsPresent = true;
+          f.ts = t;
+          i = isoEnd + 1;
+          key = -1;
+        }
+      } else if (key === 1) {
+        if (buf[va + 8] === 34 && bytesEqual(buf, va, EXPOSURE, 0, 8)) j = va + 8;
+        else if (buf[va + 6] === 34 && bytesEqual(buf, va, METRIC, 0, 6)) j = va + 6;
+      }
+      if (key === -1) {
+        // the timestamp was read in place
+      } else if (key === 3) {
         let h = 0x811c9dc5 | 0;
         while (j < end && (c = buf[j]!) !== 34) {
           if (c === 92 || c === 10) return -1;
@@ -851,40 +866,42 @@ function scanFlatJson(buf: Uint8Array, a: number, end: number, f: Fields): numbe
           j++;
         }
       }
-      if (j >= end) return -1;
-      switch (key) {
-        case 1:
-          f.typeA = va;
-          f.typeB = j;
-          break;
-        case 2:
-          f.expA = va;
-          f.expB = j;
-          break;
-        case 3:
-          f.unitA = va;
-          f.unitB = j;
-          break;
-        case 4:
-          f.variantA = va;
-          f.variantB = j;
-          break;
-        case 5:
-          f.metricA = va;
-          f.metricB = j;
-          break;
-        case 6: {
-          const v = parseNumberBytes(buf, va, j);
-          if (Number.isFinite(v)) f.value = v;
-          else f.valueBad = true;
-          break;
+      if (key !== -1) {
+        if (j >= end) return -1;
+        switch (key) {
+          case 1:
+            f.typeA = va;
+            f.typeB = j;
+            break;
+          case 2:
+            f.expA = va;
+            f.expB = j;
+            break;
+          case 3:
+            f.unitA = va;
+            f.unitB = j;
+            break;
+          case 4:
+            f.variantA = va;
+            f.variantB = j;
+            break;
+          case 5:
+            f.metricA = va;
+            f.metricB = j;
+            break;
+          case 6: {
+            const v = parseNumberBytes(buf, va, j);
+            if (Number.isFinite(v)) f.value = v;
+            else f.valueBad = true;
+            break;
+          }
+          case 7:
+            f.tsPresent = true;
+            f.ts = parseTimestampBytes(buf, va, j);
+            break;
         }
-        case 7:
-          f.tsPresent = true;
-          f.ts = parseTimestampBytes(buf, va, j);
-          break;
+        i = j + 1;
       }
-      i = j + 1;
     } else if ((c >= 48 && c <= 57) || c === 45) {
       j = i;
       while (j < end && (c = buf[j]!) !== 44 && c !== 125 && c !== 32 && c !== 9 && c !== 10) j++;
@@ -917,6 +934,57 @@ function scanFlatJson(buf: Uint8Array, a: number, end: number, f: Fields): numbe
     if (c === 125) return i + 1;
     return -1;
   }
+}
+
+/** Where isoQuoted found the closing quote, or -1 when it did not recognise the value. */
+let isoEnd = -1;
+
+/**
+ * The usual timestamp shape `YYYY-MM-DD(T| )HH:MM:SS[.f…][Z|±HH:MM]"` starting at buf[a], read up
+ * to its closing quote (stored in isoEnd). Anything else sets isoEnd = -1 and the caller scans
+ * the string and uses parseTimestampBytes, which accepts more shapes.
+ */
+function isoQuoted(buf: Uint8Array, a: number, end: number): number {
+  isoEnd = -1;
+  if (a + 20 > end || buf[a + 4] !== 45 || buf[a + 7] !== 45 || buf[a + 13] !== 58 || buf[a + 16] !== 58) return NaN;
+  const sep = buf[a + 10];
+  if (sep !== 84 && sep !== 32) return NaN;
+  const y = digits2(buf, a, end) * 100 + digits2(buf, a + 2, end);
+  const mo = digits2(buf, a + 5, end);
+  const d = digits2(buf, a + 8, end);
+  const hh = digits2(buf, a + 11, end);
+  const mm = digits2(buf, a + 14, end);
+  const ss = digits2(buf, a + 17, end);
+  if (!(y >= 0 && mo >= 1 && mo <= 12 && d >= 1 && hh >= 0 && hh <= 23 && mm >= 0 && mm <= 59 && ss >= 0 && ss <= 59)) return NaN;
+  if (d > DAYS_IN_MONTH[mo - 1]! || (mo === 2 && d === 29 && !(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0)))) return NaN;
+  let i = a + 19;
+  let ms = 0;
+  let c = buf[i];
+  if (c === 46) {
+    i++;
+    let scale = 100;
+    const start = i;
+    while (i < end && (c = buf[i]!) >= 48 && c <= 57) {
+      if (scale >= 1) ms += (c - 48) * scale;
+      scale /= 10;
+      i++;
+    }
+    if (i === start) return NaN;
+    c = buf[i];
+  }
+  let t = daysFromCivil(y, mo, d) * 86_400_000 + hh * 3_600_000 + mm * 60_000 + ss * 1000 + ms;
+  if (c === 90) c = buf[++i];
+  else if (c === 43 || c === 45) {
+    const oh = digits2(buf, i + 1, end);
+    const om = digits2(buf, i + 4, end);
+    if (buf[i + 3] !== 58 || oh < 0 || oh > 23 || om < 0 || om > 59) return NaN;
+    t += (c === 43 ? -1 : 1) * (oh * 3_600_000 + om * 60_000);
+    i += 6;
+    c = buf[i];
+  }
+  if (c !== 34 || i >= end) return NaN;
+  isoEnd = i;
+  return t;
 }
 
 const VARIANT = Buffer.from('variant');
@@ -1194,10 +1262,15 @@ export async function readEvents(
         carry = carry ? Buffer.concat([carry, chunk]) : chunk;
         continue;
       }
+      let from = 0;
       if (carry) {
-        const joined = Buffer.concat([carry, chunk.subarray(0, nl + 1)]);
+        // Complete the carried partial line first; the rest of the chunk is read in place.
+        const first = chunk.indexOf(10);
+        const joined = Buffer.concat([carry, chunk.subarray(0, first + 1)]);
         acc.push(joined, 0, joined.length);
-      } else acc.push(chunk, 0, nl + 1);
+        from = first + 1;
+      }
+      if (from < nl + 1) acc.push(chunk, from, nl + 1);
       carry = nl + 1 < chunk.length ? Buffer.from(chunk.subarray(nl + 1)) : undefined;
       if (onProgress && acc.rows - lastReport >= 1_000_000) {
         lastReport = acc.rows;

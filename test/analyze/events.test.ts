@@ -288,6 +288,41 @@ describe('events reader: formats', () => {
   });
 });
 
+describe('timestamps inside JSON rows (the in-place reader)', () => {
+  it('reads every shape to the millisecond: a conversion at the exposure counts, 1 ms before does not', () => {
+    const rand = rng(11);
+    const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+    const shapes = [
+      (t: number) => new Date(t).toISOString(),
+      (t: number) => new Date(t).toISOString().replace('T', ' ').replace('Z', ''),
+      (t: number) => new Date(t).toISOString().replace('Z', '123Z'), // microseconds: truncated
+      (t: number) => {
+        const d = new Date(t + 2 * 3_600_000 + 30 * 60_000); // the same instant at +02:30
+        return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}+02:30`;
+      },
+      (t: number) => {
+        const d = new Date(t - 5 * 3_600_000); // at -05:00
+        return `${d.toISOString().slice(0, 23)}-05:00`;
+      },
+    ];
+    const lines: string[] = [];
+    let units = 0;
+    for (let i = 0; i < 400; i++) {
+      const t = Date.UTC(2020, 0, 1) + Math.floor(rand() * 2e11);
+      const shape = shapes[i % shapes.length]!;
+      lines.push(exposure(`a${i}`, 'control', shape(t)), metric(`a${i}`, 'converted', 1, shape(t)));
+      lines.push(exposure(`b${i}`, 'treatment', shape(t)), metric(`b${i}`, 'converted', 1, shape(t - 1)));
+      units++;
+    }
+    const r = run(lines, { ...opts, metrics: [{ name: 'converted', type: 'proportion' }] });
+    expect(r.metrics[0]!.arms).toEqual([
+      { variant: 'control', n: units, type: 'proportion', conversions: units },
+      { variant: 'treatment', n: units, type: 'proportion', conversions: 0 },
+    ]);
+    expect(r.excluded.bad_lines).toBe(0);
+  });
+});
+
 describe('parseTimestamp', () => {
   it.each([
     ['2024-05-01T10:00:00Z', Date.UTC(2024, 4, 1, 10)],
