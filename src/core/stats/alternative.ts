@@ -13,7 +13,7 @@ export type Interval = [number | null, number | null];
 /**
  * p-value of a z statistic: two-sided 2·(1 − Φ(|z|)), greater 1 − Φ(z), less Φ(z).
  *
- * @example pValueFromZ(1.959963984540054, 'two-sided') // 0.05
+ * @example pValueFromZ(1.959963984540054, 'two-sided') // 0.04999999999999999
  */
 export function pValueFromZ(z: number, alternative: Alternative): number {
   if (alternative === 'greater') return normalSf(z);
@@ -24,7 +24,7 @@ export function pValueFromZ(z: number, alternative: Alternative): number {
 /**
  * p-value of a t statistic with df degrees of freedom (as pValueFromZ, with Student's t).
  *
- * @example pValueFromT(2.228138851986274, 10, 'two-sided') // 0.05
+ * @example pValueFromT(2.228138851986274, 10, 'two-sided') // 0.050000000000000024
  */
 export function pValueFromT(t: number, df: number, alternative: Alternative): number {
   if (alternative === 'greater') return tSf(t, df);
@@ -36,7 +36,7 @@ export function pValueFromT(t: number, df: number, alternative: Alternative): nu
  * Critical value for a (1 − α) interval: z(1 − α/2) two-sided, z(1 − α) one-sided; with
  * `df` the Student t quantile instead of the normal one.
  *
- * @example criticalValue(0.05, 'two-sided') // 1.959963984540054
+ * @example criticalValue(0.05, 'two-sided') // 1.9599639845400538
  */
 export function criticalValue(alpha: number, alternative: Alternative, df?: number): number {
   const tail = alternative === 'two-sided' ? alpha / 2 : alpha;
@@ -48,7 +48,7 @@ export function criticalValue(alpha: number, alternative: Alternative, df?: numb
  * The interval estimate ± c·se, opened on one side for one-sided alternatives:
  * greater → [estimate − c·se, null], less → [null, estimate + c·se].
  *
- * @example intervalAround(0.007, 0.003, 1.96, 'greater') // [0.00112, null]
+ * @example intervalAround(0.007, 0.003, 1.96, 'greater') // [0.0011200000000000003, null]
  */
 export function intervalAround(estimate: number, se: number, crit: number, alternative: Alternative): Interval {
   const lo = estimate - crit * se;

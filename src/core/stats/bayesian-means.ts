@@ -18,7 +18,7 @@ export interface BayesianMeanResult {
  *
  * Reference: the normal expected-loss identity E[max(X, 0)] = μΦ(μ/σ) + σφ(μ/σ) (Stucchio 2015);
  * check: scipy.stats.norm.expect(lambda x: max(-x, 0), loc=d, scale=se).
- * @example bayesianMeans({ mean: 12.6, sd: 4.1, n: 5000 }, { mean: 12.3, sd: 4.0, n: 5000 }, 0.05).probBetter // 0.9998936006939082
+ * @example bayesianMeans({ mean: 12.6, sd: 4.1, n: 5000 }, { mean: 12.3, sd: 4.0, n: 5000 }, 0.05).probBetter // 0.9998936444820025
  */
 export function bayesianMeans(
   treatment: { mean: number; sd: number; n: number },

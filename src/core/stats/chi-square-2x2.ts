@@ -20,7 +20,7 @@ export interface ChiSquare2x2Result {
  * A table with an empty row or column gives X² = 0, p = 1.
  *
  * Reference: scipy.stats.chi2_contingency([[x_t, n_t−x_t], [x_c, n_c−x_c]], correction=…).
- * @example chiSquare2x2({ conversions: 520, n: 10000 }, { conversions: 450, n: 10000 }).pValue // 0.021441203762316525
+ * @example chiSquare2x2({ conversions: 520, n: 10000 }, { conversions: 450, n: 10000 }).pValue // 0.02121510955328949
  */
 export function chiSquare2x2(
   treatment: ProportionArm,

@@ -87,7 +87,7 @@ export function erf(x: number): number {
  * The complementary error function erfc(x) = 1 − erf(x), accurate in the upper tail
  * (no cancellation): Cody's CALERF.
  *
- * @example erfc(5) // 1.5374597944280349e-12
+ * @example erfc(5) // 1.537459794428035e-12
  */
 export function erfc(x: number): number {
   if (Number.isNaN(x)) return NaN;

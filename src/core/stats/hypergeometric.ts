@@ -8,7 +8,7 @@ import { logBinomialRaw } from './binomial-terms.js';
  * (so huge populations keep full relative precision; ln Γ differences would lose ~1e-10).
  *
  * Reference: R's dhyper (src/nmath/dhyper.c); scipy.stats.hypergeom.logpmf(k, N, K, n).
- * @example Math.exp(logHypergeometricPmf(2, 10, 4, 5)) // 0.47619047619047616
+ * @example Math.exp(logHypergeometricPmf(2, 10, 4, 5)) // 0.4761904761904765
  */
 export function logHypergeometricPmf(k: number, population: number, successes: number, draws: number): number {
   const N = population;
@@ -21,7 +21,7 @@ export function logHypergeometricPmf(k: number, population: number, successes: n
   return logBinomialRaw(k, K, p, q) + logBinomialRaw(n - k, N - K, p, q) - logBinomialRaw(n, N, p, q);
 }
 
-/** Hypergeometric pmf (see logHypergeometricPmf). @example hypergeometricPmf(2, 10, 4, 5) // 0.47619047619047616 */
+/** Hypergeometric pmf (see logHypergeometricPmf). @example hypergeometricPmf(2, 10, 4, 5) // 0.4761904761904765 */
 export function hypergeometricPmf(k: number, population: number, successes: number, draws: number): number {
   return Math.exp(logHypergeometricPmf(k, population, successes, draws));
 }

@@ -121,7 +121,7 @@ function betaLargeASmallB(a: number, b: number, x: number, y: number): number {
  *
  * Reference: Press et al., Numerical Recipes (3rd ed.) §6.4 (betacf, modified Lentz);
  * DiDonato & Morris, TOMS 708; scipy.special.betainc / betaincc.
- * @example incompleteBeta(2, 3, 0.4) // [0.5248, 0.4752]
+ * @example incompleteBeta(2, 3, 0.4) // [0.5247999999999999, 0.47520000000000007]
  */
 export function incompleteBeta(a: number, b: number, x: number, y: number = 1 - x): [number, number] {
   if (!(a > 0) || !(b > 0) || Number.isNaN(x) || x < 0 || x > 1) return [NaN, NaN];
@@ -145,12 +145,12 @@ export function incompleteBeta(a: number, b: number, x: number, y: number = 1 - 
   return [1 - w, w];
 }
 
-/** I_x(a, b), the regularized incomplete beta function. @example regularizedBeta(0.4, 2, 3) // 0.5248 */
+/** I_x(a, b), the regularized incomplete beta function. @example regularizedBeta(0.4, 2, 3) // 0.5247999999999999 */
 export function regularizedBeta(x: number, a: number, b: number): number {
   return incompleteBeta(a, b, x)[0];
 }
 
-/** 1 − I_x(a, b) without cancellation. @example regularizedBetaComplement(0.4, 2, 3) // 0.4752 */
+/** 1 − I_x(a, b) without cancellation. @example regularizedBetaComplement(0.4, 2, 3) // 0.47520000000000007 */
 export function regularizedBetaComplement(x: number, a: number, b: number): number {
   return incompleteBeta(a, b, x)[1];
 }

@@ -20,7 +20,7 @@ function logGammaPowerTerms(a: number, x: number): number {
  *
  * Reference: Press et al., Numerical Recipes (3rd ed.) §6.2 (gser, gcf);
  * scipy.special.gammainc / gammaincc.
- * @example incompleteGamma(2, 3) // [0.8008517265285442, 0.1991482734714558]
+ * @example incompleteGamma(2, 3) // [0.8008517265285443, 0.1991482734714557]
  */
 export function incompleteGamma(a: number, x: number): [number, number] {
   if (!(a > 0) || Number.isNaN(x) || x < 0) return [NaN, NaN];
@@ -79,12 +79,12 @@ function upperFraction(a: number, x: number): number {
   return h;
 }
 
-/** P(a, x), the regularized lower incomplete gamma function. @example regularizedGammaP(2, 3) // 0.8008517265285442 */
+/** P(a, x), the regularized lower incomplete gamma function. @example regularizedGammaP(2, 3) // 0.8008517265285443 */
 export function regularizedGammaP(a: number, x: number): number {
   return incompleteGamma(a, x)[0];
 }
 
-/** Q(a, x) = 1 − P(a, x) without cancellation. @example regularizedGammaQ(2, 3) // 0.1991482734714558 */
+/** Q(a, x) = 1 − P(a, x) without cancellation. @example regularizedGammaQ(2, 3) // 0.1991482734714557 */
 export function regularizedGammaQ(a: number, x: number): number {
   return incompleteGamma(a, x)[1];
 }

@@ -17,7 +17,7 @@ const HALF_LOG_2PI = 0.91893853320467274178; // ½·ln(2π)
  * Equal to Loader's stirlerr(x − 1) shifted; small and positive, so differences of δ keep
  * full precision where differences of ln Γ would cancel.
  *
- * @example stirlingRemainder(10) // 0.008330563433362871
+ * @example stirlingRemainder(10) // 0.00833056343336287
  */
 export function stirlingRemainder(x: number): number {
   if (x >= 10) {
@@ -39,7 +39,7 @@ export function stirlingRemainder(x: number): number {
 /**
  * Natural log of the gamma function, x > 0.
  *
- * @example logGamma(0.5) // 0.5723649429247001 (= ln √π)
+ * @example logGamma(0.5) // 0.5723649429246986 (≈ ln √π)
  */
 export function logGamma(x: number): number {
   if (Number.isNaN(x) || x <= 0) return NaN;
@@ -66,7 +66,7 @@ export function logGamma(x: number): number {
  *   big ≥ 10: ln Γ(big) − ln Γ(big + s) = −(big − ½)·log1p(s/big) − s·ln(big + s) + s + δ(big) − δ(big + s)
  *
  * Reference: DiDonato & Morris, TOMS 708 (betaln); scipy.special.betaln.
- * @example logBeta(0.5, 0.5) // 1.1447298858494002 (= ln π)
+ * @example logBeta(0.5, 0.5) // 1.1447298858493973 (≈ ln π)
  */
 export function logBeta(a: number, b: number): number {
   if (!(a > 0) || !(b > 0)) return NaN;
@@ -83,7 +83,7 @@ export function logGammaRatio(big: number, s: number): number {
   );
 }
 
-/** ln(n!) for n ≥ 0. @example logFactorial(10) // 15.104412573075516 */
+/** ln(n!) for n ≥ 0. @example logFactorial(10) // 15.104412573075518 */
 export function logFactorial(n: number): number {
   return n < 2 ? 0 : logGamma(n + 1);
 }

@@ -16,7 +16,7 @@ export interface RelativeUplift {
  *
  * Reference: GrowthBook gbstats frequentist TTest.variance (relative effects); Casella & Berger,
  * Statistical Inference §5.5.4 (delta method).
- * @example relativeUplift(0.052, 0.0052 * 0.948 / 10000, 0.045, 0.045 * 0.955 / 10000, 0.05).ci // [0.0219424686097951, 0.2891686424984165]
+ * @example relativeUplift(0.052, 0.052 * 0.948 / 10000, 0.045, 0.045 * 0.955 / 10000, 0.05).ci // [0.013296837734347977, 0.2978142733767629]
  */
 export function relativeUplift(
   meanT: number,

@@ -5,7 +5,7 @@
  *
  * Reference: R. P. Brent, "Algorithms for Minimization without Derivatives" (1973), ch. 4
  * (zeroin); scipy.optimize.brentq.
- * @example brentRoot((x) => x * x - 2, 0, 2) // 1.4142135623730951
+ * @example brentRoot((x) => x * x - 2, 0, 2) // 1.414213562373095
  */
 export function brentRoot(
   f: (x: number) => number,

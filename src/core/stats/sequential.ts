@@ -7,7 +7,7 @@ import type { Alternative, Interval } from './alternative.js';
  *
  * Reference: Waudby-Smith et al., "Time-uniform central limit theory and asymptotic confidence
  * sequences" (arXiv:2103.06476v7, eq. 161); GrowthBook gbstats frequentist/tests.py sequential_rho.
- * @example sequentialRho(0.05, 5000) // 0.04040820320568282
+ * @example sequentialRho(0.05, 5000) // 0.03984006677137368
  */
 export function sequentialRho(alpha: number, tuning: number, twoSided = true): number {
   const a = twoSided ? alpha : 2 * alpha;
@@ -22,7 +22,7 @@ export function sequentialRho(alpha: number, tuning: number, twoSided = true): n
  *
  * Reference: Waudby-Smith et al. (arXiv:2103.06476v7, eqs. 9 and 134); GrowthBook gbstats
  * sequential_interval_halfwidth / sequential_interval_halfwidth_one_sided.
- * @example sequentialHalfWidth(0.003, 20000, 0.05, 5000, 'two-sided') // 0.008330530468106035
+ * @example sequentialHalfWidth(0.003, 20000, 0.05, 5000, 'two-sided') // 0.009381342431063972
  */
 export function sequentialHalfWidth(
   se: number,
@@ -59,7 +59,7 @@ export interface SequentialResult {
  *
  * Reference: Waudby-Smith et al. (arXiv:2103.06476v7); GrowthBook gbstats SequentialTwoSidedTTest,
  * SequentialOneSidedTreatment{Greater,Lesser}TTest (which bisect for the one-sided p-value).
- * @example sequentialTest(0.007, 0.003, 20000, 0.05, 'two-sided').pValue // 0.2861064426441386
+ * @example sequentialTest(0.007, 0.003, 20000, 0.05, 'two-sided').pValue // 0.40872285882285075
  */
 export function sequentialTest(
   estimate: number,

@@ -29,7 +29,7 @@ export interface ZTestResult {
  * Reference: statsmodels.stats.proportion.proportions_ztest([x_t, x_c], [n_t, n_c]) (δ₀ = 0);
  * statsmodels.stats.proportion.test_proportions_2indep(x_t, n_t, x_c, n_c, value=δ₀,
  * compare='diff', method='wald') (δ₀ ≠ 0).
- * @example twoProportionZTest({ conversions: 520, n: 10000 }, { conversions: 450, n: 10000 }).pValue // 0.02144120376231653
+ * @example twoProportionZTest({ conversions: 520, n: 10000 }, { conversions: 450, n: 10000 }).pValue // 0.021215109553289504
  */
 export function twoProportionZTest(
   treatment: ProportionArm,
