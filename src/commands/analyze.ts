@@ -262,6 +262,7 @@ function mergeSpecs(metrics: MetricSpec[], guardrails: MetricSpec[]): (MetricSpe
 // Human rendering
 
 function fmtP(p: number): string {
+  if (p === 0) return '< 1e-300';
   if (p < 1e-4) return p.toExponential(1);
   return p.toFixed(4);
 }
@@ -358,7 +359,7 @@ function metricBlock(m: MetricReport, r: AnalyzeResult, style: Style): string[] 
     pctDiff ? 'difference (pp)' : 'difference',
     `uplift (${ci(r.settings.alpha)})`,
     'p',
-    'p adj',
+    r.settings.sequential ? 'p adj (seq)' : 'p adj',
     'verdict',
   ];
   const rows = m.arms.map((a) => {

@@ -479,7 +479,7 @@ export function analyzeExperiment(data: ExperimentData, opts: AnalysisOptions): 
   const reasons: string[] = [];
   if (!srmOk) {
     reasons.push(
-      `sample ratio mismatch (p = ${gof.pValue.toExponential(2)} < ${opts.srmThreshold}): arms ${order.join('/')} got ${counts.join('/')} units, expected ${gof.expected.map((e) => Math.round(e)).join('/')} — the assignment or logging is broken and the results cannot be trusted`,
+      `sample ratio mismatch (p = ${gof.pValue === 0 ? '< 1e-300' : gof.pValue.toExponential(2)} < ${opts.srmThreshold}): arms ${order.join('/')} got ${counts.join('/')} units, expected ${gof.expected.map((e) => Math.round(e)).join('/')} — the assignment or logging is broken and the results cannot be trusted`,
     );
   }
   const armVerdicts = treatments.map((variant) => {
