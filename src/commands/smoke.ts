@@ -73,6 +73,7 @@ export interface SmokeReport {
     /** Candidate p50 latency / baseline p50 latency, timed interleaved on the same inputs. */
     latency_ratio: number;
     baseline_latency_ms: { p50: number; p95: number; p99: number; max: number };
+    baseline_throughput_rows_per_s: number;
   };
   expected?: {
     file: string;
@@ -259,6 +260,9 @@ export async function runSmoke(ctx: Context, input: SmokeInput): Promise<SmokeRe
     usedSeed = seed;
   }
   const rows = rowsOf(tensors);
+  if (usedSeed === null && (input.batch !== undefined || input.dims !== undefined || input.seed !== undefined)) {
+    ctx.warn(`--batch, --dim and --seed apply to generated inputs; using the ${rows} rows of ${inputSource}`);
+  }
   const symbols = bindSymbols(tensors, candidate.inputs);
 
   const { OnnxSession, ortVersion } = await import('../onnx/runtime.js');
@@ -357,6 +361,7 @@ export async function runSmoke(ctx: Context, input: SmokeInput): Promise<SmokeRe
         agreement_output: agreement?.output ?? null,
         latency_ratio: round(latency.p50 / baseLatency.p50, 4),
         baseline_latency_ms: latencyOf(baseLatency),
+        baseline_throughput_rows_per_s: round(throughput(rows, baseMs), 4),
       };
     }
 
@@ -480,7 +485,7 @@ export function renderSmoke(r: SmokeReport, style: Style): string {
   const latencyRows: (string | number)[][] = [['candidate', ...lat(r.latency_ms), Math.round(r.throughput_rows_per_s)]];
   if (cmp) {
     const b = cmp.baseline_latency_ms;
-    latencyRows.push(['baseline', ...lat(b), b.p50 > 0 ? Math.round((r.run.rows * 1000) / b.p50) : '-']);
+    latencyRows.push(['baseline', ...lat(b), Math.round(cmp.baseline_throughput_rows_per_s)]);
   }
   parts.push(renderTable(style, ['latency ms', 'p50', 'p95', 'p99', 'max', 'rows/s'], latencyRows));
   if (cmp) {

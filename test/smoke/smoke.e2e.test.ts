@@ -165,6 +165,7 @@ describe.concurrent('--baseline: v2 against v1 on the same generated inputs', ()
     expect(c.agreement_output).toBe('label');
     expect(c.latency_ratio).toBeGreaterThan(0);
     expect(c.baseline_latency_ms.p50).toBeGreaterThan(0);
+    expect(c.baseline_throughput_rows_per_s).toBeGreaterThan(0);
   });
 
   it.each([
