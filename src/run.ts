@@ -82,6 +82,7 @@ export function createContext(globals: GlobalOptions, deps: ContextDeps): Contex
               env: deps.env,
               cwd: deps.cwd,
               signal: deps.signal,
+              ...(verbose ? { log: (l: string) => line(errStyle.dim(l)) } : {}),
             });
         line(errStyle.dim(`using ${c.label}`));
         return c;
