@@ -1,4 +1,4 @@
-import { incompleteBeta } from './incomplete-beta.js';
+import { incompleteBeta, logBetaPowerTerms } from './incomplete-beta.js';
 import { logBeta } from './log-gamma.js';
 
 /**
@@ -14,9 +14,16 @@ export function betaPdf(x: number, a: number, b: number): number {
   return Math.exp(betaLogPdf(x, a, b));
 }
 
-/** ln of the Beta(a, b) density at 0 < x < 1. @example betaLogPdf(0.5, 1, 1) // 0 */
+/**
+ * ln of the Beta(a, b) density at 0 < x < 1, as ln[xᵃ(1−x)ᵇ/B(a, b)] − ln x − ln(1−x) with the
+ * Stirling-form power terms, so large a, b (posteriors of millions of units) keep full precision
+ * where (a−1)·ln x − ln B(a, b) would cancel ~1e7-sized terms.
+ *
+ * @example betaLogPdf(0.5, 1, 1) // 0
+ */
 export function betaLogPdf(x: number, a: number, b: number): number {
-  return (a - 1) * Math.log(x) + (b - 1) * Math.log1p(-x) - logBeta(a, b);
+  if (a < 10 || b < 10) return (a - 1) * Math.log(x) + (b - 1) * Math.log1p(-x) - logBeta(a, b);
+  return logBetaPowerTerms(a, b, x, 1 - x) - Math.log(x) - Math.log1p(-x);
 }
 
 /**
