@@ -39,7 +39,7 @@ export function stirlingRemainder(x: number): number {
 /**
  * Natural log of the gamma function, x > 0.
  *
- * @example logGamma(0.5) // 0.5723649429246986
+ * @example logGamma(0.5) // 0.5723649429246986 (≈ ln √π)
  */
 export function logGamma(x: number): number {
   if (Number.isNaN(x) || x <= 0) return NaN;
@@ -66,7 +66,7 @@ export function logGamma(x: number): number {
  *   big ≥ 10: ln Γ(big) − ln Γ(big + s) = −(big − ½)·log1p(s/big) − s·ln(big + s) + s + δ(big) − δ(big + s)
  *
  * Reference: DiDonato & Morris, TOMS 708 (betaln); scipy.special.betaln.
- * @example logBeta(0.5, 0.5) // 1.1447298858493973
+ * @example logBeta(0.5, 0.5) // 1.1447298858493973 (≈ ln π)
  */
 export function logBeta(a: number, b: number): number {
   if (!(a > 0) || !(b > 0)) return NaN;

@@ -53,7 +53,7 @@ export function tCdf(t: number, df: number): number {
 /**
  * Density of Student's t: (1 + t²/df)^(−(df+1)/2) / (√df·B(df/2, ½)).
  *
- * @example tPdf(0, 1) // 0.3183098861837916
+ * @example tPdf(0, 1) // 0.3183098861837916 (≈ 1/π)
  */
 export function tPdf(t: number, df: number): number {
   if (df === Infinity) return normalPdf(t);
