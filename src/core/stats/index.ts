@@ -3,20 +3,28 @@
  * reference and an example in the doc comment; tests in test/stats/ cite the scipy / statsmodels /
  * mpmath call behind every expected value.
  *
+ * Accuracy (test/stats, against scipy 1.17 / statsmodels / mpmath): distributions ~1e-13 relative
+ * (t tails at |t| = 40: ~40²·ε, the conditioning), tests and intervals ≤ 1e-10, sample sizes ≤ 1e-12,
+ * Bayesian credible intervals ~1e-9 (quadrature + Brent, deterministic).
+ *
  * API (alternative is always treatment vs control: 'two-sided' | 'greater' | 'less'):
  *
  * Distributions
  *   erf(x), erfc(x)
  *   normalPdf(x), normalCdf(x), normalSf(x), normalQuantile(p), normalQuantileUpper(q)
- *   logGamma(x), logBeta(a, b), logFactorial(n)
- *   incompleteBeta(a, b, x, y?) → [I_x, 1 − I_x]; regularizedBeta(x, a, b); regularizedBetaComplement(x, a, b)
- *   incompleteGamma(a, x) → [P, Q]; regularizedGammaP(a, x); regularizedGammaQ(a, x)
+ *   logGamma(x), logBeta(a, b), logFactorial(n), stirlingRemainder(x), logGammaRatio(big, s)
+ *   incompleteBeta(a, b, x, y?) → [I_x, 1 − I_x]; regularizedBeta(x, a, b); regularizedBetaComplement(x, a, b);
+ *     logBetaPowerTerms(a, b, x, y) = ln[xᵃyᵇ/B(a, b)]
+ *   incompleteGamma(a, x) → [P, Q]; regularizedGammaP(a, x); regularizedGammaQ(a, x); scaledGammaQ(a, x)
+ *   stirlerr(n), bd0(x, M), logBinomialRaw(x, n, p, q)   (Loader's binomial terms)
  *   tPdf(t, df), tCdf(t, df), tSf(t, df), tQuantile(p, df)          (any real df > 0, Infinity = normal)
  *   chiSquareCdf(x, k), chiSquareSf(x, k)
- *   hypergeometricPmf(k, population, successes, draws), logHypergeometricPmf(…)
+ *   hypergeometricPmf(k, population, successes, draws), logHypergeometricPmf(…), hypergeometricSupport(…), hypergeometricRatio(k, …)
  *   betaPdf(x, a, b), betaLogPdf, betaCdf(x, a, b), betaSf(x, a, b), betaMoments(a, b)
  * Tests (arms: ProportionArm {conversions, n} | MeanArm {mean, sd, n}; nullDifference δ₀ = −M for a margin)
  *   twoProportionZTest(t, c, {alternative?, nullDifference?}) → {statistic, pValue, difference, se}
+ *     (pooled SE; with a margin δ₀ ≠ 0 the Wald/unpooled SE, consistent with the difference interval;
+ *      SE = 0, i.e. nobody or everybody converted: z = 0, p = 1)
  *   chiSquare2x2(t, c, {yates?, alternative?}) → {statistic, df: 1, pValue}
  *   fisherExact(t, c, {alternative?}) → {statistic (odds ratio), pValue}
  *   welchTTest(t, c, {alternative?, nullDifference?}) → {statistic, df, pValue, difference, se}; welchDf(t, c)
@@ -42,7 +50,7 @@
  *   controlSizeExact(design, mde), daysNeeded(total, dailyTraffic), ceilUnits(x), cohensH(p2, p1)
  *   unitsPerArmToDetect({effect, alpha, power?, alternative, ratio?, baseline? | sd?}) → {control, treatment} | null
  * Numerics
- *   brentRoot(f, lo, hi, {tol?}), expandBracket(f, lo, hi), integrate(f, a, b, {absTol?, relTol?})
+ *   brentRoot(f, lo, hi, {tol?}), integrate(f, a, b, {absTol?, relTol?})  (adaptive Gauss–Kronrod 7/15)
  */
 export * from './erf.js';
 export * from './normal.js';

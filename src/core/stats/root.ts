@@ -79,20 +79,3 @@ export function brentRoot(
   }
   return b;
 }
-
-/**
- * Finds [lo, hi] bracketing a sign change of an increasing-or-decreasing f, starting from
- * [lo, hi] and doubling the distance of `hi` from `lo` (at most 2000 times).
- */
-export function expandBracket(f: (x: number) => number, lo: number, hi: number): [number, number] {
-  const flo = f(lo);
-  let step = hi - lo;
-  let h = hi;
-  for (let i = 0; i < 2000; i++) {
-    const fh = f(h);
-    if (Math.sign(fh) !== Math.sign(flo) || fh === 0) return [lo, h];
-    step *= 2;
-    h = lo + step;
-  }
-  throw new RangeError('expandBracket: no sign change found');
-}
