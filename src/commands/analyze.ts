@@ -54,7 +54,7 @@ export type AnalyzeResult = AnalysisResult & {
   source: 'counts' | 'summary' | 'events';
   excluded: AnalysisResult['excluded'] & { bad_line_samples?: { file: string; line: number; reason: string }[] };
   /** Events form: lines read and units seen without an exposure to this experiment. */
-  input?: { rows: number; unexposed_units: number; other_experiment_rows: number };
+  input?: { rows: number; unexposed_units: number; other_experiment_rows: number; peak_pending_observations: number };
 };
 
 const HELP = `
@@ -203,9 +203,19 @@ export async function analyze(ctx: Context, input: AnalyzeInput): Promise<Analyz
     }
     data = result;
     extra = {
-      input: { rows: result.rows, unexposed_units: result.unexposed_units, other_experiment_rows: result.other_experiment_rows },
+      input: {
+        rows: result.rows,
+        unexposed_units: result.unexposed_units,
+        other_experiment_rows: result.other_experiment_rows,
+        peak_pending_observations: result.peak_pending_observations,
+      },
       samples: result.bad_line_samples,
     };
+    if (result.peak_pending_observations > 5_000_000) {
+      ctx.warn(
+        `${result.peak_pending_observations.toLocaleString('en-US')} observations were held in memory because they came before their unit's exposure; list the exposures file first in --events to read in less memory`,
+      );
+    }
     if (result.excluded.bad_lines > 0) {
       const shown = result.bad_line_samples.map((b) => `${b.file}:${b.line} (${b.reason})`).join(', ');
       ctx.warn(`skipped ${result.excluded.bad_lines} unparseable line(s): ${shown}${result.excluded.bad_lines > result.bad_line_samples.length ? ', …' : ''}`);
