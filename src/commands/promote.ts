@@ -18,7 +18,7 @@ import type { MlflowClient } from '../mlflow/client.js';
 import type { ModelVersion, RegisteredModel } from '../mlflow/types.js';
 import { recordAudit } from '../registry/audit.js';
 import { whoAmI } from '../registry/provenance.js';
-import { checklist, versionLabel } from '../registry/render.js';
+import { checklist, statusLine, versionLabel } from '../registry/render.js';
 import { aliasesByVersion, listVersions, requireModel, resolveRef, runFacts, semverOf } from '../registry/versions.js';
 import { action } from '../run.js';
 import type { Style } from '../terminal/style.js';
@@ -174,7 +174,7 @@ export async function promote(ctx: Context, input: PromoteInput): Promise<Promot
   };
   if (!allPassed(checks) || input.dryRun) return result;
   if (already && !(kind === 'stage' && input.archiveExisting && versions.some((v) => v.current_stage === target && v.version !== candidate.version))) {
-    ctx.info(`${ctx.errStyle.pass} ${model.name} ${versionLabel(candidate.version, result.semver)} already holds ${targetLabel(target, kind)}: nothing to do`);
+    statusLine(ctx, `${ctx.errStyle.pass} ${model.name} ${versionLabel(candidate.version, result.semver)} already holds ${targetLabel(target, kind)}: nothing to do`);
     return { ...result, promoted: true };
   }
   await confirmMove(ctx, model.name, result);
@@ -238,7 +238,7 @@ export async function applyMove(
     ctx.warn(`moved, but the audit trail could not be written: ${err.message}`);
   }
   const verb = opts.action === 'promote' ? 'promoted' : 'rolled back';
-  ctx.info(
+  statusLine(ctx, 
     `${ctx.errStyle.pass} ${verb} ${model.name} ${targetLabel(r.target, r.target_kind)} → ${versionLabel(r.version, r.semver)} (was ${versionLabel(r.previous, r.previous_semver)})`,
   );
   return { ...r, promoted: true, changed: true, archived, audit_key: auditKey };

@@ -15,11 +15,12 @@ import { validateAliasName } from '../core/registry/refs.js';
 import { BUMPS, decideRegistration, normalizeSemver, type Bump, type SemverRequest } from '../core/registry/semver.js';
 import { MAX_TAG_VALUE, TAG } from '../core/registry/tags.js';
 import { InputError, MlvError } from '../errors.js';
-import { isMlflowError, type MlflowClient } from '../mlflow/client.js';
+import type { MlflowClient } from '../mlflow/client.js';
+import { isMlflowError } from '../mlflow/errors.js';
 import type { Experiment, ModelVersion, RegisteredModel, Run } from '../mlflow/types.js';
 import { artifactSha256, inspectArtifact, MODEL_DIR, uploadPlan, type Artifact, type UploadItem } from '../registry/artifact.js';
 import { readDependencies, whoAmI } from '../registry/provenance.js';
-import { keyValues } from '../registry/render.js';
+import { keyValues, statusLine } from '../registry/render.js';
 import { listVersions, semverOf, tagOf } from '../registry/versions.js';
 import { action } from '../run.js';
 import type { Style } from '../terminal/style.js';
@@ -232,7 +233,7 @@ export async function register(ctx: Context, input: RegisterInput): Promise<Regi
     for (const alias of aliases) await client.setRegisteredModelAlias(name, alias, mv.version, call);
     if (aliases.length > 0) mv = { ...mv, aliases };
     await client.updateRun({ runId, status: 'FINISHED', endTime: ctx.now().getTime() }, call);
-    ctx.info(`${ctx.errStyle.pass} registered ${name} version ${mv.version} (v${semver})`);
+    statusLine(ctx, `${ctx.errStyle.pass} registered ${name} version ${mv.version} (v${semver})`);
     return {
       ...base,
       version: mv.version,
@@ -294,7 +295,7 @@ async function existingResult(
     if (!mv.aliases.includes(alias)) await client.setRegisteredModelAlias(model.name, alias, version, call);
   }
   const semver = semverOf(mv) ?? '';
-  ctx.info(`${ctx.errStyle.pass} ${model.name} version ${version} (v${semver}) already holds this artifact: nothing registered`);
+  statusLine(ctx, `${ctx.errStyle.pass} ${model.name} version ${version} (v${semver}) already holds this artifact: nothing registered`);
   return {
     ...base,
     version,

@@ -6,7 +6,7 @@ import { parseVersionRef, validateAliasName } from '../core/registry/refs.js';
 import { InputError } from '../errors.js';
 import { readAuditTrail } from '../registry/audit.js';
 import { whoAmI } from '../registry/provenance.js';
-import { versionLabel } from '../registry/render.js';
+import { statusLine, versionLabel } from '../registry/render.js';
 import { listVersions, requireModel, resolveRef, semverOf } from '../registry/versions.js';
 import { action } from '../run.js';
 import type { Style } from '../terminal/style.js';
@@ -79,7 +79,7 @@ export async function rollback(ctx: Context, input: RollbackInput): Promise<Roll
   };
   if (checks.some((c) => !c.passed) || input.dryRun) return result;
   if (target.version === current) {
-    ctx.info(`${ctx.errStyle.pass} @${alias} of ${model.name} already points at ${versionLabel(target.version, result.semver)}: nothing to do`);
+    statusLine(ctx, `${ctx.errStyle.pass} @${alias} of ${model.name} already points at ${versionLabel(target.version, result.semver)}: nothing to do`);
     return { ...result, promoted: true };
   }
   await confirmMove(ctx, model.name, result);

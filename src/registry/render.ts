@@ -37,7 +37,9 @@ export function signed(n: number | null): string {
 /** A signed percentage from a ratio: 0.125 → `+12.5%`. */
 export function percent(ratio: number | null): string {
   if (ratio === null) return '-';
-  const s = fmt(Number((ratio * 100).toPrecision(6)));
+  const pct = ratio * 100;
+  // Two decimals for ordinary changes; significant digits for tiny ones so they do not read as 0%.
+  const s = Math.abs(pct) >= 0.01 || pct === 0 ? String(Number(pct.toFixed(2))) : fmt(pct);
   return ratio > 0 ? `+${s}%` : `${s}%`;
 }
 
@@ -61,4 +63,12 @@ export function mdCell(s: string | number | null | undefined): string {
 export function mdTable(head: string[], rows: (string | number | null | undefined)[][], align?: ('l' | 'r')[]): string {
   const sep = head.map((_, i) => (align?.[i] === 'r' ? '---:' : '---'));
   return [head.map(mdCell), sep, ...rows.map((r) => r.map(mdCell))].map((r) => `| ${r.join(' | ')} |`).join('\n');
+}
+
+/**
+ * The "✓ registered …" line on stderr — only with --json, where stdout is the document and a person
+ * watching still wants a word; without --json the human rendering on stdout says the same.
+ */
+export function statusLine(ctx: { json: boolean; info(message: string): void }, message: string): void {
+  if (ctx.json) ctx.info(message);
 }

@@ -3,7 +3,8 @@ import { describeRef, type VersionRef } from '../core/registry/refs.js';
 import { isSemver, normalizeSemver } from '../core/registry/semver.js';
 import { TAG } from '../core/registry/tags.js';
 import { NotFoundError } from '../errors.js';
-import { isMlflowError, type MlflowClient } from '../mlflow/client.js';
+import type { MlflowClient } from '../mlflow/client.js';
+import { isMlflowError } from '../mlflow/errors.js';
 import { tagMap, type ModelVersion, type RegisteredModel } from '../mlflow/types.js';
 import { isoTime } from './render.js';
 
@@ -20,7 +21,7 @@ export interface Opts {
 export async function requireModel(client: MlflowClient, name: string, opts: Opts = {}): Promise<RegisteredModel> {
   const model = await client.findRegisteredModel(name, opts);
   if (!model) {
-    throw new NotFoundError(`registered model "${name}" does not exist on ${client.trackingUri}`, {
+    throw new NotFoundError(`registered model "${name}" does not exist`, {
       hint: '`mlv show` lists the registered models',
     });
   }
