@@ -78,6 +78,7 @@ export class ArtifactStore {
       throw err;
     }
     await this.confine(dir);
+    await removeStaleTemps(dir);
     const temp = path.join(dir, `${UPLOAD_TEMP_PREFIX}${randomBytes(8).toString('hex')}.tmp`);
     let renamed = false;
     try {
@@ -158,6 +159,28 @@ export class ArtifactStore {
     const target = this.abs(rel);
     await this.confine(path.dirname(target));
     await rm(target, { recursive: true, force: true });
+  }
+}
+
+/** Temp files older than this are leftovers of a killed upload (a live one is always written to). */
+export const STALE_TEMP_MS = 60 * 60 * 1000;
+
+/** Removes the leftovers of killed uploads in `dir`, so they do not pile up. Best effort. */
+async function removeStaleTemps(dir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((n) => n.startsWith(UPLOAD_TEMP_PREFIX));
+  } catch {
+    return;
+  }
+  const cutoff = Date.now() - STALE_TEMP_MS;
+  for (const name of names) {
+    const file = path.join(dir, name);
+    try {
+      if ((await stat(file)).mtimeMs < cutoff) await unlink(file);
+    } catch {
+      // gone already, or not ours to remove
+    }
   }
 }
 

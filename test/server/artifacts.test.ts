@@ -3,7 +3,7 @@
  * delete, content types, and confinement of every path to `<store>/artifacts`.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -113,6 +113,19 @@ describe('upload, download, list, delete', () => {
     expect((await s.raw('GET', `${A}/tmpfiles/.mlv-upload-0123456789abcdef.tmp`)).status).toBe(500);
     // and a finished upload leaves none behind
     expect(readdirSync(path.join(s.dir, 'artifacts', 'ow')).filter((f) => f.startsWith('.mlv-upload-'))).toEqual([]);
+  });
+
+  it('the next upload into a directory removes leftovers of killed uploads older than an hour', async () => {
+    const dir = path.join(s.dir, 'artifacts', 'stale');
+    mkdirSync(dir, { recursive: true });
+    const old = path.join(dir, '.mlv-upload-00000000000000aa.tmp');
+    const fresh = path.join(dir, '.mlv-upload-00000000000000bb.tmp');
+    writeFileSync(old, 'left by a killed upload');
+    writeFileSync(fresh, 'an upload in progress elsewhere');
+    const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    utimesSync(old, twoHoursAgo, twoHoursAgo);
+    expect((await put('stale/new.txt', 'n')).status).toBe(200);
+    expect(readdirSync(dir).sort()).toEqual(['.mlv-upload-00000000000000bb.tmp', 'new.txt']);
   });
 });
 

@@ -106,7 +106,7 @@ describe('concurrent processes on one store', () => {
     const run = (await setup.call('POST', 'runs/create', { experiment_id: '0' })).json.run.info.run_id as string;
     await setup.close();
 
-    const N = 25;
+    const N = 15;
     const tags = ['w1', 'w2', 'w3'];
     const workers = tags.map((t) => worker('hammer', dir, 'shared', run, String(N), t));
     const codes = await Promise.all(workers.map((w) => w.exited));
