@@ -142,10 +142,8 @@ class UnitTable {
   size = 0;
   private arena = new Uint8Array(1 << 16);
   private arenaTop = 0;
-  /** Per unit: [offset in arena, length]. */
-  private meta = new Int32Array(2048);
-  /** Open addressing, two ints per slot: [unit + 1 (0 = empty), hash]. */
-  private slots = new Int32Array(4096);
+  /** Open addressing, four ints per slot: [unit + 1 (0 = empty), hash, offset in arena, length]. */
+  private slots = new Int32Array(4 * 2048);
   private mask = 2047;
 
   /** The id of buf[a, b) whose FNV-1a hash is h, adding it when new. */
@@ -154,33 +152,31 @@ class UnitTable {
     const slots = this.slots;
     let slot = h & this.mask;
     for (;;) {
-      const s = slots[2 * slot]!;
+      const at = 4 * slot;
+      const s = slots[at]!;
       if (s === 0) break;
-      if (slots[2 * slot + 1] === h) {
-        const u = s - 1;
-        if (this.meta[2 * u + 1] === l) {
-          const arena = this.arena;
-          let i = 0;
-          const off = this.meta[2 * u]!;
-          while (i < l && arena[off + i] === buf[a + i]) i++;
-          if (i === l) return u;
-        }
+      if (slots[at + 1] === h && slots[at + 3] === l) {
+        const arena = this.arena;
+        const off = slots[at + 2]!;
+        let i = 0;
+        while (i < l && arena[off + i] === buf[a + i]) i++;
+        if (i === l) return s - 1;
       }
       slot = (slot + 1) & this.mask;
     }
     const u = this.size++;
-    if (2 * u + 1 >= this.meta.length) this.meta = growInt32(this.meta, this.meta.length * 2);
     if (this.arenaTop + l > this.arena.length) {
       const next = new Uint8Array(Math.max(this.arena.length * 2, this.arenaTop + l));
       next.set(this.arena.subarray(0, this.arenaTop));
       this.arena = next;
     }
     this.arena.set(buf.subarray(a, b), this.arenaTop);
-    this.meta[2 * u] = this.arenaTop;
-    this.meta[2 * u + 1] = l;
+    const at = 4 * slot;
+    slots[at] = u + 1;
+    slots[at + 1] = h;
+    slots[at + 2] = this.arenaTop;
+    slots[at + 3] = l;
     this.arenaTop += l;
-    slots[2 * slot] = u + 1;
-    slots[2 * slot + 1] = h;
     if (this.size * 2 > this.mask + 1) this.rehash();
     return u;
   }
@@ -188,16 +184,15 @@ class UnitTable {
   private rehash(): void {
     const old = this.slots;
     const n = (this.mask + 1) * 2;
-    this.slots = new Int32Array(2 * n);
+    const slots = new Int32Array(4 * n);
     this.mask = n - 1;
-    for (let i = 0; i < old.length; i += 2) {
+    for (let i = 0; i < old.length; i += 4) {
       if (old[i] === 0) continue;
-      const h = old[i + 1]!;
-      let slot = h & this.mask;
-      while (this.slots[2 * slot] !== 0) slot = (slot + 1) & this.mask;
-      this.slots[2 * slot] = old[i]!;
-      this.slots[2 * slot + 1] = h;
+      let slot = old[i + 1]! & this.mask;
+      while (slots[4 * slot] !== 0) slot = (slot + 1) & this.mask;
+      slots.set(old.subarray(i, i + 4), 4 * slot);
     }
+    this.slots = slots;
   }
 }
 
@@ -223,12 +218,17 @@ export class EventsAccumulator {
 
   private readonly units = new UnitTable();
   private cap = 0;
-  private unitVariant = new Int16Array(0);
-  private unitFirstTs = new Float64Array(0);
-  /** Per metric: proportion → latest positive ts; mean → sum at/after the earliest exposure seen. */
-  private metricAcc: Float64Array[];
-  /** Per mean metric: head of the unit's pending-observation list (-1 = none). */
-  private pendHead: Int32Array[];
+  /**
+   * Per-unit state, one record of `stride` doubles per unit so a row touches one or two cache
+   * lines: [first exposure ts, variant, per metric: accumulator, per mean metric: pending head].
+   * The accumulator of a proportion metric is the latest positive observation's ts; of a mean
+   * metric the sum of observations at/after the earliest exposure seen so far.
+   */
+  private state = new Float64Array(0);
+  private readonly stride: number;
+  /** Per metric: offset of its pending-list head in the record (-1 for proportions). */
+  private readonly pendSlot: number[];
+  private readonly initial: Float64Array;
   private pendTs = new Float64Array(1024);
   private pendVal = new Float64Array(1024);
   private pendNext = new Int32Array(1024);
@@ -265,8 +265,17 @@ export class EventsAccumulator {
     this.cupedWindowMs = opts.cupedWindowMs ?? 0;
     this.strict = opts.strict === true;
     this.maxSamples = opts.badLineSamples ?? 5;
-    this.metricAcc = opts.metrics.map(() => new Float64Array(0));
-    this.pendHead = opts.metrics.map(() => new Int32Array(0));
+    const M = opts.metrics.length;
+    let next = 2 + M;
+    this.pendSlot = this.metricIsMean.map((mean) => (mean ? next++ : -1));
+    this.stride = next;
+    this.initial = new Float64Array(this.stride);
+    this.initial[0] = Infinity;
+    this.initial[1] = VARIANT_NONE;
+    this.metricIsMean.forEach((mean, k) => {
+      this.initial[2 + k] = mean ? 0 : -Infinity;
+      if (mean) this.initial[this.pendSlot[k]!] = -1;
+    });
     this.metricRows = opts.metrics.map(() => 0);
     this.grow(1024);
   }
@@ -605,38 +614,28 @@ export class EventsAccumulator {
   }
 
   private grow(cap: number): void {
-    const n = this.units.size;
-    const v = new Int16Array(cap).fill(VARIANT_NONE);
-    v.set(this.unitVariant.subarray(0, Math.min(n, this.unitVariant.length)));
-    this.unitVariant = v;
-    const t = new Float64Array(cap).fill(Infinity);
-    t.set(this.unitFirstTs.subarray(0, Math.min(n, this.unitFirstTs.length)));
-    this.unitFirstTs = t;
-    for (let k = 0; k < this.metricAcc.length; k++) {
-      const acc = new Float64Array(cap).fill(this.metricIsMean[k] ? 0 : -Infinity);
-      acc.set(this.metricAcc[k]!.subarray(0, Math.min(n, this.metricAcc[k]!.length)));
-      this.metricAcc[k] = acc;
-      if (this.metricIsMean[k]) {
-        const h = new Int32Array(cap).fill(-1);
-        h.set(this.pendHead[k]!.subarray(0, Math.min(n, this.pendHead[k]!.length)));
-        this.pendHead[k] = h;
-      }
-    }
+    const S = this.stride;
+    const state = new Float64Array(cap * S);
+    state.set(this.state);
+    for (let u = this.cap; u < cap; u++) state.set(this.initial, u * S);
+    this.state = state;
     this.cap = cap;
   }
 
   private exposure(u: number, v: number, ts: number): void {
-    const cur = this.unitVariant[u]!;
-    if (cur === VARIANT_NONE) this.unitVariant[u] = v;
-    else if (cur !== v && cur !== VARIANT_MULTI) this.unitVariant[u] = VARIANT_MULTI;
-    if (ts < this.unitFirstTs[u]!) {
-      this.unitFirstTs[u] = ts;
+    const st = this.state;
+    const at = u * this.stride;
+    const cur = st[at + 1]!;
+    if (cur === VARIANT_NONE) st[at + 1] = v;
+    else if (cur !== v && cur !== VARIANT_MULTI) st[at + 1] = VARIANT_MULTI;
+    if (ts < st[at]!) {
+      st[at] = ts;
       // Observations held because they preceded every exposure seen so far: those at or after
       // this earlier exposure now count.
       for (let k = 0; k < this.metricIsMean.length; k++) {
-        if (!this.metricIsMean[k]) continue;
-        const heads = this.pendHead[k]!;
-        let p = heads[u]!;
+        const slot = this.pendSlot[k]!;
+        if (slot < 0) continue;
+        let p = st[at + slot]!;
         if (p < 0) continue;
         let keep = -1;
         let add = 0;
@@ -653,21 +652,23 @@ export class EventsAccumulator {
           }
           p = next;
         }
-        heads[u] = keep;
-        this.metricAcc[k]![u]! += add;
+        st[at + slot] = keep;
+        st[at + 2 + k]! += add;
       }
     }
   }
 
   private observation(u: number, k: number, ts: number, value: number): void {
     this.metricRows[k]!++;
-    const acc = this.metricAcc[k]!;
-    if (!this.metricIsMean[k]) {
-      if (value > 0 && ts > acc[u]!) acc[u] = ts;
+    const st = this.state;
+    const at = u * this.stride;
+    const slot = this.pendSlot[k]!;
+    if (slot < 0) {
+      if (value > 0 && ts > st[at + 2 + k]!) st[at + 2 + k] = ts;
       return;
     }
-    if (ts >= this.unitFirstTs[u]!) {
-      acc[u]! += value;
+    if (ts >= st[at]!) {
+      st[at + 2 + k]! += value;
       return;
     }
     let p = this.pendFree;
@@ -676,11 +677,10 @@ export class EventsAccumulator {
       p = this.pendTop++;
       if (p >= this.pendTs.length) this.growPending();
     }
-    const heads = this.pendHead[k]!;
     this.pendTs[p] = ts;
     this.pendVal[p] = value;
-    this.pendNext[p] = heads[u]!;
-    heads[u] = p;
+    this.pendNext[p] = st[at + slot]!;
+    st[at + slot] = p;
     if (++this.pendLive > this.pendPeak) this.pendPeak = this.pendLive;
   }
 
@@ -724,8 +724,11 @@ export class EventsAccumulator {
     const cuped = this.cupedWindowMs > 0;
     let multi = 0;
     let unexposed = 0;
+    const st = this.state;
+    const S = this.stride;
     for (let u = 0; u < this.units.size; u++) {
-      const v = this.unitVariant[u]!;
+      const at = u * S;
+      const v = st[at + 1]!;
       if (v === VARIANT_NONE) {
         unexposed++;
         continue;
@@ -735,16 +738,17 @@ export class EventsAccumulator {
         continue;
       }
       n[v]!++;
-      const first = this.unitFirstTs[u]!;
+      const first = st[at]!;
       for (let k = 0; k < M; k++) {
         const i = v * M + k;
-        const y = this.metricIsMean[k] ? this.metricAcc[k]![u]! : this.metricAcc[k]![u]! >= first ? 1 : 0;
+        const acc = st[at + 2 + k]!;
+        const y = this.metricIsMean[k] ? acc : acc >= first ? 1 : 0;
         sum[i]! += y;
         sumSq[i]! += y * y;
         if (cuped && this.metricIsMean[k]) {
           let x = 0;
           const from = first - this.cupedWindowMs;
-          for (let p = this.pendHead[k]![u]!; p >= 0; p = this.pendNext[p]!) {
+          for (let p = st[at + this.pendSlot[k]!]!; p >= 0; p = this.pendNext[p]!) {
             const t = this.pendTs[p]!;
             if (t >= from && t < first) x += this.pendVal[p]!;
           }
