@@ -234,7 +234,7 @@ export async function register(ctx: Context, input: RegisterInput): Promise<Regi
     if (aliases.length > 0) mv = { ...mv, aliases };
     await client.updateRun({ runId, status: 'FINISHED', endTime: ctx.now().getTime() }, call);
     statusLine(ctx, `${ctx.errStyle.pass} registered ${name} version ${mv.version} (v${semver})`);
-    return {
+    return ordered({
       ...base,
       version: mv.version,
       semver,
@@ -246,7 +246,7 @@ export async function register(ctx: Context, input: RegisterInput): Promise<Regi
       aliases,
       experiment_id: experiment.experiment_id,
       model_id: modelId ?? null,
-    };
+    });
   } catch (err) {
     // Best effort and not cancellable: the run must not stay RUNNING when we know it failed.
     await client.updateRun({ runId, status: 'FAILED', endTime: Date.now() }).catch((e: unknown) => {
@@ -296,7 +296,7 @@ async function existingResult(
   }
   const semver = semverOf(mv) ?? '';
   statusLine(ctx, `${ctx.errStyle.pass} ${model.name} version ${version} (v${semver}) already holds this artifact: nothing registered`);
-  return {
+  return ordered({
     ...base,
     version,
     semver,
@@ -308,6 +308,27 @@ async function existingResult(
     aliases: [...new Set([...mv.aliases, ...aliases])].sort(),
     experiment_id: null,
     model_id: mv.model_id ?? null,
+  });
+}
+
+/** The documented fields first, in the documented order, for people reading the JSON. */
+function ordered(r: RegisterResult): RegisterResult {
+  return {
+    name: r.name,
+    version: r.version,
+    semver: r.semver,
+    run_id: r.run_id,
+    sha256: r.sha256,
+    status: r.status,
+    uri: r.uri,
+    created: r.created,
+    source: r.source,
+    aliases: r.aliases,
+    artifact: r.artifact,
+    experiment_id: r.experiment_id,
+    model_id: r.model_id,
+    dependencies_source: r.dependencies_source,
+    warnings: r.warnings,
   };
 }
 
