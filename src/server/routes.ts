@@ -513,7 +513,7 @@ export function artifactFileEndpoint(raw: string): Partial<Record<Method, Endpoi
       await stores.artifacts.upload(safeArtifactPath(raw), req);
       sendJson(res, 200, {});
     },
-    GET: async ({ res, stores }) => {
+    GET: async ({ req, res, stores }) => {
       const rel = safeArtifactPath(raw);
       const { file, size } = await stores.artifacts.fileFor(rel);
       res.writeHead(200, {
@@ -522,6 +522,7 @@ export function artifactFileEndpoint(raw: string): Partial<Record<Method, Endpoi
         'Content-Disposition': `attachment; filename=${path.posix.basename(rel)}`,
         'X-Content-Type-Options': 'nosniff',
       });
+      if (req.method === 'HEAD') return void res.end();
       await pipeline(createReadStream(file), res);
     },
     DELETE: async ({ res, stores }) => {

@@ -40,6 +40,8 @@ describe('upload, download, list, delete', () => {
     const bin = await s.raw('GET', `${A}/2/run1/artifacts/model/weights.bin`);
     expect(bin.contentType).toBe('application/octet-stream');
     expect(bin.body.equals(weights)).toBe(true);
+    const head = await s.raw('HEAD', `${A}/2/run1/artifacts/model/weights.bin`);
+    expect([head.status, head.headers['content-length'], head.body.length]).toEqual([200, '1024', 0]);
   });
 
   it.each([
