@@ -18,7 +18,7 @@ import {
 } from '../core/experiment/inputs.js';
 import type { ExperimentData, MetricType } from '../core/experiment/types.js';
 import type { Alternative, Correction, Interval } from '../core/stats/index.js';
-import { CheckFailedError, UsageError } from '../errors.js';
+import { CheckFailedError, InputError, UsageError } from '../errors.js';
 import { action } from '../run.js';
 import type { Style } from '../terminal/style.js';
 import { renderTable } from '../terminal/table.js';
@@ -158,7 +158,8 @@ export async function analyze(ctx: Context, input: AnalyzeInput): Promise<Analyz
   if (form === 'counts') {
     if (input.control === undefined) throw new UsageError('--treatment needs --control');
     if ((input.treatment?.length ?? 0) === 0) throw new UsageError('--control needs at least one --treatment');
-    if (specs.length > 1) throw new UsageError('the counts form has one metric; give at most one --metric NAME');
+    if (metricSpecs.length > 1) throw new UsageError('the counts form has one metric; give at most one --metric NAME');
+    if (guardSpecs.length > 0) throw new UsageError('--guardrail needs several metrics: use --summary or --events');
     if (input.cuped) throw new UsageError('--cuped needs per-unit data: use --events (or --summary with pre_* columns)');
     const control = parseArmSpec(input.control, '--control');
     const treatments = input.treatment!.map((t) => parseArmSpec(t, '--treatment'));
@@ -171,11 +172,19 @@ export async function analyze(ctx: Context, input: AnalyzeInput): Promise<Analyz
     }
   } else if (form === 'summary') {
     const { readSummaryFile } = await import('../io/summary.js');
+    // Without --metric every metric in the file is analysed (the --guardrail ones as guardrails).
     data = await readSummaryFile(
       input.summary!,
-      specs.length > 0 ? { metrics: specs.map((s) => ({ name: s.name, ...(s.type ? { type: s.type } : {}) })) } : {},
+      metricSpecs.length > 0 ? { metrics: specs.map((s) => ({ name: s.name, ...(s.type ? { type: s.type } : {}) })) } : {},
       ctx.stdin,
     );
+    for (const g of guardSpecs) {
+      if (!data.metrics.some((m) => m.name === g.name)) {
+        throw new InputError(`--guardrail ${g.name}: not in --summary ${input.summary}`, {
+          hint: `metrics in the file: ${data.metrics.map((m) => m.name).join(', ')}`,
+        });
+      }
+    }
     if (input.cuped && !data.metrics.some((m) => m.arms.some((a) => a.type === 'mean' && 'cuped' in a && a.cuped))) {
       ctx.warn('--cuped: the summary has no pre_sum/pre_sum_sq/cross_sum columns; analysing without CUPED');
     }

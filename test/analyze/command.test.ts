@@ -117,11 +117,29 @@ describe('analyze: input errors (exit 2) name the input', () => {
     [{ events: [events], metric: ['converted'] }, UsageError, '--events needs --experiment NAME'],
     [{ events: [events], experiment: 'exp', metric: ['converted:median'] }, UsageError, '--metric converted:median: unknown suffix ":median"'],
     [{ summary: path.join(dir, 'none.csv') }, InputError, 'none.csv: no such file'],
+    [{ control: '45/100', treatment: ['50/100'], guardrail: ['x'] }, UsageError, '--guardrail needs several metrics'],
+    [{ events: [events], experiment: 'exp', guardrail: ['converted'] }, UsageError, 'every metric is a guardrail'],
   ])('%j', async (input, type, message) => {
     const { ctx } = testContext();
     const p = analyze(ctx, input);
     await expect(p).rejects.toThrow(type);
     await expect(p).rejects.toThrow(message);
+  });
+
+  it('summary without --metric: every metric in the file, the --guardrail ones as guardrails', async () => {
+    const file = path.join(dir, 'stats.csv');
+    writeFileSync(
+      file,
+      'variant,metric,n,conversions,sum,sum_sq\ncontrol,converted,1000,100,,\ntreatment,converted,1000,130,,\n' +
+        'control,latency,1000,,120000,14500000\ntreatment,latency,1000,,119000,14300000\n',
+    );
+    const { ctx } = testContext();
+    const r = await analyze(ctx, { summary: file, guardrail: ['latency:lower-is-better'] });
+    expect(r.metrics.map((m) => [m.name, m.type, m.role, m.direction])).toEqual([
+      ['converted', 'proportion', 'primary', 'higher_is_better'],
+      ['latency', 'mean', 'guardrail', 'lower_is_better'],
+    ]);
+    await expect(analyze(ctx, { summary: file, guardrail: ['latncy'] })).rejects.toThrow(`--guardrail latncy: not in --summary ${file}`);
   });
 
   it('uses the named control variant, else "control", else the first seen', async () => {

@@ -287,6 +287,9 @@ export function analyzeExperiment(data: ExperimentData, opts: AnalysisOptions): 
   const gof = chiSquareGoodnessOfFit(counts, split);
   const srmOk = !(gof.pValue < opts.srmThreshold);
 
+  if (data.metrics.every((m) => opts.roles.find((r) => r.name === m.name)?.guardrail === true)) {
+    throw new UsageError('every metric is a guardrail: at least one primary metric (--metric) is needed for a verdict');
+  }
   const roleOf = (name: string): MetricRole => opts.roles.find((r) => r.name === name) ?? { name, guardrail: false, lowerIsBetter: false };
 
   // Per metric: arms and comparisons (p-values adjusted afterwards).
