@@ -24,16 +24,23 @@ import { InputError } from '../errors.js';
  *   - proportion: the latest timestamp of a positive observation (1 iff it is ≥ first exposure);
  *   - mean: the sum of observations at or after the EARLIEST exposure seen so far, E. When an
  *     earlier exposure arrives, E moves back and the pending observations in between are added.
- * Only observations older than their unit's earliest exposure seen so far are kept, as 24-byte
- * entries in a typed-array pool: pre-exposure activity (which CUPED needs anyway), and rows that
- * precede their unit's exposure line in the input. For logs in rough time order that is a small
- * fraction; the worst case (a metrics file read before the exposures file, or many metric rows for
- * units outside the experiment) keeps those rows as 24-byte entries — list the exposures file
- * first. Unit ids are interned once into integers; per row nothing else is allocated except the
- * unit-id string used for the lookup.
+ * Only observations older than their unit's earliest exposure seen so far are kept, as 20-byte
+ * entries (ts, value, next) in a typed-array pool: pre-exposure activity (which CUPED needs
+ * anyway), and rows that precede their unit's exposure line in the input. For logs in rough time
+ * order that is a small fraction; the worst case (a metrics file read before the exposures file,
+ * or many metric rows of units outside the experiment) keeps those rows — list the exposures file
+ * first. The alternative, two passes (exposures, then metrics), would bound memory by units alone
+ * but read everything twice and cannot re-read stdin.
  *
- * Speed: JSON lines are read by a hand-written scanner for flat objects (strings without escapes,
- * numbers, true/false/null); anything else (escapes, nesting) falls back to JSON.parse.
+ * Per unit: one record of a few doubles (first exposure, variant, one accumulator per metric, one
+ * pending-list head per mean metric) and the unit id's bytes in an open-addressing table (about
+ * 50 bytes per unit in all, plus the id). Nothing is allocated per row: fields are byte offsets
+ * into the read buffer, the unit id is hashed while it is scanned.
+ *
+ * Speed: JSON lines are read by a hand-written byte scanner for flat objects (strings without
+ * escapes, numbers, true/false/null; known keys, type names and ISO timestamps recognised in
+ * place); anything else (escapes, nesting, odd spacing in values) falls back to JSON.parse.
+ * Numbers with at most 15 digits are computed exactly as JSON.parse does.
  */
 
 export interface EventMetricSpec {
