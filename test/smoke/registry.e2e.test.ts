@@ -58,7 +58,7 @@ describe('models:/ references', () => {
     ['models:/churn@production', 'classifier-v1.onnx'],
   ])('%s is %s', async (ref, file) => {
     const r = await mlv(['smoke', ref, '--json', ...FAST]);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const report = r.json<SmokeReport>();
     expect(report.model).toBe(ref);
     expect(report.sha256).toBe(sha(m(file)));
