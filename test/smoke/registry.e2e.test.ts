@@ -107,7 +107,7 @@ describe('models:/ references', () => {
     ['models:/churn/v9.9.9', 2],
   ])('%s → exit %d', async (ref, code) => {
     const r = await mlv(['smoke', ref, ...FAST]);
-    expect(r.code).toBe(code);
+    expect(r.code, r.stderr).toBe(code);
     expect(r.stderr).toMatch(/^error: /m);
   });
 
