@@ -272,7 +272,7 @@ async function smokeCheck(
     gates,
   });
   const failed = report.checks.filter((c) => !c.passed);
-  const summary = `p99 ${fmt(report.latency_ms.p99)} ms, ${fmt(report.throughput_rows_per_s)} rows/s${report.comparison?.agreement != null ? `, agreement ${fmt(report.comparison.agreement)}` : ''}`;
+  const summary = `p99 ${fmt(Number(report.latency_ms.p99.toPrecision(3)))} ms, ${Math.round(report.throughput_rows_per_s)} rows/s${report.comparison?.agreement != null ? `, agreement ${fmt(report.comparison.agreement)}` : ''}`;
   return {
     name: check,
     passed: report.passed,

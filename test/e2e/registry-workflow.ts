@@ -206,6 +206,7 @@ describe(`registry workflow against ${mode === 'server' ? '`mlv server` on a loo
   it('a failing gate prints the checklist, exits 1 and changes nothing', async () => {
     const before = await state();
     const r = await mlv(['--json', 'promote', 'churn', '@candidate', '--to', 'production', '--require', 'auc>=0.95', '--no-regression', 'auc', '--require-tag', 'reviewed=yes']);
+    expect(r.stderr).not.toContain('internal error');
     expect(r.code).toBe(1);
     const out = r.json<PromoteResult>();
     expect(out).toMatchObject({ version: '2', target: 'production', previous: '1', promoted: false, dry_run: false, changed: false });
@@ -256,6 +257,23 @@ describe(`registry workflow against ${mode === 'server' ? '`mlv server` on a loo
     expect(again.json<PromoteResult>()).toMatchObject({ promoted: true, changed: false, previous: '2' });
   });
 
+  if (opts.full) {
+    it('--smoke runs mlv smoke on the candidate as one more gate', async () => {
+      const ok = await mlv(['--json', 'promote', 'churn', '2', '--to', 'champion', '--smoke', '--max-p99-ms', '10000']);
+      expect(ok.code).toBe(0);
+      const out = ok.json<PromoteResult>();
+      expect(out.checks.map((c) => [c.name, c.passed])).toEqual([['status READY', true], ['smoke test', true]]);
+      expect(out.checks[1]!.detail).toMatch(/^\d+ checks passed \(p99 [\d.e-]+ ms, \d+ rows\/s\)$/);
+      const before = await state();
+      const no = await mlv(['--json', 'promote', 'churn', '1', '--to', 'champion', '--smoke', '--min-throughput', '1e12', '--min-agreement', '0.5']);
+      expect(no.code).toBe(1);
+      const failed = no.json<PromoteResult>().checks[1]!;
+      expect(failed).toMatchObject({ name: 'smoke test', passed: false });
+      expect(failed.detail).toMatch(/^failed: min-throughput/);
+      expect(await state()).toEqual(before);
+    });
+  }
+
   it('rollback returns the alias to its previous holder, then has nowhere further to go', async () => {
     const r = await mlv(['--json', 'rollback', 'churn', '--alias', 'production']);
     expect(r.code).toBe(0);
@@ -265,7 +283,8 @@ describe(`registry workflow against ${mode === 'server' ? '`mlv server` on a loo
     const events = Object.entries(s.tags)
       .filter(([k]) => k.startsWith('mlv.audit.'))
       .sort()
-      .map(([, v]) => JSON.parse(v) as { action: string; version: string; previous: string | null });
+      .map(([, v]) => JSON.parse(v) as { action: string; target: string; version: string; previous: string | null })
+      .filter((e) => e.target === 'production');
     expect(events.map((e) => [e.action, e.version, e.previous])).toEqual([
       ['promote', '1', null],
       ['promote', '2', '1'],
