@@ -178,6 +178,12 @@ export async function analyze(ctx: Context, input: AnalyzeInput): Promise<Analyz
       metricSpecs.length > 0 ? { metrics: specs.map((s) => ({ name: s.name, ...(s.type ? { type: s.type } : {}) })) } : {},
       ctx.stdin,
     );
+    if (input.experiment !== undefined) {
+      if (data.experiment !== undefined && data.experiment !== input.experiment) {
+        throw new InputError(`--experiment ${input.experiment}: --summary ${input.summary} is for experiment ${data.experiment}`);
+      }
+      data = { ...data, experiment: input.experiment };
+    }
     for (const g of guardSpecs) {
       if (!data.metrics.some((m) => m.name === g.name)) {
         throw new InputError(`--guardrail ${g.name}: not in --summary ${input.summary}`, {
