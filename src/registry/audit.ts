@@ -16,13 +16,13 @@ export async function recordAudit(
   client: MlflowClient,
   model: RegisteredModel,
   event: AuditEvent,
-  opts: { now: Date; random: () => number; signal?: AbortSignal },
+  opts: { now: Date; random: () => number; signal?: AbortSignal; keep?: number },
 ): Promise<string> {
   const call = opts.signal ? { signal: opts.signal } : {};
   const key = auditTagKey(opts.now, randomSuffix(opts.random));
   await client.setRegisteredModelTag(model.name, key, encodeAudit(event), call);
   const existing = readAuditTrail(model);
-  const excess = existing.length + 1 - AUDIT_KEEP;
+  const excess = existing.length + 1 - (opts.keep ?? AUDIT_KEEP);
   for (const old of existing.slice(0, Math.max(0, excess))) {
     await client.deleteRegisteredModelTag(model.name, old.key, call);
   }

@@ -204,3 +204,30 @@ describe('promote confirmation', () => {
     await staging.ctx.close();
   });
 });
+
+describe('audit trail', () => {
+  it('keeps the newest events and prunes the oldest beyond the limit', async () => {
+    const { recordAudit, readAuditTrail } = await import('../../src/registry/audit.js');
+    const client = (await connect()).client;
+    try {
+      let model = await client.createRegisteredModel({ name: 'audited' });
+      for (let i = 1; i <= 5; i++) {
+        await recordAudit(
+          client,
+          model,
+          { action: 'promote', target: 'production', kind: 'alias', version: String(i), previous: i > 1 ? String(i - 1) : null, by: 'test', at: `2026-01-0${i}T00:00:00.000Z` },
+          { now: new Date(`2026-01-0${i}T00:00:00.000Z`), random: () => 0.5, keep: 3 },
+        );
+        model = await client.getRegisteredModel('audited');
+      }
+      const trail = readAuditTrail(model);
+      expect(trail.map((e) => [e.key, e.version])).toEqual([
+        ['mlv.audit.20260103T000000000Z.ssss', '3'],
+        ['mlv.audit.20260104T000000000Z.ssss', '4'],
+        ['mlv.audit.20260105T000000000Z.ssss', '5'],
+      ]);
+    } finally {
+      await client.close();
+    }
+  });
+});
