@@ -471,8 +471,10 @@ export class EventsAccumulator {
     let value = 1;
     let valueBad = false;
     const rawValue = o.value;
-    if (typeof rawValue === 'number') value = rawValue;
-    else if (typeof rawValue === 'boolean') value = rawValue ? 1 : 0;
+    if (typeof rawValue === 'number') {
+      value = rawValue;
+      if (!Number.isFinite(value)) valueBad = true; // 1e400
+    } else if (typeof rawValue === 'boolean') value = rawValue ? 1 : 0;
     else if (typeof rawValue === 'string') {
       value = parseNumber(rawValue);
       if (!Number.isFinite(value)) valueBad = true;

@@ -202,11 +202,12 @@ describe('events reader: formats', () => {
       '{"type":"click","unit":"u1","ts":"2024-05-01T11:00:00Z"}',
       '[1,2,3]',
       '{"type":"metric","metric":"revenue","value":1,"ts":"2024-05-01T11:00:00Z"}',
+      '{"type":"metric","unit":"u1","metric":"revenue","value":1e400,"ts":"2024-05-01T11:00:00Z"}',
       ...LINES.slice(1),
     ];
     const r = run(lines);
     expect(r.metrics).toEqual(run(LINES).metrics);
-    expect(r.excluded.bad_lines).toBe(7);
+    expect(r.excluded.bad_lines).toBe(8);
     expect(r.bad_line_samples).toEqual([
       { file: 'events.jsonl', line: 2, reason: 'not valid JSON' },
       { file: 'events.jsonl', line: 3, reason: 'not valid JSON' },
