@@ -275,6 +275,14 @@ export function analyzeExperiment(data: ExperimentData, opts: AnalysisOptions): 
   const order = [control, ...data.variants.map((v) => v.variant).filter((v) => v !== control)];
   const treatments = order.slice(1);
 
+  for (const v of data.variants) {
+    if (v.n === 0) {
+      throw new InputError(
+        `variant ${v.variant} has no units${data.excluded.multi_variant_units ? ' left after excluding the units exposed to several variants' : ''}`,
+      );
+    }
+  }
+
   // Sample-ratio mismatch on the units per arm.
   const counts = order.map((v) => data.variants.find((x) => x.variant === v)!.n);
   const split = opts.expectedSplit ?? order.map(() => 1);
