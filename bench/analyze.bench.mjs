@@ -6,6 +6,7 @@
 // process.resourceUsage().maxRSS, written at exit by a preloaded hook.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, writeSync, closeSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -109,6 +110,7 @@ function run() {
 if (!existsSync(file)) generate();
 else console.log(`using cached ${path.relative(root, file)}`);
 const rows = UNITS * ROWS_PER_UNIT;
+const loadBefore = loadavg()[0];
 const r = await run();
 if (r.code !== 0 && r.code !== 1) {
   console.error(r.stderr);
@@ -129,3 +131,7 @@ if (Number.isFinite(r.cpu)) {
 }
 console.log(`  peak RSS    ${(r.kb / 1024).toFixed(0)} MiB (${r.source}; target well under 1024)`);
 console.log(`  result      ${summary}`);
+console.log(
+  `  machine     ${cpus().length} CPUs, load average ${loadBefore.toFixed(1)} before / ${loadavg()[0].toFixed(1)} after` +
+    (loadBefore > cpus().length ? ' — busy: other processes share these cores, so the numbers above are pessimistic' : ''),
+);
