@@ -51,7 +51,7 @@ function proxy(store = new Map<string, Buffer>()): { store: Map<string, Buffer>;
         const [head, ...rest] = key.slice(prefix.length).split('/');
         entries.set(head!, rest.length > 0 ? { path: head!, is_dir: true } : { path: head!, is_dir: false, file_size: value.length });
       }
-      return sendJson(res, 200, entries.size === 0 ? {} : { files: [...entries.values()] });
+      return sendJson(res, 200, entries.size === 0 ? {} : { files: [...entries.values()].sort((a, b) => (a.path < b.path ? -1 : 1)) });
     }
     const data = store.get(rel);
     if (!data) {
