@@ -231,3 +231,46 @@ describe('audit trail', () => {
     }
   });
 });
+
+describe('input errors (exit 2) before or instead of any change', () => {
+  const model = (f: string) => path.join(repoRoot, 'fixtures/models', f);
+  it.each([
+    ['promote to prod/eu', () => ({ fn: 'promote', input: { name: 'churn', ref: '2', to: 'prod/eu' } }), '--to "prod/eu" is not a valid alias: only letters, digits, underscores (_) and dashes (-) are allowed'],
+    ['promote --from Latest', () => ({ fn: 'promote', input: { name: 'churn', ref: '2', to: 'production', from: 'Latest' } }), '--from "Latest" is not a valid alias'],
+    ['promote --require auc>>1', () => ({ fn: 'promote', input: { name: 'churn', ref: '2', to: 'production', require: ['auc>>1'] } }), '--require must look like METRIC OP NUMBER'],
+    ['promote --tolerance alone', () => ({ fn: 'promote', input: { name: 'churn', ref: '2', to: 'production', tolerance: '1%' } }), '--tolerance applies to --no-regression, which is missing'],
+    ['promote --archive-existing to an alias', () => ({ fn: 'promote', input: { name: 'churn', ref: '2', to: 'production', archiveExisting: true } }), '--archive-existing applies to --stage promotions'],
+    ['promote to stage Prod', () => ({ fn: 'promote', input: { name: 'churn', ref: '2', to: 'Prod', stage: true } }), '--to (a stage) must be one of None, Staging, Production, Archived, got "Prod"'],
+    ['promote an unknown model', () => ({ fn: 'promote', input: { name: 'nope', ref: '1', to: 'staging' } }), 'registered model "nope" does not exist'],
+    ['promote an unknown version', () => ({ fn: 'promote', input: { name: 'churn', ref: '9', to: 'staging' } }), 'churn has no version 9'],
+    ['compare an unknown semver', () => ({ fn: 'compare', input: { name: 'churn', a: '1', b: 'v7.0.0' } }), 'churn has no version with semver 7.0.0'],
+    ['compare an unset alias', () => ({ fn: 'compare', input: { name: 'churn', a: '1', b: '@nope' } }), 'alias @nope is not set on churn'],
+    ['compare a bare word', () => ({ fn: 'compare', input: { name: 'churn', a: '1', b: 'production' } }), 'B must be a version number (3), a semver (v1.2.0 or 1.2.0) or an alias (@production), got "production"'],
+    ['rollback alias Latest', () => ({ fn: 'rollback', input: { name: 'churn', alias: 'Latest' } }), '--alias "Latest" is not a valid alias'],
+    ['rollback an alias never set', () => ({ fn: 'rollback', input: { name: 'churn', alias: 'shadow' } }), 'alias @shadow is not set on churn and its audit trail names no earlier holder'],
+    ['register a corrupt ONNX file', () => ({ fn: 'register', input: { path: model('corrupt.onnx'), name: 'churn', semver: '9.0.0' } }), 'is not a valid ONNX model'],
+    ['register a missing file', () => ({ fn: 'register', input: { path: model('nope.onnx'), name: 'churn', semver: '9.0.0' } }), 'does not exist'],
+    ['register a reserved --tag', () => ({ fn: 'register', input: { path: model('classifier-v1.onnx'), name: 'churn', semver: '9.0.0', tags: { 'mlv.semver': '1' } } }), '--tag mlv.semver: the mlv. and mlflow. namespaces are reserved'],
+    ['register a missing --metrics-file', () => ({ fn: 'register', input: { path: model('classifier-v1.onnx'), name: 'churn', semver: '9.0.0', metricsFile: 'nope.json' } }), '--metrics-file nope.json does not exist'],
+  ])('%s', async (_label, make, message) => {
+    const { fn, input } = make() as { fn: string; input: any };
+    const commands = {
+      promote: (await import('../../src/commands/promote.js')).promote,
+      compare: (await import('../../src/commands/compare.js')).compare,
+      rollback: (await import('../../src/commands/rollback.js')).rollback,
+      register: (await import('../../src/commands/register.js')).register,
+    } as Record<string, (ctx: any, input: any) => Promise<unknown>>;
+    const t = testContext({ connect, cwd });
+    const client = await t.ctx.mlflow();
+    const before = await client.getRegisteredModel('churn');
+    const err = await commands[fn]!(t.ctx, input).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toContain(message);
+    expect((err as { exitCode?: number }).exitCode).toBe(2);
+    const after = await client.getRegisteredModel('churn');
+    expect(after.aliases).toEqual(before.aliases);
+    expect(after.tags).toEqual(before.tags);
+    expect(after.latest_versions.map((v) => v.version)).toEqual(before.latest_versions.map((v) => v.version));
+    await t.ctx.close();
+  });
+});
