@@ -119,7 +119,12 @@ class Fields {
   tsPresent = false;
   value = 1;
   valueBad = false;
+  /** Set by the JSON scanner when it recognised the type name or a requested metric in place. */
+  typeCode = TYPE_NONE;
+  metricIndex = -1;
   reset(): void {
+    this.typeCode = TYPE_NONE;
+    this.metricIndex = -1;
     this.typeA = this.typeB = this.expA = this.expB = this.unitA = this.unitB = -1;
     this.variantA = this.variantB = this.metricA = this.metricB = -1;
     this.unitHash = 0;
@@ -314,7 +319,7 @@ export class EventsAccumulator {
       if (c === 123 /* { */ && this.format === FORMAT_JSON) {
         this.rows++;
         f.reset();
-        let r = scanFlatJson(buf, pos, end, f);
+        let r = scanFlatJson(buf, pos, end, f, this.metricBytes);
         if (r > 0) {
           while (r < end && ((c = buf[r]!) === 32 || c === 9 || c === 13)) r++;
           if (r === end || c === 10) {
@@ -375,8 +380,8 @@ export class EventsAccumulator {
   /** Acts on the fields of the current line (offsets into buf). */
   private dispatch(buf: Uint8Array): void {
     const f = this.f;
-    let type = TYPE_NONE;
-    if (f.typeA >= 0) {
+    let type = f.typeCode;
+    if (type === TYPE_NONE && f.typeA >= 0) {
       const tl = f.typeB - f.typeA;
       if (tl === 8 && bytesEqual(buf, f.typeA, EXPOSURE, 0, 8)) type = TYPE_EXPOSURE;
       else if (tl === 6 && bytesEqual(buf, f.typeA, METRIC, 0, 6)) type = TYPE_METRIC;
@@ -417,8 +422,8 @@ export class EventsAccumulator {
       if (f.valueBad) return this.bad('value is not a number');
       const ml = f.metricB - f.metricA;
       const names = this.metricBytes;
-      let k = -1;
-      for (let i = 0; i < names.length; i++) {
+      let k = f.metricIndex;
+      for (let i = 0; k < 0 && i < names.length; i++) {
         const name = names[i]!;
         if (name.length === ml && bytesEqual(buf, f.metricA, name, 0, ml)) {
           k = i;
@@ -806,7 +811,7 @@ function text(buf: Uint8Array, a: number, b: number): string {
  * closing brace when understood, or -1 when the line needs JSON.parse (escapes, nesting, anything
  * unusual — including invalid JSON, which JSON.parse then reports). Never reads past `end`.
  */
-function scanFlatJson(buf: Uint8Array, a: number, end: number, f: Fields): number {
+function scanFlatJson(buf: Uint8Array, a: number, end: number, f: Fields, metrics: Buffer[]): number {
   let i = a + 1; // past '{'
   let c = 0;
   for (;;) {
@@ -860,8 +865,20 @@ function scanFlatJson(buf: Uint8Array, a: number, end: number, f: Fields): numbe
           key = -1;
         }
       } else if (key === 1) {
-        if (buf[va + 8] === 34 && bytesEqual(buf, va, EXPOSURE, 0, 8)) j = va + 8;
-        else if (buf[va + 6] === 34 && bytesEqual(buf, va, METRIC, 0, 6)) j = va + 6;
+        f.typeCode = TYPE_NONE; // a repeated key: the last one counts, as in JSON.parse
+        if (buf[va + 8] === 34 && bytesEqual(buf, va, EXPOSURE, 0, 8)) (j = va + 8), (f.typeCode = TYPE_EXPOSURE);
+        else if (buf[va + 6] === 34 && bytesEqual(buf, va, METRIC, 0, 6)) (j = va + 6), (f.typeCode = TYPE_METRIC);
+      } else if (key === 5) {
+        f.metricIndex = -1;
+        for (let m = 0; m < metrics.length; m++) {
+          const name = metrics[m]!;
+          const l = name.length;
+          if (buf[va + l] === 34 && va + l < end && bytesEqual(buf, va, name, 0, l)) {
+            j = va + l;
+            f.metricIndex = m;
+            break;
+          }
+        }
       }
       if (key === -1) {
         // the timestamp was read in place

@@ -183,7 +183,8 @@ describe('events reader: formats', () => {
       '{"type":"exposure","experiment":"exp","unit":"u7","variant":"control","ts":"2024-05-03 00:00:00"}',
       '{"type":"exposure","experiment":"exp","unit":"u2","variant":"treatment","ts":"2024-05-02T02:00:00.000+02:00"}',
       '{"type":"metric","unit":"u2","metric":"revenue","value":5e0,"ts":"2024-05-03T00:00:00Z","tags":["a"]}',
-      '{"type":"exposure","experiment":"exp","unit":"u3","variant":"treatment","ts":"2024-05-01"}',
+      '{"type":"metric","type":"exposure","experiment":"exp","unit":"u3","variant":"treatment","ts":"2024-05-01"}',
+      '{"type":"metric","unit":"u3","metric":"revenue","metric":"other","value":1000,"ts":"2024-05-05T00:00:00Z"}',
       '{"type":"metric","unit":"u3","metric":"converted","value":true,"ts":"2024-05-05T00:00:00Z"}',
     ];
     const r = run(fancy);
