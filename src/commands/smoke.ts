@@ -489,14 +489,15 @@ export function renderSmoke(r: SmokeReport, style: Style): string {
   }
   parts.push(renderTable(style, ['latency ms', 'p50', 'p95', 'p99', 'max', 'rows/s'], latencyRows));
   if (cmp) {
+    const notes = cmp.outputs.some((o) => o.nonfinite_mismatches > 0);
     const rows: (string | number)[][] = cmp.outputs.map((o) => [
       o.name,
       fmtNum(o.max_abs_diff),
       fmtNum(o.mean_abs_diff),
-      o.nonfinite_mismatches > 0 ? `${o.nonfinite_mismatches} NaN/Inf mismatches` : '',
+      ...(notes ? [o.nonfinite_mismatches > 0 ? `${o.nonfinite_mismatches} NaN/Inf mismatches` : ''] : []),
     ]);
     parts.push(`${style.bold('vs baseline')} ${cmp.baseline}  ${style.dim(`sha256 ${cmp.baseline_sha256.slice(0, 12)}`)}`);
-    parts.push(renderTable(style, ['output', 'max abs diff', 'mean abs diff', 'note'], rows));
+    parts.push(renderTable(style, ['output', 'max abs diff', 'mean abs diff', ...(notes ? ['note'] : [])], rows));
     const agreement = cmp.agreement === null ? 'n/a (no classifier-like output)' : `${(cmp.agreement * 100).toFixed(2)}% (${cmp.agreement_output})`;
     parts.push(`agreement ${agreement} · latency ratio ${cmp.latency_ratio.toFixed(2)}× (p50)`);
   }

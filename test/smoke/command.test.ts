@@ -53,7 +53,7 @@ describe('renderSmoke', () => {
         'check\tok\tdetail\nloads\t✓\tonnxruntime 1.23.2\noutputs\t✓\t2 outputs with the declared types and shapes\nfinite\t✓\tno NaN or Inf in the outputs\nmin-agreement\t✗\tagreement 0.9844 < 0.99',
         'latency ms\tp50\tp95\tp99\tmax\trows/s\ncandidate\t0.084\t0.301\t0.376\t12.50\t2296000\nbaseline\t0.080\t0.177\t0.234\t0.248\t3180085',
         'vs baseline models:/churn/@production  sha256 88fe89afd728',
-        'output\tmax abs diff\tmean abs diff\tnote\nlabel\t1\t0.01563\t-\nprobabilities\t0.09452\t0.01502\t-',
+        'output\tmax abs diff\tmean abs diff\nlabel\t1\t0.01563\nprobabilities\t0.09452\t0.01502',
         'agreement 98.44% (label) · latency ratio 1.05× (p50)',
         '✗ smoke test failed: min-agreement',
       ].join('\n\n'),
