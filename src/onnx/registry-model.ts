@@ -139,7 +139,7 @@ async function resolveRegistryModel(ctx: Context, ref: string, name: string, vre
       await client.downloadFile(remote, path.join(modelDir, path.posix.basename(remote) || 'model.onnx'), { signal: ctx.signal });
     }
     spinner.stop();
-    const local = await resolveLocalModel(modelDir, ctx.cwd);
+    const local = await resolveLocalModel(modelDir, ctx.cwd, label);
     const fileDigest = await sha256File(local.file);
     let digest = fileDigest;
     if (recorded && recorded !== fileDigest) {
@@ -156,11 +156,13 @@ async function resolveRegistryModel(ctx: Context, ref: string, name: string, vre
     const key = recorded ?? digest;
     const final = path.join(models, key);
     await writeFile(path.join(temp, COMPLETE), `${mv.name} version ${mv.version}\n`);
-    if (await exists(path.join(final, COMPLETE))) {
-      await rm(temp, { recursive: true, force: true });
-    } else {
-      await rm(final, { recursive: true, force: true });
-      await rename(temp, final);
+    if (!(await exists(path.join(final, COMPLETE)))) {
+      // Another mlv may finish the same download first: its complete copy wins, ours is dropped.
+      await rename(temp, final).catch(async () => {
+        if (await exists(path.join(final, COMPLETE))) return;
+        await rm(final, { recursive: true, force: true }); // a copy left half-written by a crash
+        await rename(temp, final);
+      });
     }
     const cached = await resolveLocalModel(path.join(final, 'model'), ctx.cwd);
     return { ...cached, ref, label, registry, sha256: key };

@@ -69,8 +69,11 @@ function labelFor(file: string, cwd: string): string {
   return rel && !rel.startsWith('..') && rel.length < file.length ? rel : file;
 }
 
-/** A local MODEL argument: an .onnx file or an MLflow model directory. */
-export async function resolveLocalModel(ref: string, cwd: string): Promise<ResolvedModel> {
+/**
+ * A local MODEL argument: an .onnx file or an MLflow model directory. `display` names it in
+ * messages when `ref` is not what the user typed (a download directory for models:/…).
+ */
+export async function resolveLocalModel(ref: string, cwd: string, display = ref): Promise<ResolvedModel> {
   const target = path.resolve(cwd, ref);
   let info;
   try {
@@ -94,7 +97,7 @@ export async function resolveLocalModel(ref: string, cwd: string): Promise<Resol
     name = onnxFileFromMlmodel(mlmodel);
     if (name === undefined) {
       const flavors = [...mlmodel.matchAll(/^ {2}([\w.-]+):\s*$/gm)].map((m) => m[1]).join(', ');
-      throw new InputError(`${ref} is an MLflow model without an onnx flavor${flavors ? ` (flavors: ${flavors})` : ''}`, {
+      throw new InputError(`${display} is an MLflow model without an onnx flavor${flavors ? ` (flavors: ${flavors})` : ''}`, {
         hint: 'log the model with mlflow.onnx.log_model, or pass the .onnx file itself',
       });
     }
@@ -103,7 +106,7 @@ export async function resolveLocalModel(ref: string, cwd: string): Promise<Resol
     const onnxFiles = (await readdir(target)).filter((f) => f.endsWith('.onnx'));
     if (onnxFiles.length !== 1) {
       throw new InputError(
-        `${ref} has no MLmodel file and ${onnxFiles.length === 0 ? 'no .onnx file' : `${onnxFiles.length} .onnx files`}`,
+        `${display} has no MLmodel file and ${onnxFiles.length === 0 ? 'no .onnx file' : `${onnxFiles.length} .onnx files`}`,
         { hint: 'pass the .onnx file itself' },
       );
     }
@@ -111,12 +114,12 @@ export async function resolveLocalModel(ref: string, cwd: string): Promise<Resol
   }
   const file = path.resolve(target, name);
   if (path.relative(target, file).startsWith('..')) {
-    throw new InputError(`${ref}/MLmodel points outside the model directory (${name})`);
+    throw new InputError(`${display}: MLmodel points outside the model directory (${name})`);
   }
   try {
     if (!(await stat(file)).isFile()) throw new Error('not a file');
   } catch {
-    throw new InputError(`${ref}/MLmodel names ${name}, which is not in the directory`);
+    throw new InputError(`${display}: MLmodel names ${name}, which is not in the directory`);
   }
   return { ref, file, label: labelFor(file, cwd) };
 }

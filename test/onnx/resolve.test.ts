@@ -47,7 +47,7 @@ describe('resolveLocalModel', () => {
     [
       'MLmodel naming a missing file',
       (d: string) => (writeFileSync(path.join(d, 'MLmodel'), 'flavors:\n  onnx:\n    data: gone.onnx\n'), d),
-      /MLmodel names gone\.onnx, which is not in the directory/,
+      /: MLmodel names gone\.onnx, which is not in the directory/,
     ],
     [
       'MLmodel pointing outside',

@@ -48,7 +48,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-describe('models:/ references', () => {
+describe.concurrent('models:/ references', () => {
   it.each([
     ['models:/churn/1', 'classifier-v1.onnx'],
     ['models:/churn/v1.1.0', 'classifier-v2.onnx'],
@@ -109,6 +109,13 @@ describe('models:/ references', () => {
     const r = await mlv(['smoke', ref, ...FAST]);
     expect(r.code, r.stderr).toBe(code);
     expect(r.stderr).toMatch(/^error: /m);
+  });
+
+  it('a registered artifact that is not an ONNX model is an input error naming the reference', async () => {
+    await register(path.join(repoRoot, 'fixtures/inputs/classifier.json'), 'not-onnx');
+    const r = await mlv(['smoke', 'models:/not-onnx/1', ...FAST]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('error: models:/not-onnx/1 has no MLmodel file and no .onnx file');
   });
 
   it('an artifact changed after registration is refused (digest mismatch, exit 2)', async () => {
