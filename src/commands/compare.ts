@@ -5,7 +5,7 @@ import { fmt } from '../core/registry/gates.js';
 import { parseVersionRef } from '../core/registry/refs.js';
 import type { MlflowClient } from '../mlflow/client.js';
 import type { ModelVersion, RegisteredModel } from '../mlflow/types.js';
-import { mdTable, percent, signed, versionLabel } from '../registry/render.js';
+import { mdTable, percent, shortTime, signed, versionLabel } from '../registry/render.js';
 import { listVersions, requireModel, resolveRef, semverOf, snapshot } from '../registry/versions.js';
 import { action } from '../run.js';
 import type { Style } from '../terminal/style.js';
@@ -85,6 +85,14 @@ function columnLabel(s: VersionSide): string {
   return s.semver ? `v${s.semver} (${s.version})` : `version ${s.version}`;
 }
 
+/** On a terminal, long identifiers are shortened so the table fits; piped output keeps them whole. */
+function metaCell(style: Style, key: string, value: string | null): string | null {
+  if (!style.tty || value === null) return value;
+  if (key === 'sha256' || key === 'run_id') return value.length > 12 ? `${value.slice(0, 12)}…` : value;
+  if (key === 'created_at') return shortTime(value);
+  return value;
+}
+
 export function renderCompare(r: CompareResult, style: Style): string {
   const A = style.tty ? columnLabel(r.a) : 'a';
   const B = style.tty ? columnLabel(r.b) : 'b';
@@ -106,7 +114,7 @@ export function renderCompare(r: CompareResult, style: Style): string {
     renderTable(
       style,
       ['metadata', A, B],
-      r.metadata.map((m) => [m.changed && style.tty ? style.yellow(m.key) : m.key, m.a, m.b]),
+      r.metadata.map((m) => [m.changed && style.tty ? style.yellow(m.key) : m.key, metaCell(style, m.key, m.a), metaCell(style, m.key, m.b)]),
     ),
   );
   if (r.dependencies.length > 0) {
