@@ -92,7 +92,7 @@ function numberArg(flag: string) {
 export function registerSampleSize(program: Command): void {
   program
     .command('sample-size')
-    .description('Units needed to detect an effect in an A/B test (or the effect detectable with N units)')
+    .description('units needed to detect an effect in an A/B test (or the effect detectable with N units)')
     .option('--baseline <p>', 'control conversion rate in (0, 1) (continuous: control mean, optional)', numberArg('--baseline'))
     .option('--mde <d>', 'absolute minimum detectable effect (difference in rates or means)', numberArg('--mde'))
     .option('--mde-relative <r>', 'relative minimum detectable effect, e.g. 0.1 = +10% of baseline', numberArg('--mde-relative'))
