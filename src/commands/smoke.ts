@@ -451,7 +451,8 @@ function describeExpect(r: ExpectResult, tol: { atol: number; rtol: number }): s
   if (r.passed) return `${r.compared} values within atol ${tol.atol} + rtol ${tol.rtol}·|expected| (max abs diff ${fmtNum(r.max_abs_diff)})`;
   const w = r.worst!;
   const diff = w.abs_diff === null ? '' : `, |diff| ${fmtNum(w.abs_diff)} > ${fmtNum(w.allowed ?? 0)}`;
-  return `${r.mismatches} of ${r.compared} values differ; worst ${w.output}${w.index}: got ${w.actual}, expected ${w.expected}${diff}`;
+  const value = (v: number | string | boolean) => (typeof v === 'number' && Number.isFinite(v) ? String(Number(v.toPrecision(8))) : String(v));
+  return `${r.mismatches} of ${r.compared} values differ; worst ${w.output}${w.index}: got ${value(w.actual)}, expected ${value(w.expected)}${diff}`;
 }
 
 function fmtNum(x: number | null | undefined): string {
