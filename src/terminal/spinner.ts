@@ -19,7 +19,9 @@ export function makeSpinnerFactory(
   style: Style,
   enabled: boolean,
 ): (text: string) => Spinner {
-  if (!enabled || !stream.isTTY) return () => noop;
+  // A terminal that reports 0 columns (e.g. `script` without a size) makes ora loop in clear().
+  const columns = (stream as OutStream & { columns?: number }).columns;
+  if (!enabled || !stream.isTTY || !columns) return () => noop;
   return (text: string) => {
     let ora: import('ora').Ora | undefined;
     let stopped = false;
