@@ -91,7 +91,7 @@ const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?
 export function registerAnalyze(program: Command): void {
   program
     .command('analyze')
-    .description('Analyse an A/B test: tests, intervals, SRM check, multiple-comparison correction and a ship verdict')
+    .description('analyze an A/B test: tests, intervals, SRM check, multiple-comparison correction and a ship verdict')
     .option('--control <spec>', 'control arm counts: CONVERSIONS/UNITS or mean=M,sd=S,n=N')
     .option('--treatment <spec>', 'treatment arm counts, [NAME:]CONVERSIONS/UNITS or [NAME:]mean=M,sd=S,n=N (repeatable)', collect)
     .option('--summary <file>', 'per-variant sufficient statistics (CSV or JSON; - for stdin)')
