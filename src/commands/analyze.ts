@@ -97,7 +97,7 @@ export function registerAnalyze(program: Command): void {
     .option('--summary <file>', 'per-variant sufficient statistics (CSV or JSON; - for stdin)')
     .option('--events <files...>', 'raw events, JSON Lines or CSV, optionally gzipped; - for stdin')
     .option('--experiment <name>', 'experiment whose exposures to read (events form)')
-    .option('--metric <name>', 'metric to analyse: NAME[:proportion|:mean][:lower-is-better] (repeatable)', collect)
+    .option('--metric <name>', 'metric to analyze: NAME[:proportion|:mean][:lower-is-better] (repeatable)', collect)
     .option('--guardrail <name>', 'guardrail metric: NAME[:proportion|:mean][:lower-is-better] (repeatable)', collect)
     .option('--control-variant <name>', 'the control arm (default: "control", else the first seen)')
     .addOption(new Option('--test <test>', 'test for proportion metrics').choices(['z', 'chi2', 'fisher']).default('z'))
@@ -138,7 +138,7 @@ export async function analyze(ctx: Context, input: AnalyzeInput): Promise<Analyz
     (input.events?.length ?? 0) > 0 ? 'events' : undefined,
   ].filter((f): f is 'counts' | 'summary' | 'events' => f !== undefined);
   if (forms.length === 0) {
-    throw new UsageError('nothing to analyse: give --control/--treatment counts, --summary FILE or --events FILE…', {
+    throw new UsageError('nothing to analyze: give --control/--treatment counts, --summary FILE or --events FILE…', {
       hint: 'mlv analyze --control 450/10000 --treatment 520/10000',
     });
   }

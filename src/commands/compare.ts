@@ -1,8 +1,9 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import type { Context } from '../context.js';
 import { compareVersions, type Comparison, type VersionSide } from '../core/registry/compare.js';
 import { fmt } from '../core/registry/gates.js';
 import { parseVersionRef } from '../core/registry/refs.js';
+import { InputError, UsageError } from '../errors.js';
 import type { MlflowClient } from '../mlflow/client.js';
 import type { ModelVersion, RegisteredModel } from '../mlflow/types.js';
 import { mdTable, percent, shortTime, signed, versionLabel } from '../registry/render.js';
@@ -10,10 +11,13 @@ import { listVersions, requireModel, resolveRef, semverOf, snapshot } from '../r
 import { action } from '../run.js';
 import type { Style } from '../terminal/style.js';
 import { renderTable } from '../terminal/table.js';
+import { runSmoke, SMOKE_DEFAULTS } from './smoke.js';
 
 /**
  * `mlv compare NAME A B`: two versions side by side — metrics with absolute and relative delta
  * (B against A), changed params (all with --all), mlv metadata, dependencies, tags, aliases/stage.
+ * With --predictions, both versions also run in onnxruntime on the same inputs (`mlv smoke` with B
+ * as the candidate and A as the baseline) and the report adds how far their outputs differ.
  */
 
 export interface CompareInput {
@@ -21,14 +25,38 @@ export interface CompareInput {
   a?: string | undefined;
   b?: string | undefined;
   all?: boolean | undefined;
+  /** Run both versions on the same inputs and compare their outputs. */
+  predictions?: boolean | undefined;
+  /** With predictions: inputs as smoke reads them (JSON / JSON Lines); generated when absent. */
+  input?: string | undefined;
+  batch?: number | undefined;
+  seed?: number | undefined;
 }
 
-export type CompareResult = Comparison;
+/** B's outputs against A's on the same inputs (from the smoke runner's baseline comparison). */
+export interface PredictionComparison {
+  outputs: { name: string; max_abs_diff: number | null; mean_abs_diff: number | null }[];
+  /** Share of rows where B predicts the same class as A; null when no output looks like a classifier's. */
+  agreement: number | null;
+  /** The output the agreement was read from. */
+  agreement_output: string | null;
+  /** B's p50 latency / A's p50 latency. */
+  latency_ratio: number;
+  rows: number;
+  /** `generated (seed N, batch M)`, or the --input file. */
+  input: string;
+}
+
+export type CompareResult = Comparison & { predictions?: PredictionComparison };
 
 export async function compare(ctx: Context, input: CompareInput): Promise<CompareResult> {
   // References are parsed before any request: a bad one is a usage error on its own.
   const refA = input.a === undefined ? undefined : parseVersionRef(input.a, 'A');
   const refB = input.b === undefined ? undefined : parseVersionRef(input.b, 'B');
+  if (!input.predictions) {
+    const flag = (['input', 'batch', 'seed'] as const).find((k) => input[k] !== undefined);
+    if (flag) throw new UsageError(`--${flag} applies to --predictions, which is missing`);
+  }
   const client = await ctx.mlflow();
   const call = { signal: ctx.signal };
   const name = input.name ?? (await pickModel(ctx, client, 'NAME'));
@@ -41,7 +69,42 @@ export async function compare(ctx: Context, input: CompareInput): Promise<Compar
   const mvA = refA ? await resolveRef(client, model, refA, versions, call) : await pick('A');
   const mvB = refB ? await resolveRef(client, model, refB, versions, call) : await pick('B', mvA.version);
   const [a, b] = await Promise.all([snapshot(client, model, mvA, call), snapshot(client, model, mvB, call)]);
-  return compareVersions(model.name, a, b, { all: input.all === true });
+  const result: CompareResult = compareVersions(model.name, a, b, { all: input.all === true });
+  if (input.predictions) result.predictions = await comparePredictions(ctx, model.name, mvA.version, mvB.version, input);
+  return result;
+}
+
+/** `mlv smoke models:/NAME/B --baseline models:/NAME/A`, reduced to the comparison. */
+async function comparePredictions(ctx: Context, name: string, a: string, b: string, input: CompareInput): Promise<PredictionComparison> {
+  const refs = [`models:/${name}/${b}`, `models:/${name}/${a}`] as const;
+  const report = await runSmoke(ctx, { model: refs[0], baseline: refs[1], input: input.input, batch: input.batch, seed: input.seed }).catch(
+    (err: unknown) => {
+      // A version that is not an ONNX model is an input error naming models:/NAME/VERSION; smoke's hint
+      // ("pass the .onnx file itself") does not apply here. A digest mismatch keeps its own hint.
+      const aboutVersion = err instanceof InputError && refs.some((r) => err.message.startsWith(`${r} `) || err.message.startsWith(`${r}:`));
+      if (!aboutVersion || err.code === 'MLV_DIGEST_MISMATCH') throw err;
+      throw new InputError(err.message, {
+        code: err.code,
+        hint: '--predictions runs both versions as ONNX models; without it, compare shows metrics and metadata only',
+      });
+    },
+  );
+  for (const c of report.checks.filter((x) => !x.passed)) ctx.warn(`version ${b}: ${c.name} check failed: ${c.detail}`);
+  const cmp = report.comparison!;
+  return {
+    outputs: cmp.outputs.map((o) => ({ name: o.name, max_abs_diff: o.max_abs_diff, mean_abs_diff: o.mean_abs_diff })),
+    agreement: cmp.agreement,
+    agreement_output: cmp.agreement_output,
+    latency_ratio: cmp.latency_ratio,
+    rows: report.run.rows,
+    input: report.run.seed === null ? report.run.input : `generated (seed ${report.run.seed}, batch ${report.run.rows})`,
+  };
+}
+
+/** One line under the predictions table: agreement, latency ratio, which inputs. */
+function predictionSummary(p: PredictionComparison, lead: string): string {
+  const agreement = p.agreement === null ? 'n/a (no classifier-like output)' : `${Number((p.agreement * 100).toFixed(2))}% (${p.agreement_output})`;
+  return `${lead} ${agreement} · latency ratio B/A ${p.latency_ratio.toFixed(2)}× (p50) · ${p.rows} rows: ${p.input}`;
 }
 
 /** A selection list of registered models (only when interactive; otherwise a usage error naming the argument). */
@@ -108,6 +171,13 @@ export function renderCompare(r: CompareResult, style: Style): string {
           r.metrics.map((m) => [m.key, fmt(m.a), fmt(m.b), colour(m.delta, signed(m.delta)), colour(m.relative, percent(m.relative))]),
         ),
   );
+  const pred = r.predictions;
+  if (pred) {
+    parts.push(
+      renderTable(style, ['prediction', 'max |B − A|', 'mean |B − A|'], pred.outputs.map((o) => [o.name, fmt(o.max_abs_diff), fmt(o.mean_abs_diff)])) +
+        `\n${predictionSummary(pred, 'agreement')}`,
+    );
+  }
   if (r.params.length > 0) parts.push(renderTable(style, [r.all ? 'param' : 'param (changed)', A, B], r.params.map((p) => [p.key, p.a, p.b])));
   else if (style.tty) parts.push(style.dim(r.all ? 'no params' : 'params: no changes (--all lists them)'));
   parts.push(
@@ -141,6 +211,15 @@ export function renderCompareMarkdown(r: CompareResult): string {
   } else {
     out.push('_No metrics logged on either version._', '');
   }
+  const pred = r.predictions;
+  if (pred) {
+    out.push(
+      mdTable(['prediction', 'max |B − A|', 'mean |B − A|'], pred.outputs.map((o) => [`\`${o.name}\``, fmt(o.max_abs_diff), fmt(o.mean_abs_diff)]), ['l', 'r', 'r']),
+      '',
+      predictionSummary(pred, 'Agreement'),
+      '',
+    );
+  }
   if (r.params.length > 0) {
     out.push(mdTable([r.all ? 'param' : 'param (changed)', A, B], r.params.map((p) => [`\`${p.key}\``, p.a, p.b])), '');
   } else {
@@ -155,6 +234,25 @@ export function renderCompareMarkdown(r: CompareResult): string {
   return out.join('\n').trimEnd();
 }
 
+function intArg(flag: string, min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) {
+      throw new InvalidArgumentError(`${flag} must be an integer ≥ ${min}, got "${value}"`);
+    }
+    return n;
+  };
+}
+
+interface CompareFlags {
+  all?: boolean;
+  md?: boolean;
+  predictions?: boolean;
+  input?: string;
+  batch?: number;
+  seed?: number;
+}
+
 export function registerCompare(program: Command): void {
   program
     .command('compare')
@@ -164,17 +262,24 @@ export function registerCompare(program: Command): void {
     .argument('[b]', 'version B, compared against A (delta = B − A)')
     .option('--all', 'list every param, dependency and tag, not only the changed ones')
     .option('--md', 'print the comparison as Markdown tables (for a pull-request comment)')
+    .option('--predictions', 'run both versions (ONNX) on the same inputs: output differences, class agreement, latency ratio')
+    .option('--input <file>', 'inputs for --predictions, as `mlv smoke --input` reads them (default: generated)')
+    .option('--batch <n>', `rows of generated inputs for --predictions (default ${SMOKE_DEFAULTS.batch})`, intArg('--batch', 1))
+    .option('--seed <n>', `seed of generated inputs for --predictions (default ${SMOKE_DEFAULTS.seed})`, intArg('--seed', 0))
     .addHelpText(
       'after',
       `
 Examples:
   mlv compare churn @production 4
   mlv compare churn v1.2.0 v1.3.0 --all
-  mlv compare churn @production @candidate --md >> "$GITHUB_STEP_SUMMARY"`,
+  mlv compare churn @production @candidate --md >> "$GITHUB_STEP_SUMMARY"
+  mlv compare churn @production @candidate --predictions --batch 256
+  mlv compare churn 3 4 --predictions --input requests.jsonl --md`,
     )
     .action(
-      action(async (ctx, name: string | undefined, a: string | undefined, b: string | undefined, flags: { all?: boolean; md?: boolean }) => {
-        const result = await compare(ctx, { name, a, b, all: flags.all });
+      action(async (ctx, name: string | undefined, a: string | undefined, b: string | undefined, flags: CompareFlags) => {
+        const { all, predictions, input, batch, seed } = flags;
+        const result = await compare(ctx, { name, a, b, all, predictions, input, batch, seed });
         ctx.output(result, flags.md ? (r) => renderCompareMarkdown(r) : renderCompare);
       }),
     );

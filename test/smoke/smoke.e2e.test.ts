@@ -5,6 +5,7 @@ import { generateInputs } from '../../src/core/smoke/generate.js';
 import { CLASSIFIER_V1, CLASSIFIER_V2 } from '../../scripts/make-onnx-fixtures.js';
 import type { SmokeReport } from '../../src/commands/smoke.js';
 import { repoRoot, runMlv, tempDir } from '../helpers/cli.js';
+import { classify, features, v2AgainstV1 } from './classifier-formula.js';
 
 const models = path.join(repoRoot, 'fixtures/models');
 const inputs = path.join(repoRoot, 'fixtures/inputs');
@@ -16,29 +17,6 @@ const FAST = ['--iterations', '3', '--warmup', '0', '--threads', '1'];
 async function smoke(args: string[], opts: { input?: string; cwd?: string } = {}) {
   return runMlv(['smoke', ...args, ...FAST], opts);
 }
-
-/**
- * The fixture classifier evaluated in plain double precision from its definition:
- * logits = x·W + b, probabilities = softmax(logits), label = argmax(logits).
- */
-function classify(p: { W: number[][]; b: number[] }, x: ArrayLike<number>, rows: number) {
-  const labels: number[] = [];
-  const probs: number[][] = [];
-  const margins: number[] = [];
-  for (let r = 0; r < rows; r++) {
-    const logits = [0, 1].map((k) => p.b[k]! + [0, 1, 2, 3].reduce((s, j) => s + x[r * 4 + j]! * p.W[j]![k]!, 0));
-    const e = logits.map((l) => Math.exp(l - Math.max(...logits)));
-    const z = e[0]! + e[1]!;
-    probs.push([e[0]! / z, e[1]! / z]);
-    labels.push(logits[1]! > logits[0]! ? 1 : 0);
-    margins.push(Math.abs(logits[1]! - logits[0]!));
-  }
-  return { labels, probs, margins };
-}
-
-const features = (seed: number, batch: number) =>
-  generateInputs([{ name: 'features', type: 'float32', typeText: 'tensor(float)', shape: ['N', 4] }], { seed, batch }).features!
-    .data as Float32Array;
 
 describe.concurrent('mlv smoke on the fixtures: models that pass', () => {
   it.each([
@@ -136,18 +114,12 @@ describe.concurrent('non-finite outputs', () => {
 
 describe.concurrent('--baseline: v2 against v1 on the same generated inputs', () => {
   const batch = 256;
-  const x = features(0, batch);
-  const v1 = classify(CLASSIFIER_V1, x, batch);
-  const v2 = classify(CLASSIFIER_V2, x, batch);
-  const agree = v1.labels.filter((l, i) => l === v2.labels[i]).length / batch;
-  const probDiffs = v1.probs.flatMap((p, i) => [0, 1].map((k) => Math.abs(p[k]! - v2.probs[i]![k]!)));
-  const maxProb = Math.max(...probDiffs);
-  const meanProb = probDiffs.reduce((a, b) => a + b, 0) / probDiffs.length;
+  const { agree, maxProb, meanProb, minMargin } = v2AgainstV1(features(0, batch), batch);
 
   it('the expected figures are meaningful: high agreement below 1, no near-ties float32 could flip', () => {
     expect(agree).toBeGreaterThan(0.9);
     expect(agree).toBeLessThan(1);
-    expect(Math.min(...v1.margins, ...v2.margins)).toBeGreaterThan(1e-4);
+    expect(minMargin).toBeGreaterThan(1e-4);
   });
 
   it('reports max/mean abs diff per output, agreement and latency ratio', async () => {
