@@ -14,7 +14,7 @@ export function renderTable(style: Style, head: string[], rows: Cell[][]): strin
   }
   const table = new Table({
     head: head.map((h) => style.bold(h)),
-    style: { head: [], border: [] },
+    style: { head: [], border: [], compact: true },
   });
   for (const r of rows) table.push(r.map(text));
   return table.toString();
