@@ -94,7 +94,7 @@ describe('analyze: input errors (exit 2) name the input', () => {
     ].join('\n'),
   );
   it.each<[AnalyzeInput, typeof UsageError | typeof InputError, string]>([
-    [{}, UsageError, 'nothing to analyse'],
+    [{}, UsageError, 'nothing to analyze'],
     [{ control: '450/10000', treatment: ['520/10000'], summary: 'x.csv' }, UsageError, 'choose one input form, got counts and summary'],
     [{ control: '451/450', treatment: ['520/10000'] }, UsageError, '--control 451/450: conversions (451) > units (450)'],
     [{ control: '-1/450', treatment: ['520/10000'] }, UsageError, '--control -1/450: conversions must be a whole number ≥ 0, got -1'],
