@@ -10,7 +10,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { ArtifactStore } from './artifacts.js';
-import { openDatabase } from './db.js';
+import { openDatabase, type Db } from './db.js';
+import { InputError } from '../errors.js';
 import { MlflowApiError } from './errors.js';
 import { sendError, sendMethodNotAllowed, sendNotFound, sendText, type Method } from './http.js';
 import { RegistryStore } from './registry.js';
@@ -89,21 +90,42 @@ function internalError(err: unknown): MlflowApiError {
   return new MlflowApiError('INTERNAL_ERROR', err instanceof Error ? err.message : String(err));
 }
 
+/** Store paths and files that cannot be opened: not a bug of mlv, but a wrong MLV_HOME / --store (exit 2). */
+const STORE_CODES = new Set([
+  'EEXIST', 'ENOTDIR', 'EISDIR', 'EACCES', 'EPERM', 'EROFS', 'ENOENT',
+  'SQLITE_CANTOPEN', 'SQLITE_NOTADB', 'SQLITE_READONLY', 'SQLITE_CORRUPT', 'SQLITE_PERM',
+]);
+
+function storeError(err: unknown, storeDir: string): unknown {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string' || !STORE_CODES.has(code)) return err;
+  const why = err instanceof Error ? err.message : String(err);
+  return new InputError(`cannot open the registry store ${storeDir}: ${why}`, {
+    code: 'MLV_STORE',
+    hint: 'point MLV_HOME (or mlv server --store) at a writable directory',
+  });
+}
+
 /**
  * Opens (creating if needed) the store and serves it. Fast: one SQLite open and schema check,
  * statements are prepared on first use.
  */
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const storeDir = path.resolve(opts.storeDir);
-  await mkdir(storeDir, { recursive: true });
   const now = opts.now ?? Date.now;
-  const db = openDatabase(path.join(storeDir, 'mlv.db'), now);
+  let db: Db;
+  try {
+    await mkdir(storeDir, { recursive: true });
+    db = openDatabase(path.join(storeDir, 'mlv.db'), now);
+  } catch (err) {
+    throw storeError(err, storeDir);
+  }
   let artifacts: ArtifactStore;
   try {
     artifacts = await ArtifactStore.open(path.join(storeDir, 'artifacts'));
   } catch (err) {
     db.close();
-    throw err;
+    throw storeError(err, storeDir);
   }
   const sql = new Sql(db, now);
   const tracking = new TrackingStore(sql);

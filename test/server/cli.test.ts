@@ -2,7 +2,7 @@
  * `mlv server` end to end: the built CLI (bin/mlv.js) as a child process, on a loopback port.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -149,6 +149,29 @@ describe('mlv server', () => {
     const r = await runMlv(['server', '--port', port], { cwd: cwd() });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--port must be a whole number from 0 to 65535');
+  });
+
+  it.each([
+    ['a file', (store: string) => writeFileSync(store, 'not a directory\n'), 'EEXIST'],
+    ['a directory whose mlv.db is not a database', (store: string) => {
+      mkdirSync(store);
+      writeFileSync(path.join(store, 'mlv.db'), 'x'.repeat(4096));
+    }, 'file is not a database'],
+  ])('a store that is %s exits 2 naming it, for mlv server and the embedded default', async (_what, make, why) => {
+    const dir = cwd();
+    const store = path.join(dir, 'store');
+    make(store);
+    for (const r of [
+      await runMlv(['server', '--port', '0', '--store', store], { cwd: dir }),
+      await runMlv(['show'], { cwd: dir, env: { MLV_HOME: store } }),
+    ]) {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`error: cannot open the registry store ${store}: `);
+      expect(r.stderr).toContain(why);
+      expect(r.stderr).toContain('hint: point MLV_HOME (or mlv server --store) at a writable directory');
+      expect(r.stderr).not.toContain('internal error');
+      expect(r.stdout).toBe('');
+    }
   });
 
   it('an unusable --host exits 2', async () => {
