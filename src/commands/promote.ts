@@ -121,6 +121,10 @@ export async function promote(ctx: Context, input: PromoteInput): Promise<Promot
   const kind: 'alias' | 'stage' = input.stage ? 'stage' : 'alias';
   const target: string = kind === 'stage' ? normalizeStage(input.to, '--to (a stage)') : validateAliasName(input.to, '--to');
   if (input.archiveExisting && kind !== 'stage') throw new UsageError('--archive-existing applies to --stage promotions');
+  // MLflow refuses it for the other stages; say so before any request (and before a --dry-run says "would").
+  if (input.archiveExisting && target !== 'Staging' && target !== 'Production') {
+    throw new UsageError(`--archive-existing applies to --to Staging or Production, got --to ${target}`);
+  }
   const { gates, smoke } = parseGates(input);
   const ref = input.ref === undefined ? undefined : parseVersionRef(input.ref, 'REF');
   const who = whoAmI(ctx.env);

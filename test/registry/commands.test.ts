@@ -240,6 +240,7 @@ describe('input errors (exit 2) before or instead of any change', () => {
     ['promote --require auc>>1', () => ({ fn: 'promote', input: { name: 'churn', ref: '2', to: 'production', require: ['auc>>1'] } }), '--require must look like METRIC OP NUMBER'],
     ['promote --tolerance alone', () => ({ fn: 'promote', input: { name: 'churn', ref: '2', to: 'production', tolerance: '1%' } }), '--tolerance applies to --no-regression, which is missing'],
     ['promote --archive-existing to an alias', () => ({ fn: 'promote', input: { name: 'churn', ref: '2', to: 'production', archiveExisting: true } }), '--archive-existing applies to --stage promotions'],
+    ['promote --archive-existing to stage Archived', () => ({ fn: 'promote', input: { name: 'churn', ref: '2', to: 'archived', stage: true, archiveExisting: true, dryRun: true } }), '--archive-existing applies to --to Staging or Production, got --to Archived'],
     ['promote to stage Prod', () => ({ fn: 'promote', input: { name: 'churn', ref: '2', to: 'Prod', stage: true } }), '--to (a stage) must be one of None, Staging, Production, Archived, got "Prod"'],
     ['promote an unknown model', () => ({ fn: 'promote', input: { name: 'nope', ref: '1', to: 'staging' } }), 'registered model "nope" does not exist'],
     ['promote an unknown version', () => ({ fn: 'promote', input: { name: 'churn', ref: '9', to: 'staging' } }), 'churn has no version 9'],
