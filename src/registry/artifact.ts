@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { condaYaml, onnxMlmodel, onnxRequirements, pythonEnvYaml } from '../core/registry/mlmodel.js';
 import { InputError } from '../errors.js';
@@ -156,9 +156,4 @@ export function uploadPlan(
     ];
   }
   return artifact.files.map((f) => ({ path: `${MODEL_DIR}/${f.rel}`, file: f.abs, size: f.size }));
-}
-
-/** Whether `p` exists as a regular file (not following a final symlink is not needed here). */
-export async function isFile(p: string): Promise<boolean> {
-  return (await lstat(p).catch(() => undefined))?.isFile() ?? false;
 }
