@@ -41,12 +41,10 @@ export async function rollback(ctx: Context, input: RollbackInput): Promise<Roll
   const holder = currentHolder(model, versions, alias, 'alias');
   const current = model.aliases.find((a) => a.alias === alias)?.version;
 
-  let targetVersion: string;
-  if (ref) {
-    targetVersion = (await resolveRef(client, model, ref, versions, call)).version;
-  } else {
-    const back = rollbackTarget(readAuditTrail(model), alias, 'alias', current);
-    if (back === undefined) {
+  let back = ref;
+  if (!back) {
+    const version = rollbackTarget(readAuditTrail(model), alias, 'alias', current);
+    if (version === undefined) {
       throw new InputError(
         current === undefined
           ? `alias @${alias} is not set on ${model.name} and its audit trail names no earlier holder`
@@ -54,9 +52,10 @@ export async function rollback(ctx: Context, input: RollbackInput): Promise<Roll
         { hint: `pass --to REF (a version, v1.2.0 or @alias) to choose where @${alias} goes` },
       );
     }
-    targetVersion = back;
+    back = { kind: 'version', version };
   }
-  const target = versions.find((v) => v.version === targetVersion) ?? (await resolveRef(client, model, { kind: 'version', version: targetVersion }, versions, call));
+  // resolveRef looks in `versions` first; a version deleted since the audit event is NotFoundError.
+  const target = await resolveRef(client, model, back, versions, call);
 
   const checks: Check[] = [
     { name: 'status READY', passed: target.status === 'READY', detail: `version ${target.version} is ${target.status}` },
