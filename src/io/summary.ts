@@ -60,9 +60,8 @@ export async function readSummaryFile(
     } else bytes = await readFile(file);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new InputError(
-      e.code === 'ENOENT' ? `--summary ${name}: no such file` : `--summary ${name}: ${e.message}`,
-    );
+    const why = { ENOENT: 'no such file', EISDIR: 'is a directory', EACCES: 'permission denied' }[e.code ?? ''];
+    throw new InputError(`--summary ${name}: ${why ?? e.message}`);
   }
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {

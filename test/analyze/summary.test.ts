@@ -104,5 +104,6 @@ describe('summary reader', () => {
     expect(await readSummaryFile('-', {}, stdin)).toEqual(fromFile);
     expect(fromFile).toEqual(parseSummary(CSV, 'x'));
     await expect(readSummaryFile(path.join(dir, 'missing.csv'))).rejects.toThrow('missing.csv: no such file');
+    await expect(readSummaryFile(dir)).rejects.toThrow(`--summary ${dir}: is a directory`);
   });
 });
