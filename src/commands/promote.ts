@@ -15,7 +15,7 @@ import {
 import { isProductionLike, normalizeStage, parseVersionRef, validateAliasName, type Stage } from '../core/registry/refs.js';
 import { CheckFailedError, MlvError, UsageError } from '../errors.js';
 import type { MlflowClient } from '../mlflow/client.js';
-import type { ModelVersion, RegisteredModel } from '../mlflow/types.js';
+import { tagMap, type ModelVersion, type RegisteredModel } from '../mlflow/types.js';
 import { recordAudit } from '../registry/audit.js';
 import { whoAmI } from '../registry/provenance.js';
 import { checklist, statusLine, versionLabel } from '../registry/render.js';
@@ -140,18 +140,17 @@ export async function promote(ctx: Context, input: PromoteInput): Promise<Promot
   const aliases = aliasesByVersion(model);
 
   const facts = await runFacts(client, candidate.run_id, call);
-  const baseline =
-    holder && holder.version !== candidate.version && gates.noRegression.length > 0
-      ? { version: holder.version, metrics: (await runFacts(client, holder.run_id, call)).metrics }
-      : holder
-        ? { version: holder.version, metrics: {} }
-        : undefined;
+  // The holder's run is read only when a --no-regression gate compares against it.
+  const baseline = holder && {
+    version: holder.version,
+    metrics: holder.version !== candidate.version && gates.noRegression.length > 0 ? (await runFacts(client, holder.run_id, call)).metrics : {},
+  };
   const checks = evaluateGates(gates, {
     candidate: {
       version: candidate.version,
       status: candidate.status,
       metrics: facts.metrics,
-      tags: Object.fromEntries(candidate.tags.map((t) => [t.key, t.value])),
+      tags: tagMap(candidate.tags),
       aliases: aliases.get(candidate.version) ?? [],
     },
     ...(baseline ? { baseline } : {}),
