@@ -6,6 +6,7 @@ import {
   fisherExact,
   proportionDifferenceInterval,
   relativeUplift,
+  sequentialTest,
   twoProportionZTest,
   meanDifferenceInterval,
   welchTTest,
@@ -15,7 +16,7 @@ import {
   type MeanArm,
   type ProportionArm,
 } from '../stats/index.js';
-import { bayesianComparison, sequentialComparison, unitsNeededForEffect } from './extras.js';
+import { bayesianComparison, unitsNeededForEffect } from './extras.js';
 import type { ArmStats, ExperimentData, MetricData, MetricType } from './types.js';
 
 /**
@@ -401,7 +402,7 @@ export function analyzeExperiment(data: ExperimentData, opts: AnalysisOptions): 
         if (opts.bayesian) cmp.bayesian = bayesianComparison({ type: 'proportion', t, c }, opts.alpha);
         let decisionP = pValue;
         if (opts.sequential) {
-          const s = sequentialComparison(diff.estimate - delta0, diff.se, t.n + c.n, opts.alpha, alternative, opts.tuning);
+          const s = sequentialTest(diff.estimate - delta0, diff.se, t.n + c.n, opts.alpha, alternative, opts.tuning);
           cmp.sequential = { p_value: s.pValue, ci: shift(s.ci, delta0) };
           cmp.p_value_basis = 'sequential';
           decisionP = s.pValue;
@@ -452,7 +453,7 @@ export function analyzeExperiment(data: ExperimentData, opts: AnalysisOptions): 
         if (opts.bayesian) cmp.bayesian = bayesianComparison({ type: 'mean', t: toArm(t), c: toArm(c) }, opts.alpha);
         let decisionP = w.pValue;
         if (opts.sequential) {
-          const s = sequentialComparison(diff.estimate - delta0, diff.se, t.n + c.n, opts.alpha, alternative, opts.tuning);
+          const s = sequentialTest(diff.estimate - delta0, diff.se, t.n + c.n, opts.alpha, alternative, opts.tuning);
           cmp.sequential = { p_value: s.pValue, ci: shift(s.ci, delta0) };
           cmp.p_value_basis = 'sequential';
           decisionP = s.pValue;

@@ -1,7 +1,6 @@
 import {
   bayesianMeans,
   bayesianProportions,
-  sequentialTest,
   unitsPerArmToDetect,
   type Alternative,
   type Interval,
@@ -10,7 +9,7 @@ import {
 } from '../stats/index.js';
 
 /**
- * Adapters from the orchestration to the Bayesian, sequential and sample-size parts of the stats
+ * Adapters from the orchestration to the Bayesian and sample-size parts of the stats
  * core (src/core/stats), in the shapes the report needs.
  */
 
@@ -33,18 +32,6 @@ export function bayesianComparison(
     expected_loss_control: r.expectedLossControl,
     relative_uplift_ci: r.relativeUpliftCi,
   };
-}
-
-/** Always-valid p-value and confidence sequence of an estimate (normal mixture, tuning N*). */
-export function sequentialComparison(
-  estimate: number,
-  se: number,
-  totalN: number,
-  alpha: number,
-  alternative: Alternative,
-  tuning: number,
-): { pValue: number; ci: Interval } {
-  return sequentialTest(estimate, se, totalN, alpha, alternative, tuning);
 }
 
 /** Units per arm at which the observed effect would be detected with the given power (null: never). */
