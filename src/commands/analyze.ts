@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import type { Context } from '../context.js';
 import {
   analyzeExperiment,
@@ -20,6 +20,7 @@ import type { ExperimentData, MetricType } from '../core/experiment/types.js';
 import type { Alternative, Correction, Interval } from '../core/stats/index.js';
 import { CheckFailedError, InputError, UsageError } from '../errors.js';
 import { action } from '../run.js';
+import { collect, numberArg } from './args.js';
 import type { Style } from '../terminal/style.js';
 import { renderTable } from '../terminal/table.js';
 
@@ -79,15 +80,6 @@ Examples:
   mlv analyze --events exposures.jsonl metrics.jsonl.gz --experiment checkout --metric converted --metric revenue:mean --cuped
   mlv analyze --summary stats.csv --guardrail latency_ms:lower-is-better --fail-unless ship --json`;
 
-function num(flag: string, check: (x: number) => boolean, expected: string) {
-  return (v: string): number => {
-    const x = Number(v);
-    if (v.trim() === '' || !Number.isFinite(x) || !check(x)) throw new InvalidArgumentError(`${flag} must be ${expected}, got ${v}`);
-    return x;
-  };
-}
-const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
-
 export function registerAnalyze(program: Command): void {
   program
     .command('analyze')
@@ -103,17 +95,17 @@ export function registerAnalyze(program: Command): void {
     .addOption(new Option('--test <test>', 'test for proportion metrics').choices(['z', 'chi2', 'fisher']).default('z'))
     .option('--yates', 'Yates continuity correction for --test chi2')
     .addOption(new Option('--alternative <alt>', 'treatment vs control (default two-sided; with --margin one-sided)').choices(['two-sided', 'greater', 'less']))
-    .option('--alpha <a>', 'significance level', num('--alpha', (x) => x > 0 && x < 1, 'a number in (0, 1)'), 0.05)
-    .option('--margin <m>', 'non-inferiority margin (absolute): treatment no worse than control by more than M', num('--margin', (x) => x >= 0, 'a number ≥ 0'))
+    .option('--alpha <a>', 'significance level', numberArg('--alpha', (x) => x > 0 && x < 1, 'a number in (0, 1)'), 0.05)
+    .option('--margin <m>', 'non-inferiority margin (absolute): treatment no worse than control by more than M', numberArg('--margin', (x) => x >= 0, 'a number ≥ 0'))
     .option('--expected-split <shares>', 'expected share of units per arm, control first, e.g. 80/20 or 50/25/25 (default equal)')
-    .option('--srm-threshold <p>', 'flag a sample-ratio mismatch when its p-value is below this', num('--srm-threshold', (x) => x > 0 && x < 1, 'a number in (0, 1)'), 0.001)
+    .option('--srm-threshold <p>', 'flag a sample-ratio mismatch when its p-value is below this', numberArg('--srm-threshold', (x) => x > 0 && x < 1, 'a number in (0, 1)'), 0.001)
     .option('--bayesian', 'add P(treatment better), expected losses and a credible interval of the uplift')
     .option('--sequential', 'always-valid p-values and confidence sequences (safe to look every day)')
-    .option('--tuning <n>', 'tuning N* of the sequential confidence sequence', num('--tuning', (x) => x > 0, 'a number > 0'), 5000)
+    .option('--tuning <n>', 'tuning N* of the sequential confidence sequence', numberArg('--tuning', (x) => x > 0, 'a number > 0'), 5000)
     .addOption(new Option('--correction <method>', 'multiple-comparison correction over primary metrics × arms').choices(['holm', 'bh', 'none']).default('holm'))
     .option('--cuped', 'CUPED variance reduction for mean metrics (events form, or summary with pre_* columns)')
     .option('--cuped-window <duration>', 'pre-exposure window for the CUPED covariate', '14d')
-    .option('--power <p>', 'power for "units needed" when the verdict is keep_running', num('--power', (x) => x > 0 && x < 1, 'a number in (0, 1)'), 0.8)
+    .option('--power <p>', 'power for "units needed" when the verdict is keep_running', numberArg('--power', (x) => x > 0 && x < 1, 'a number in (0, 1)'), 0.8)
     .option('--strict', 'an unparseable event line is an error (exit 2) instead of being skipped and counted')
     .addOption(new Option('--fail-unless <verdict>', 'exit 1 unless the overall verdict is this (for CI)').choices(['ship']))
     .addHelpText('after', HELP)

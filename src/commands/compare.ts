@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { compareVersions, type Comparison, type VersionSide } from '../core/registry/compare.js';
 import { fmt } from '../core/registry/gates.js';
@@ -9,6 +9,7 @@ import type { ModelVersion, RegisteredModel } from '../mlflow/types.js';
 import { mdTable, percent, shortTime, signed, versionLabel } from '../registry/render.js';
 import { listVersions, requireModel, resolveRef, semverOf, snapshot } from '../registry/versions.js';
 import { action } from '../run.js';
+import { intArg } from './args.js';
 import type { Style } from '../terminal/style.js';
 import { renderTable } from '../terminal/table.js';
 import { runSmoke, SMOKE_DEFAULTS } from './smoke.js';
@@ -232,16 +233,6 @@ export function renderCompareMarkdown(r: CompareResult): string {
   }
   if (r.tags.length > 0) out.push(mdTable([r.all ? 'tag' : 'tag (changed)', A, B], r.tags.map((t) => [`\`${t.key}\``, t.a, t.b])), '');
   return out.join('\n').trimEnd();
-}
-
-function intArg(flag: string, min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) {
-      throw new InvalidArgumentError(`${flag} must be an integer ≥ ${min}, got "${value}"`);
-    }
-    return n;
-  };
 }
 
 interface CompareFlags {

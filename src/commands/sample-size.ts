@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import type { Context } from '../context.js';
 import {
   daysNeeded,
@@ -11,6 +11,7 @@ import {
 } from '../core/stats/index.js';
 import { InputError, UsageError } from '../errors.js';
 import { action } from '../run.js';
+import { numberArg } from './args.js';
 import type { Style } from '../terminal/style.js';
 import { renderTable } from '../terminal/table.js';
 
@@ -80,15 +81,7 @@ Examples:
   mlv sample-size --baseline 0.2 --n 5000 --method arcsine
   mlv sample-size --sd 4.1 --mde 0.3 --variants 3 --alternative one-sided --json`;
 
-/** Parses a flag value as a finite number; ranges are checked in sampleSize() so tests see them too. */
-function numberArg(flag: string) {
-  return (v: string): number => {
-    const x = Number(v);
-    if (v.trim() === '' || !Number.isFinite(x)) throw new InvalidArgumentError(`${flag} must be a number, got ${v}`);
-    return x;
-  };
-}
-
+// Flag values are parsed as finite numbers only; ranges are checked in sampleSize() so tests see them too.
 export function registerSampleSize(program: Command): void {
   program
     .command('sample-size')

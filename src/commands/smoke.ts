@@ -11,6 +11,7 @@ import { bindSymbols, tensorsFromDocument, tensorsFromLines } from '../core/smok
 import { FLOAT_TYPES, elementCount, formatIndex, formatShape, type Dim, type HostTensor, type TensorSpec } from '../core/smoke/tensor.js';
 import { CheckFailedError, InputError, UsageError } from '../errors.js';
 import { action } from '../run.js';
+import { intArg, numberArg } from './args.js';
 import type { Style } from '../terminal/style.js';
 import { renderTable } from '../terminal/table.js';
 
@@ -508,26 +509,6 @@ export function renderSmoke(r: SmokeReport, style: Style): string {
 }
 
 // ---- registration -------------------------------------------------------------------------
-
-function intArg(flag: string, min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) {
-      throw new InvalidArgumentError(`${flag} must be an integer ≥ ${min}, got "${value}"`);
-    }
-    return n;
-  };
-}
-
-function numberArg(flag: string, check: (n: number) => boolean, expected: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || !check(n)) {
-      throw new InvalidArgumentError(`${flag} must be ${expected}, got "${value}"`);
-    }
-    return n;
-  };
-}
 
 function dimArg(value: string, previous: Record<string, number> = {}): Record<string, number> {
   const m = /^([^=\s]+)=(\d+)$/.exec(value.trim());

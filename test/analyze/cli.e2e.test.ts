@@ -27,7 +27,7 @@ describe('mlv analyze (end to end)', () => {
 
   it.each([
     [['--control', '451/450', '--treatment', '520/10000'], 'error: --control 451/450: conversions (451) > units (450)'],
-    [['--control', '450/10000', '--treatment', '520/10000', '--alpha', '1.5'], '--alpha must be a number in (0, 1), got 1.5'],
+    [['--control', '450/10000', '--treatment', '520/10000', '--alpha', '1.5'], '--alpha must be a number in (0, 1), got "1.5"'],
     [['--control', '450/10000', '--treatment', '520/10000', '--expected-split', '80'], '--expected-split must be positive shares'],
     [['--events', 'missing.jsonl', '--experiment', 'e', '--metric', 'm'], 'error: --events missing.jsonl: no such file'],
     [['--control', '450/10000', '--treatment', '520/10000', '--test', 'anova'], "argument 'anova' is invalid"],
