@@ -41,26 +41,35 @@ function generate() {
   for (let b0 = 0; b0 < UNITS; b0 += BATCH) {
     const batch = [];
     for (let i = b0; i < Math.min(UNITS, b0 + BATCH); i++) {
-      const unit = 'usr_' + ((Math.imul(i + 1, 2654435761) >>> 0).toString(16).padStart(8, '0'));
+      const unit = 'usr_' + (Math.imul(i + 1, 2654435761) >>> 0).toString(16).padStart(8, '0');
       const treat = rand() < 0.5;
       const variant = treat ? 'treatment' : 'control';
       const exp = start + Math.floor(rand() * 14 * DAY);
       // The log is only roughly in time order: each line is written up to a minute late.
       const late = () => Math.floor(rand() * 60_000);
-      batch.push([exp + late(), `{"type":"exposure","experiment":"checkout","unit":"${unit}","variant":"${variant}","ts":"${new Date(exp).toISOString()}"}`]);
+      batch.push([
+        exp + late(),
+        `{"type":"exposure","experiment":"checkout","unit":"${unit}","variant":"${variant}","ts":"${new Date(exp).toISOString()}"}`,
+      ]);
       const propensity = Math.exp(rand() * 2 - 1); // a per-unit spending level: CUPED's covariate
       const pConv = treat ? 0.036 : 0.033;
       for (let k = 0; k < 3; k++) {
         const ts = exp + Math.floor(rand() * 7 * DAY);
         const v = rand() < pConv ? 1 : 0;
-        batch.push([ts + late(), `{"type":"metric","unit":"${unit}","metric":"converted","value":${v},"ts":"${new Date(ts).toISOString()}"}`]);
+        batch.push([
+          ts + late(),
+          `{"type":"metric","unit":"${unit}","metric":"converted","value":${v},"ts":"${new Date(ts).toISOString()}"}`,
+        ]);
       }
       for (let k = 0; k < 6; k++) {
         // the first revenue row is pre-period activity (before exposure)
         const ts = k === 0 ? exp - Math.floor(rand() * 10 * DAY) - 1 : exp + Math.floor(rand() * 7 * DAY);
         const lift = treat && k > 0 ? 1.02 : 1;
         const v = Math.round(propensity * rand() * 2000 * lift) / 100;
-        batch.push([ts + late(), `{"type":"metric","unit":"${unit}","metric":"revenue","value":${v},"ts":"${new Date(ts).toISOString()}"}`]);
+        batch.push([
+          ts + late(),
+          `{"type":"metric","unit":"${unit}","metric":"revenue","value":${v},"ts":"${new Date(ts).toISOString()}"}`,
+        ]);
       }
     }
     batch.sort((x, y) => x[0] - y[0]);
@@ -69,7 +78,9 @@ function generate() {
   }
   closeSync(fd);
   renameSync(tmp, file);
-  console.log(`generated ${rows.toLocaleString('en-US')} rows (${(statSync(file).size / 1e9).toFixed(2)} GB) in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${path.relative(root, file)}`);
+  console.log(
+    `generated ${rows.toLocaleString('en-US')} rows (${(statSync(file).size / 1e9).toFixed(2)} GB) in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${path.relative(root, file)}`,
+  );
 }
 
 function run() {
@@ -79,10 +90,20 @@ function run() {
     "process.on('exit', () => { try { require('fs').writeSync(2, '\\nMAXRSS_KB=' + process.resourceUsage().maxRSS + '\\n'); } catch {} });\n",
   );
   const args = [
-    '--require', preload,
+    '--require',
+    preload,
     path.join(root, 'bin', 'mlv.js'),
-    'analyze', '--json', '--events', file, '--experiment', 'checkout',
-    '--metric', 'converted', '--metric', 'revenue:mean', '--cuped',
+    'analyze',
+    '--json',
+    '--events',
+    file,
+    '--experiment',
+    'checkout',
+    '--metric',
+    'converted',
+    '--metric',
+    'revenue:mean',
+    '--cuped',
   ];
   const gnuTime = existsSync('/usr/bin/time') && spawnSync('/usr/bin/time', ['-v', 'true']).status === 0;
   const [cmd, argv] = gnuTime ? ['/usr/bin/time', ['-v', process.execPath, ...args]] : [process.execPath, args];
@@ -102,7 +123,15 @@ function run() {
       const user = /User time \(seconds\): ([\d.]+)/.exec(stderr);
       const sys = /System time \(seconds\): ([\d.]+)/.exec(stderr);
       const cpu = user && sys ? Number(user[1]) + Number(sys[1]) : NaN;
-      resolve({ code, seconds, cpu, kb, source: fromTime ? '/usr/bin/time -v' : fromHook ? 'process.resourceUsage()' : 'unknown', stdout, stderr });
+      resolve({
+        code,
+        seconds,
+        cpu,
+        kb,
+        source: fromTime ? '/usr/bin/time -v' : fromHook ? 'process.resourceUsage()' : 'unknown',
+        stdout,
+        stderr,
+      });
     });
   });
 }
@@ -125,13 +154,19 @@ try {
   summary = 'unparseable JSON output';
 }
 console.log(`mlv analyze --events: ${rows.toLocaleString('en-US')} rows in ${r.seconds.toFixed(2)} s`);
-console.log(`  throughput  ${(rows / r.seconds / 1e6).toFixed(2)} M rows/s (target ≥ 1.00, whole process incl. start-up)`);
+console.log(
+  `  throughput  ${(rows / r.seconds / 1e6).toFixed(2)} M rows/s (target ≥ 1.00, whole process incl. start-up)`,
+);
 if (Number.isFinite(r.cpu)) {
-  console.log(`  CPU time    ${r.cpu.toFixed(2)} s user+sys → ${(rows / r.cpu / 1e6).toFixed(2)} M rows per CPU-second (fairer on a busy machine)`);
+  console.log(
+    `  CPU time    ${r.cpu.toFixed(2)} s user+sys → ${(rows / r.cpu / 1e6).toFixed(2)} M rows per CPU-second (fairer on a busy machine)`,
+  );
 }
 console.log(`  peak RSS    ${(r.kb / 1024).toFixed(0)} MiB (${r.source}; target well under 1024)`);
 console.log(`  result      ${summary}`);
 console.log(
   `  machine     ${cpus().length} CPUs, load average ${loadBefore.toFixed(1)} before / ${loadavg()[0].toFixed(1)} after` +
-    (loadBefore > cpus().length ? ' — busy: other processes share these cores, so the numbers above are pessimistic' : ''),
+    (loadBefore > cpus().length
+      ? ' — busy: other processes share these cores, so the numbers above are pessimistic'
+      : ''),
 );

@@ -10,7 +10,17 @@
 // Needs `npm run build` first (npm run bench does it). Runs on its own: node bench/registry.bench.mjs
 //   BENCH_REGISTRY_RUNS=21 BENCH_REGISTRY_ROUNDS=3 BENCH_REGISTRY_BIG_MB=200 node bench/registry.bench.mjs
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -43,7 +53,12 @@ for (const k of Object.keys(baseEnv)) if (k.startsWith('MLFLOW_') || k === 'MLV_
 /** Runs node ARGS once; wall ms, exit code, maxRSS of the child in MB. */
 function run(args, { env = {}, cwd = work } = {}) {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, ['-r', hook, ...args], { cwd, env: { ...baseEnv, ...env }, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, ['-r', hook, ...args], {
+    cwd,
+    env: { ...baseEnv, ...env },
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   const ms = performance.now() - t0;
   const rss = /MAXRSS_KB=(\d+)/.exec(r.stderr ?? '');
   if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
@@ -73,7 +88,10 @@ function makeFile(file, bytes) {
 }
 
 async function startServer(store) {
-  const child = spawn(process.execPath, [bin, '--json', 'server', '--port', '0', '--store', store], { env: baseEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bin, '--json', 'server', '--port', '0', '--store', store], {
+    env: baseEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const url = await new Promise((resolve, reject) => {
     let text = '';
     child.stdout.on('data', (b) => {
@@ -86,7 +104,13 @@ async function startServer(store) {
   return { url, stop: () => new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGTERM'))) };
 }
 
-const results = { node: process.version, platform: `${os.platform()} ${os.arch()}`, cpus: os.cpus().length, startup: {}, register: [] };
+const results = {
+  node: process.version,
+  platform: `${os.platform()} ${os.arch()}`,
+  cpus: os.cpus().length,
+  startup: {},
+  register: [],
+};
 
 // ---- 1. start-up -----------------------------------------------------------------------------
 console.log(`start-up: median of ${RUNS} runs (wall time of the whole process)`);
@@ -95,13 +119,20 @@ const embeddedHome = path.join(work, 'embedded');
 mkdirSync(embeddedHome);
 // One registered model in each, so `show` has something to list.
 const tiny = makeFile(path.join(work, 'tiny.bin'), 1024);
-run([bin, 'register', tiny, '--name', 'bench-show', '--semver', '1.0.0'], { env: { MLV_HOME: path.join(embeddedHome, '.mlv') }, cwd: embeddedHome });
+run([bin, 'register', tiny, '--name', 'bench-show', '--semver', '1.0.0'], {
+  env: { MLV_HOME: path.join(embeddedHome, '.mlv') },
+  cwd: embeddedHome,
+});
 run([bin, '--tracking-uri', server.url, 'register', tiny, '--name', 'bench-show', '--semver', '1.0.0']);
 
 const startup = [
   ['node -e 0', ['-e', '0'], {}],
   ['mlv --version', [bin, '--version'], {}],
-  ['mlv show (embedded registry)', [bin, 'show'], { env: { MLV_HOME: path.join(embeddedHome, '.mlv') }, cwd: embeddedHome }],
+  [
+    'mlv show (embedded registry)',
+    [bin, 'show'],
+    { env: { MLV_HOME: path.join(embeddedHome, '.mlv') }, cwd: embeddedHome },
+  ],
   ['mlv show (mlv server)', [bin, '--tracking-uri', server.url, 'show'], {}],
   ['mlv show NAME (mlv server)', [bin, '--tracking-uri', server.url, 'show', 'bench-show'], {}],
 ];
@@ -110,8 +141,14 @@ for (const [label, args, opts] of startup) {
   const samples = Array.from({ length: RUNS }, () => run(args, opts));
   const ms = median(samples.map((s) => s.ms));
   const rss = median(samples.map((s) => s.rssMb));
-  results.startup[label] = { median_ms: Number(ms.toFixed(1)), min_ms: Number(Math.min(...samples.map((s) => s.ms)).toFixed(1)), max_rss_mb: Number(rss.toFixed(1)) };
-  console.log(`  ${label.padEnd(30)} ${fmt(ms).padStart(6)} ms median   ${fmt(Math.min(...samples.map((s) => s.ms))).padStart(6)} ms min   ${fmt(rss, 0).padStart(4)} MB maxRSS`);
+  results.startup[label] = {
+    median_ms: Number(ms.toFixed(1)),
+    min_ms: Number(Math.min(...samples.map((s) => s.ms)).toFixed(1)),
+    max_rss_mb: Number(rss.toFixed(1)),
+  };
+  console.log(
+    `  ${label.padEnd(30)} ${fmt(ms).padStart(6)} ms median   ${fmt(Math.min(...samples.map((s) => s.ms))).padStart(6)} ms min   ${fmt(rss, 0).padStart(4)} MB maxRSS`,
+  );
 }
 
 // ---- 2. register -----------------------------------------------------------------------------
@@ -127,23 +164,41 @@ for (const [label, bytes, rounds] of sizes) {
     for (let i = 0; i < rounds; i++) {
       const name = `bench-${bytes}-${i}`;
       const opts =
-        target === 'embedded'
-          ? { env: { MLV_HOME: path.join(embeddedHome, '.mlv') }, cwd: embeddedHome }
-          : {};
+        target === 'embedded' ? { env: { MLV_HOME: path.join(embeddedHome, '.mlv') }, cwd: embeddedHome } : {};
       const prefix = target === 'embedded' ? [bin] : [bin, '--tracking-uri', server.url];
-      samples.push(run([...prefix, '--json', 'register', file, '--name', name, '--semver', '1.0.0', '--metric', 'auc=0.9'], opts));
+      samples.push(
+        run([...prefix, '--json', 'register', file, '--name', name, '--semver', '1.0.0', '--metric', 'auc=0.9'], opts),
+      );
       if (i === 0 && bytes > 1 << 20) {
         const retry = run([...prefix, '--json', 'register', file, '--name', name, '--semver', '1.0.0'], opts);
         if (JSON.parse(retry.stdout).created !== false) throw new Error('the retry registered a new version');
-        results.register.push({ size: label, target, kind: 'idempotent retry', median_ms: Number(retry.ms.toFixed(0)), max_rss_mb: Number(retry.rssMb.toFixed(1)) });
-        console.log(`  ${label.padStart(6)} → ${target.padEnd(10)} retry (same sha256 + semver: hash only)  ${fmt(retry.ms).padStart(6)} ms   ${fmt(retry.rssMb).padStart(4)} MB maxRSS`);
+        results.register.push({
+          size: label,
+          target,
+          kind: 'idempotent retry',
+          median_ms: Number(retry.ms.toFixed(0)),
+          max_rss_mb: Number(retry.rssMb.toFixed(1)),
+        });
+        console.log(
+          `  ${label.padStart(6)} → ${target.padEnd(10)} retry (same sha256 + semver: hash only)  ${fmt(retry.ms).padStart(6)} ms   ${fmt(retry.rssMb).padStart(4)} MB maxRSS`,
+        );
       }
     }
     const ms = median(samples.map((s) => s.ms));
     const rss = Math.max(...samples.map((s) => s.rssMb));
     const mbps = bytes / (1 << 20) / (ms / 1000);
-    results.register.push({ size: label, target, kind: 'new version', rounds, median_ms: Number(ms.toFixed(0)), mib_per_s: Number(mbps.toFixed(1)), max_rss_mb: Number(rss.toFixed(1)) });
-    console.log(`  ${label.padStart(6)} → ${target.padEnd(10)} new version  ${fmt(ms).padStart(6)} ms   ${fmt(mbps, 1).padStart(6)} MiB/s   ${fmt(rss).padStart(4)} MB maxRSS`);
+    results.register.push({
+      size: label,
+      target,
+      kind: 'new version',
+      rounds,
+      median_ms: Number(ms.toFixed(0)),
+      mib_per_s: Number(mbps.toFixed(1)),
+      max_rss_mb: Number(rss.toFixed(1)),
+    });
+    console.log(
+      `  ${label.padStart(6)} → ${target.padEnd(10)} new version  ${fmt(ms).padStart(6)} ms   ${fmt(mbps, 1).padStart(6)} MiB/s   ${fmt(rss).padStart(4)} MB maxRSS`,
+    );
   }
 }
 

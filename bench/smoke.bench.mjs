@@ -64,7 +64,11 @@ console.log(JSON.stringify({ throughput: (Number(batch) * ms.length * 1000) / to
 
 function child(args) {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, ['--require', hook, ...args], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, ['--require', hook, ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   const wall = performance.now() - t0;
   const rss = /MAXRSS_KB=(\d+)/.exec(r.stderr ?? '');
   if (r.status !== 0 && r.status !== 1) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
@@ -81,7 +85,20 @@ function compare(model, batch) {
     // Alternate, so drift in machine load hits both alike.
     const b = child([bareScript, model, String(batch), String(ITERATIONS), String(WARMUP), String(THREADS)]);
     bare.push({ ...JSON.parse(b.stdout), process_ms: b.wall_ms, maxrss_mb: b.maxrss_mb });
-    const s = child([path.join(root, 'bin/mlv.js'), 'smoke', model, '--json', '--batch', String(batch), '--iterations', String(ITERATIONS), '--warmup', String(WARMUP), '--threads', String(THREADS)]);
+    const s = child([
+      path.join(root, 'bin/mlv.js'),
+      'smoke',
+      model,
+      '--json',
+      '--batch',
+      String(batch),
+      '--iterations',
+      String(ITERATIONS),
+      '--warmup',
+      String(WARMUP),
+      '--threads',
+      String(THREADS),
+    ]);
     const report = JSON.parse(s.stdout);
     smoke.push({ throughput: report.throughput_rows_per_s, process_ms: s.wall_ms, maxrss_mb: s.maxrss_mb });
   }
@@ -94,7 +111,15 @@ function compare(model, batch) {
       `  throughput  mlv smoke ${f(st)} rows/s · bare onnxruntime-node ${f(bt)} rows/s · ratio ${f(st / bt, 3)}\n` +
       `  process     mlv smoke ${f(sw)} ms · bare script ${f(bw)} ms (load, inputs, warm-up, timed runs; smoke also hashes, checks and reports)`,
   );
-  return { model: path.relative(root, model), batch, smoke_rows_per_s: st, bare_rows_per_s: bt, ratio: st / bt, smoke_process_ms: sw, bare_process_ms: bw };
+  return {
+    model: path.relative(root, model),
+    batch,
+    smoke_rows_per_s: st,
+    bare_rows_per_s: bt,
+    ratio: st / bt,
+    smoke_process_ms: sw,
+    bare_process_ms: bw,
+  };
 }
 
 /** ~100 MB of float32 weights: 25 layers of 1024×1024 (MatMul + Tanh), written once. */
@@ -135,7 +160,20 @@ results.throughput.push(compare(path.join(root, 'fixtures/models/slow.onnx'), 16
 const big = await bigModel();
 const sizeMb = statSync(big).size / 1e6;
 const memIterations = 20;
-const smokeMem = child([path.join(root, 'bin/mlv.js'), 'smoke', big, '--json', '--batch', '8', '--iterations', String(memIterations), '--warmup', '2', '--threads', String(THREADS)]);
+const smokeMem = child([
+  path.join(root, 'bin/mlv.js'),
+  'smoke',
+  big,
+  '--json',
+  '--batch',
+  '8',
+  '--iterations',
+  String(memIterations),
+  '--warmup',
+  '2',
+  '--threads',
+  String(THREADS),
+]);
 const bareMem = child([bareScript, big, '8', String(memIterations), '2', String(THREADS)]);
 const bareProtoMem = child([bareScript, big, '8', String(memIterations), '2', String(THREADS), 'proto']);
 results.memory = {

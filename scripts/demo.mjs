@@ -42,7 +42,10 @@ function chapter(title, ...text) {
 
 /** Runs `mlv ARGS`, echoing the command first; fails the demo on an unexpected exit code. */
 function mlv(args, { expect = 0, note } = {}) {
-  const shown = args.map((a) => (a.startsWith(root + path.sep) ? path.relative(root, a) : a)).map(quote).join(' ');
+  const shown = args
+    .map((a) => (a.startsWith(root + path.sep) ? path.relative(root, a) : a))
+    .map(quote)
+    .join(' ');
   console.log(`\n${bold('$')} ${bold(`mlv ${shown}`)}`);
   const r = spawnSync(process.execPath, [bin, ...args], { cwd: home, env, stdio: 'inherit' });
   const code = r.status ?? 128;
@@ -72,29 +75,64 @@ const v2 = path.join(models, 'classifier-v2.onnx');
 
 chapter(
   'Register the first version',
-  'One command creates an MLflow run with the metrics and params, uploads the ONNX file in MLflow\'s',
+  "One command creates an MLflow run with the metrics and params, uploads the ONNX file in MLflow's",
   'model layout (MLmodel with the onnx flavor and a signature read from the graph), and registers',
   'version 1 with semver 1.0.0, its sha256, the training data, dependency versions and who did it.',
 );
 mlv([
-  'register', v1, '--name', NAME, '--semver', '1.0.0',
-  '--metric', 'auc=0.871', '--metric', 'f1=0.802', '--metric', 'latency_p95_ms=4.2',
-  '--param', 'learning_rate=0.1', '--param', 'max_depth=6', '--param', 'n_estimators=200',
-  '--training-data', 's3://ml-data/churn/2026-01.parquet', '--framework', 'scikit-learn 1.5.2',
+  'register',
+  v1,
+  '--name',
+  NAME,
+  '--semver',
+  '1.0.0',
+  '--metric',
+  'auc=0.871',
+  '--metric',
+  'f1=0.802',
+  '--metric',
+  'latency_p95_ms=4.2',
+  '--param',
+  'learning_rate=0.1',
+  '--param',
+  'max_depth=6',
+  '--param',
+  'n_estimators=200',
+  '--training-data',
+  's3://ml-data/churn/2026-01.parquet',
+  '--framework',
+  'scikit-learn 1.5.2',
 ]);
 
 chapter('Put it in production', 'The first release has nothing to compare with: promote it with no gates.');
 mlv(['promote', NAME, 'v1.0.0', '--to', 'production', '--yes']);
 
-chapter(
-  'Register a retrained model',
-  '--bump minor computes the next semver (1.1.0) from the highest registered one.',
-);
+chapter('Register a retrained model', '--bump minor computes the next semver (1.1.0) from the highest registered one.');
 mlv([
-  'register', v2, '--name', NAME, '--bump', 'minor',
-  '--metric', 'auc=0.884', '--metric', 'f1=0.811', '--metric', 'latency_p95_ms=4.0',
-  '--param', 'learning_rate=0.05', '--param', 'max_depth=6', '--param', 'n_estimators=400',
-  '--training-data', 's3://ml-data/churn/2026-02.parquet', '--framework', 'scikit-learn 1.5.2', '--alias', 'candidate',
+  'register',
+  v2,
+  '--name',
+  NAME,
+  '--bump',
+  'minor',
+  '--metric',
+  'auc=0.884',
+  '--metric',
+  'f1=0.811',
+  '--metric',
+  'latency_p95_ms=4.0',
+  '--param',
+  'learning_rate=0.05',
+  '--param',
+  'max_depth=6',
+  '--param',
+  'n_estimators=400',
+  '--training-data',
+  's3://ml-data/churn/2026-02.parquet',
+  '--framework',
+  'scikit-learn 1.5.2',
+  '--alias',
+  'candidate',
 ]);
 
 chapter(
@@ -119,10 +157,13 @@ chapter(
   'The team requires AUC ≥ 0.90. Every gate is shown as a checklist; one failure means exit 1',
   'and nothing changes — which is what a CI job needs.',
 );
-mlv(['promote', NAME, '@candidate', '--to', 'production', '--require', 'auc>=0.90', '--no-regression', 'auc', '--yes'], {
-  expect: 1,
-  note: 'a gate failed, @production still points at version 1',
-});
+mlv(
+  ['promote', NAME, '@candidate', '--to', 'production', '--require', 'auc>=0.90', '--no-regression', 'auc', '--yes'],
+  {
+    expect: 1,
+    note: 'a gate failed, @production still points at version 1',
+  },
+);
 
 chapter(
   'Promote behind gates that pass',
@@ -130,8 +171,22 @@ chapter(
   'and the candidate must hold @candidate. --dry-run would show the same checklist without moving anything.',
 );
 mlv([
-  'promote', NAME, '@candidate', '--to', 'production', '--from', 'candidate',
-  '--require', 'auc>=0.88', '--no-regression', 'auc', '--no-regression', 'latency_p95_ms:lower', '--tolerance', '1%', '--yes',
+  'promote',
+  NAME,
+  '@candidate',
+  '--to',
+  'production',
+  '--from',
+  'candidate',
+  '--require',
+  'auc>=0.88',
+  '--no-regression',
+  'auc',
+  '--no-regression',
+  'latency_p95_ms:lower',
+  '--tolerance',
+  '1%',
+  '--yes',
 ]);
 mlv(['show', NAME]);
 
@@ -147,7 +202,9 @@ if (keep) {
   console.log(dim(`The registry is kept in ${store}. Explore it with:`));
   console.log(`  MLV_HOME=${quote(store)} npx mlv show ${NAME}`);
 } else {
-  console.log(dim('The demo registry was in a temporary folder and has been removed (npm run demo -- --keep keeps it).'));
+  console.log(
+    dim('The demo registry was in a temporary folder and has been removed (npm run demo -- --keep keeps it).'),
+  );
   cleanup();
 }
 console.log(dim('Next: `npx mlv --help`, and README.md for pointing mlv at your MLflow server and CI.'));

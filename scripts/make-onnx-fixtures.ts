@@ -246,7 +246,10 @@ export function main(outRoot: string): string[] {
   const rows = CLASSIFIER_ROWS;
   write(path.join(inputs, 'classifier.json'), json({ inputs: { features: rows } }));
   write(path.join(inputs, 'classifier.jsonl'), rows.map((r) => json({ features: r })).join(''));
-  write(path.join(inputs, 'classifier-batches.jsonl'), json({ inputs: { features: rows.slice(0, 5) } }) + json({ inputs: { features: rows.slice(5) } }));
+  write(
+    path.join(inputs, 'classifier-batches.jsonl'),
+    json({ inputs: { features: rows.slice(0, 5) } }) + json({ inputs: { features: rows.slice(5) } }),
+  );
   write(
     path.join(inputs, 'classifier-dataframe-split.json'),
     json({ dataframe_split: { columns: ['f0', 'f1', 'f2', 'f3'], data: rows } }),
@@ -257,10 +260,7 @@ export function main(outRoot: string): string[] {
   );
   write(path.join(inputs, 'classifier-instances.json'), json({ instances: rows }));
   write(path.join(inputs, 'multi-input.json'), json({ inputs: { ids: MULTI_IDS, x: MULTI_X } }));
-  write(
-    path.join(inputs, 'multi-input.jsonl'),
-    MULTI_IDS.map((ids, i) => json({ ids, x: MULTI_X[i] })).join(''),
-  );
+  write(path.join(inputs, 'multi-input.jsonl'), MULTI_IDS.map((ids, i) => json({ ids, x: MULTI_X[i] })).join(''));
   write(
     path.join(inputs, 'multi-input-dataframe-split.json'),
     json({ dataframe_split: { columns: ['ids', 'x'], data: MULTI_IDS.map((ids, i) => [ids, MULTI_X[i]]) } }),
@@ -270,21 +270,41 @@ export function main(outRoot: string): string[] {
     json({
       inputs: {
         x: [
-          [[1, 2, 3], [3, 4, 5]],
-          [[-1, 0, 1], [1, 0, -1]],
+          [
+            [1, 2, 3],
+            [3, 4, 5],
+          ],
+          [
+            [-1, 0, 1],
+            [1, 0, -1],
+          ],
         ],
       },
     }),
   );
-  write(path.join(inputs, 'nan-positive.json'), json({ inputs: { x: [[1, 2], [0.5, 10], [3, 4]] } }));
-  write(path.join(inputs, 'invalid', 'wrong-name.json'), json({ inputs: { featurez: rows } }));
   write(
-    path.join(inputs, 'invalid', 'wrong-type.json'),
-    json({ inputs: { features: [[0.5, 1.0, 'high', 2.0]] } }),
+    path.join(inputs, 'nan-positive.json'),
+    json({
+      inputs: {
+        x: [
+          [1, 2],
+          [0.5, 10],
+          [3, 4],
+        ],
+      },
+    }),
   );
-  write(path.join(inputs, 'invalid', 'wrong-shape.json'), json({ inputs: { features: rows.map((r) => r.slice(0, 3)) } }));
+  write(path.join(inputs, 'invalid', 'wrong-name.json'), json({ inputs: { featurez: rows } }));
+  write(path.join(inputs, 'invalid', 'wrong-type.json'), json({ inputs: { features: [[0.5, 1.0, 'high', 2.0]] } }));
+  write(
+    path.join(inputs, 'invalid', 'wrong-shape.json'),
+    json({ inputs: { features: rows.map((r) => r.slice(0, 3)) } }),
+  );
   write(path.join(inputs, 'invalid', 'ragged.json'), json({ inputs: { features: [rows[0], rows[1]!.slice(0, 2)] } }));
-  write(path.join(inputs, 'invalid', 'multi-input-float-ids.json'), json({ inputs: { ids: [[1.5, 2, 3]], x: [[0, 0]] } }));
+  write(
+    path.join(inputs, 'invalid', 'multi-input-float-ids.json'),
+    json({ inputs: { ids: [[1.5, 2, 3]], x: [[0, 0]] } }),
+  );
   write(path.join(inputs, 'invalid', 'not-json.json'), '{"inputs": {"features": [[1, 2, 3, 4]]\n');
   return written;
 }

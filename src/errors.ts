@@ -73,10 +73,7 @@ export class CheckFailedError extends MlvError {
 export class RemoteError extends MlvError {
   readonly status: number | undefined;
   readonly errorCode: string | undefined;
-  constructor(
-    message: string,
-    options: MlvErrorOptions & { code?: string; status?: number; errorCode?: string } = {},
-  ) {
+  constructor(message: string, options: MlvErrorOptions & { code?: string; status?: number; errorCode?: string } = {}) {
     super(message, options.code ?? 'MLV_REMOTE', ExitCode.remote, options);
     this.status = options.status;
     this.errorCode = options.errorCode;

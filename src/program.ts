@@ -24,9 +24,15 @@ export function buildProgram(): Command {
     .option('--no-color', 'no colour (also NO_COLOR=1)')
     .option('-v, --verbose', 'stack traces and request logs on stderr')
     .option('-y, --yes', 'answer yes to confirmations')
-    .option('--no-input', 'never prompt; a missing answer is a usage error (automatic when CI is set or stdin is not a TTY)')
+    .option(
+      '--no-input',
+      'never prompt; a missing answer is a usage error (automatic when CI is set or stdin is not a TTY)',
+    )
     .addOption(
-      new Option('--tracking-uri <uri>', 'MLflow tracking server (overrides MLFLOW_TRACKING_URI; default: embedded registry in ./.mlv)'),
+      new Option(
+        '--tracking-uri <uri>',
+        'MLflow tracking server (overrides MLFLOW_TRACKING_URI; default: embedded registry in ./.mlv)',
+      ),
     )
     .showSuggestionAfterError(true)
     .configureHelp({ sortSubcommands: false, showGlobalOptions: true })
@@ -47,4 +53,14 @@ Docs: README.md — environment: MLFLOW_TRACKING_URI, MLFLOW_TRACKING_TOKEN, MLF
 type Registration = (program: Command) => void;
 
 /** One line per command, in the order `mlv --help` lists them. */
-const commands: Registration[] = [registerRegister, registerShow, registerCompare, registerPromote, registerRollback, registerSmoke, registerSampleSize, registerAnalyze, registerServer];
+const commands: Registration[] = [
+  registerRegister,
+  registerShow,
+  registerCompare,
+  registerPromote,
+  registerRollback,
+  registerSmoke,
+  registerSampleSize,
+  registerAnalyze,
+  registerServer,
+];

@@ -77,7 +77,9 @@ export function createContext(globals: GlobalOptions, deps: ContextDeps): Contex
       connection ??= (async () => {
         const c = deps.connect
           ? await deps.connect()
-          : await (await import('./mlflow/connect.js')).connect({
+          : await (
+              await import('./mlflow/connect.js')
+            ).connect({
               trackingUri: globals.trackingUri,
               env: deps.env,
               cwd: deps.cwd,

@@ -34,7 +34,16 @@ describe('start-up', () => {
     `);
     // The probe sees CommonJS packages: commander is one, so an empty list would mean a broken probe.
     expect(loaded).toContain('commander');
-    for (const heavy of ['undici', 'better-sqlite3', 'onnxruntime-node', 'onnxruntime-common', 'protobufjs', 'onnx-proto', 'ora', '@inquirer/prompts']) {
+    for (const heavy of [
+      'undici',
+      'better-sqlite3',
+      'onnxruntime-node',
+      'onnxruntime-common',
+      'protobufjs',
+      'onnx-proto',
+      'ora',
+      '@inquirer/prompts',
+    ]) {
       expect(loaded, `${heavy} is loaded at start-up`).not.toContain(heavy);
     }
   });

@@ -85,7 +85,11 @@ export function registerAnalyze(program: Command): void {
     .command('analyze')
     .description('analyze an A/B test: tests, intervals, SRM check, multiple-comparison correction and a ship verdict')
     .option('--control <spec>', 'control arm counts: CONVERSIONS/UNITS or mean=M,sd=S,n=N')
-    .option('--treatment <spec>', 'treatment arm counts, [NAME:]CONVERSIONS/UNITS or [NAME:]mean=M,sd=S,n=N (repeatable)', collect)
+    .option(
+      '--treatment <spec>',
+      'treatment arm counts, [NAME:]CONVERSIONS/UNITS or [NAME:]mean=M,sd=S,n=N (repeatable)',
+      collect,
+    )
     .option('--summary <file>', 'per-variant sufficient statistics (CSV or JSON; - for stdin)')
     .option('--events <files...>', 'raw events, JSON Lines or CSV, optionally gzipped; - for stdin')
     .option('--experiment <name>', 'experiment whose exposures to read (events form)')
@@ -94,20 +98,59 @@ export function registerAnalyze(program: Command): void {
     .option('--control-variant <name>', 'the control arm (default: "control", else the first seen)')
     .addOption(new Option('--test <test>', 'test for proportion metrics').choices(['z', 'chi2', 'fisher']).default('z'))
     .option('--yates', 'Yates continuity correction for --test chi2')
-    .addOption(new Option('--alternative <alt>', 'treatment vs control (default two-sided; with --margin one-sided)').choices(['two-sided', 'greater', 'less']))
-    .option('--alpha <a>', 'significance level', numberArg('--alpha', (x) => x > 0 && x < 1, 'a number in (0, 1)'), 0.05)
-    .option('--margin <m>', 'non-inferiority margin (absolute): treatment no worse than control by more than M', numberArg('--margin', (x) => x >= 0, 'a number ≥ 0'))
-    .option('--expected-split <shares>', 'expected share of units per arm, control first, e.g. 80/20 or 50/25/25 (default equal)')
-    .option('--srm-threshold <p>', 'flag a sample-ratio mismatch when its p-value is below this', numberArg('--srm-threshold', (x) => x > 0 && x < 1, 'a number in (0, 1)'), 0.001)
+    .addOption(
+      new Option('--alternative <alt>', 'treatment vs control (default two-sided; with --margin one-sided)').choices([
+        'two-sided',
+        'greater',
+        'less',
+      ]),
+    )
+    .option(
+      '--alpha <a>',
+      'significance level',
+      numberArg('--alpha', (x) => x > 0 && x < 1, 'a number in (0, 1)'),
+      0.05,
+    )
+    .option(
+      '--margin <m>',
+      'non-inferiority margin (absolute): treatment no worse than control by more than M',
+      numberArg('--margin', (x) => x >= 0, 'a number ≥ 0'),
+    )
+    .option(
+      '--expected-split <shares>',
+      'expected share of units per arm, control first, e.g. 80/20 or 50/25/25 (default equal)',
+    )
+    .option(
+      '--srm-threshold <p>',
+      'flag a sample-ratio mismatch when its p-value is below this',
+      numberArg('--srm-threshold', (x) => x > 0 && x < 1, 'a number in (0, 1)'),
+      0.001,
+    )
     .option('--bayesian', 'add P(treatment better), expected losses and a credible interval of the uplift')
     .option('--sequential', 'always-valid p-values and confidence sequences (safe to look every day)')
-    .option('--tuning <n>', 'tuning N* of the sequential confidence sequence', numberArg('--tuning', (x) => x > 0, 'a number > 0'), 5000)
-    .addOption(new Option('--correction <method>', 'multiple-comparison correction over primary metrics × arms').choices(['holm', 'bh', 'none']).default('holm'))
+    .option(
+      '--tuning <n>',
+      'tuning N* of the sequential confidence sequence',
+      numberArg('--tuning', (x) => x > 0, 'a number > 0'),
+      5000,
+    )
+    .addOption(
+      new Option('--correction <method>', 'multiple-comparison correction over primary metrics × arms')
+        .choices(['holm', 'bh', 'none'])
+        .default('holm'),
+    )
     .option('--cuped', 'CUPED variance reduction for mean metrics (events form, or summary with pre_* columns)')
     .option('--cuped-window <duration>', 'pre-exposure window for the CUPED covariate', '14d')
-    .option('--power <p>', 'power for "units needed" when the verdict is keep_running', numberArg('--power', (x) => x > 0 && x < 1, 'a number in (0, 1)'), 0.8)
+    .option(
+      '--power <p>',
+      'power for "units needed" when the verdict is keep_running',
+      numberArg('--power', (x) => x > 0 && x < 1, 'a number in (0, 1)'),
+      0.8,
+    )
     .option('--strict', 'an unparseable event line is an error (exit 2) instead of being skipped and counted')
-    .addOption(new Option('--fail-unless <verdict>', 'exit 1 unless the overall verdict is this (for CI)').choices(['ship']))
+    .addOption(
+      new Option('--fail-unless <verdict>', 'exit 1 unless the overall verdict is this (for CI)').choices(['ship']),
+    )
     .addHelpText('after', HELP)
     .action(
       action(async (ctx, opts: AnalyzeInput) => {
@@ -140,7 +183,11 @@ export async function analyze(ctx: Context, input: AnalyzeInput): Promise<Analyz
   const metricSpecs = (input.metric ?? []).map((m) => parseMetricSpec(m, '--metric'));
   const guardSpecs = (input.guardrail ?? []).map((m) => parseMetricSpec(m, '--guardrail'));
   const specs = mergeSpecs(metricSpecs, guardSpecs);
-  const roles: MetricRole[] = specs.map((s) => ({ name: s.name, guardrail: s.guardrail, lowerIsBetter: s.lowerIsBetter }));
+  const roles: MetricRole[] = specs.map((s) => ({
+    name: s.name,
+    guardrail: s.guardrail,
+    lowerIsBetter: s.lowerIsBetter,
+  }));
   const cupedWindowMs = parseDuration(input.cupedWindow ?? '14d', '--cuped-window');
   const expectedSplit = input.expectedSplit !== undefined ? parseSplit(input.expectedSplit) : undefined;
   if (input.yates && input.test !== 'chi2') throw new UsageError('--yates goes with --test chi2');
@@ -152,7 +199,8 @@ export async function analyze(ctx: Context, input: AnalyzeInput): Promise<Analyz
     if ((input.treatment?.length ?? 0) === 0) throw new UsageError('--control needs at least one --treatment');
     if (metricSpecs.length > 1) throw new UsageError('the counts form has one metric; give at most one --metric NAME');
     if (guardSpecs.length > 0) throw new UsageError('--guardrail needs several metrics: use --summary or --events');
-    if (input.cuped) throw new UsageError('--cuped needs per-unit data: use --events (or --summary with pre_* columns)');
+    if (input.cuped)
+      throw new UsageError('--cuped needs per-unit data: use --events (or --summary with pre_* columns)');
     const control = parseArmSpec(input.control, '--control');
     const treatments = input.treatment!.map((t) => parseArmSpec(t, '--treatment'));
     data = countsExperiment(control, treatments, {
@@ -160,19 +208,25 @@ export async function analyze(ctx: Context, input: AnalyzeInput): Promise<Analyz
       ...(specs[0] ? { metric: specs[0].name } : {}),
     });
     if (specs[0]?.type !== undefined && specs[0].type !== data.metrics[0]!.type) {
-      throw new UsageError(`--metric ${specs[0].name} says ${specs[0].type} but the counts are a ${data.metrics[0]!.type}`);
+      throw new UsageError(
+        `--metric ${specs[0].name} says ${specs[0].type} but the counts are a ${data.metrics[0]!.type}`,
+      );
     }
   } else if (form === 'summary') {
     const { readSummaryFile } = await import('../io/summary.js');
     // Without --metric every metric in the file is analysed (the --guardrail ones as guardrails).
     data = await readSummaryFile(
       input.summary!,
-      metricSpecs.length > 0 ? { metrics: specs.map((s) => ({ name: s.name, ...(s.type ? { type: s.type } : {}) })) } : {},
+      metricSpecs.length > 0
+        ? { metrics: specs.map((s) => ({ name: s.name, ...(s.type ? { type: s.type } : {}) })) }
+        : {},
       ctx.stdin,
     );
     if (input.experiment !== undefined) {
       if (data.experiment !== undefined && data.experiment !== input.experiment) {
-        throw new InputError(`--experiment ${input.experiment}: --summary ${input.summary} is for experiment ${data.experiment}`);
+        throw new InputError(
+          `--experiment ${input.experiment}: --summary ${input.summary} is for experiment ${data.experiment}`,
+        );
       }
       data = { ...data, experiment: input.experiment };
     }
@@ -225,10 +279,13 @@ export async function analyze(ctx: Context, input: AnalyzeInput): Promise<Analyz
     }
     if (result.excluded.bad_lines > 0) {
       const shown = result.bad_line_samples.map((b) => `${b.file}:${b.line} (${b.reason})`).join(', ');
-      ctx.warn(`skipped ${result.excluded.bad_lines} unparseable line(s): ${shown}${result.excluded.bad_lines > result.bad_line_samples.length ? ', …' : ''}`);
+      ctx.warn(
+        `skipped ${result.excluded.bad_lines} unparseable line(s): ${shown}${result.excluded.bad_lines > result.bad_line_samples.length ? ', …' : ''}`,
+      );
     }
   }
-  if (input.cuped && !data.metrics.some((m) => m.type === 'mean')) ctx.warn('--cuped applies to mean metrics only; there are none');
+  if (input.cuped && !data.metrics.some((m) => m.type === 'mean'))
+    ctx.warn('--cuped applies to mean metrics only; there are none');
 
   const analysis = analyzeExperiment(data, {
     ...(input.controlVariant !== undefined ? { controlVariant: input.controlVariant } : {}),
@@ -269,7 +326,12 @@ function mergeSpecs(metrics: MetricSpec[], guardrails: MetricSpec[]): (MetricSpe
       if (g.type !== undefined && m.type !== undefined && g.type !== m.type) {
         throw new UsageError(`--guardrail ${g.name} says ${g.type} but --metric says ${m.type}`);
       }
-      out[i] = { name: g.name, type: (g.type ?? m.type) as MetricType | undefined, lowerIsBetter: g.lowerIsBetter || m.lowerIsBetter, guardrail: true };
+      out[i] = {
+        name: g.name,
+        type: (g.type ?? m.type) as MetricType | undefined,
+        lowerIsBetter: g.lowerIsBetter || m.lowerIsBetter,
+        guardrail: true,
+      };
     }
   }
   return out;
@@ -315,10 +377,16 @@ const ci = (alpha: number) => `${Number(((1 - alpha) * 100).toPrecision(4))}% CI
  * The uplift-with-CI chart: one line per comparison on a shared axis, the interval as ───,
  * the estimate as ●, zero as │ (ASCII `-`, `o`, `|` when not on a terminal).
  */
-export function renderUpliftChart(rows: { label: string; estimate: number | null; ci: Interval }[], style: Style, width = 44): string[] {
+export function renderUpliftChart(
+  rows: { label: string; estimate: number | null; ci: Interval }[],
+  style: Style,
+  width = 44,
+): string[] {
   const usable = rows.filter((r) => r.estimate !== null);
   if (usable.length === 0) return [];
-  const vals = usable.flatMap((r) => [r.estimate!, r.ci[0], r.ci[1]]).filter((x): x is number => x !== null && Number.isFinite(x));
+  const vals = usable
+    .flatMap((r) => [r.estimate!, r.ci[0], r.ci[1]])
+    .filter((x): x is number => x !== null && Number.isFinite(x));
   let lo = Math.min(0, ...vals);
   let hi = Math.max(0, ...vals);
   if (hi - lo === 0) {
@@ -346,7 +414,8 @@ export function renderUpliftChart(rows: { label: string; estimate: number | null
     cells[a] = r.ci[0] === null ? g.openL : g.left;
     cells[b] = r.ci[1] === null ? g.openR : g.right;
     cells[col(r.estimate!)] = g.dot;
-    const colour = r.ci[0] !== null && r.ci[0] > 0 ? style.green : r.ci[1] !== null && r.ci[1] < 0 ? style.red : (s: string) => s;
+    const colour =
+      r.ci[0] !== null && r.ci[0] > 0 ? style.green : r.ci[1] !== null && r.ci[1] < 0 ? style.red : (s: string) => s;
     out.push(`  ${r.label.padEnd(labelWidth)}  ${colour(cells.join('').trimEnd())}`);
   }
   const scale = Array.from({ length: width }, () => ' ');
@@ -366,7 +435,9 @@ export function renderUpliftChart(rows: { label: string; estimate: number | null
 function metricBlock(m: MetricReport, r: AnalyzeResult, style: Style): string[] {
   const lines: string[] = [];
   const pctDiff = m.type === 'proportion';
-  const tags = [m.type, m.role, m.direction === 'lower_is_better' ? 'lower is better' : undefined].filter(Boolean).join(', ');
+  const tags = [m.type, m.role, m.direction === 'lower_is_better' ? 'lower is better' : undefined]
+    .filter(Boolean)
+    .join(', ');
   lines.push(style.bold(`${m.name}`) + style.dim(` (${tags})`));
   const head = [
     'variant',
@@ -407,7 +478,9 @@ function metricBlock(m: MetricReport, r: AnalyzeResult, style: Style): string[] 
   lines.push(renderTable(style, head, rows));
   if (m.cuped) {
     lines.push(
-      style.dim(`  * CUPED-adjusted (θ = ${fmtNum(m.cuped.theta)}): variance reduced by ${fmtPct(m.cuped.variance_reduction, 1)}`),
+      style.dim(
+        `  * CUPED-adjusted (θ = ${fmtNum(m.cuped.theta)}): variance reduced by ${fmtPct(m.cuped.variance_reduction, 1)}`,
+      ),
     );
   }
   for (const c of m.comparisons) {
@@ -460,7 +533,11 @@ export function renderAnalyze(r: AnalyzeResult, style: Style): string {
     `alpha ${s.alpha}`,
     s.alternative,
     s.margin !== null ? `margin ${s.margin}` : undefined,
-    s.test === 'z' ? 'z-test / Welch t' : s.test === 'chi2' ? `χ²${s.yates ? ' (Yates)' : ''} / Welch t` : 'Fisher exact / Welch t',
+    s.test === 'z'
+      ? 'z-test / Welch t'
+      : s.test === 'chi2'
+        ? `χ²${s.yates ? ' (Yates)' : ''} / Welch t`
+        : 'Fisher exact / Welch t',
     `correction ${s.correction}`,
     s.sequential ? `sequential (N* = ${s.tuning})` : undefined,
     s.cuped ? 'CUPED' : undefined,
@@ -483,10 +560,13 @@ export function renderAnalyze(r: AnalyzeResult, style: Style): string {
   for (const reason of r.verdict_reasons) out.push(`  ${reason}`);
   const ex = r.excluded;
   const excluded: string[] = [];
-  if (ex.multi_variant_units !== null && ex.multi_variant_units > 0) excluded.push(`${ex.multi_variant_units.toLocaleString('en-US')} units exposed to several variants`);
+  if (ex.multi_variant_units !== null && ex.multi_variant_units > 0)
+    excluded.push(`${ex.multi_variant_units.toLocaleString('en-US')} units exposed to several variants`);
   if (ex.bad_lines > 0) {
     const shown = (ex.bad_line_samples ?? []).map((b) => `${b.file}:${b.line} ${b.reason}`).join('; ');
-    excluded.push(`${ex.bad_lines.toLocaleString('en-US')} unparseable lines (${shown}${ex.bad_lines > (ex.bad_line_samples?.length ?? 0) ? '; …' : ''})`);
+    excluded.push(
+      `${ex.bad_lines.toLocaleString('en-US')} unparseable lines (${shown}${ex.bad_lines > (ex.bad_line_samples?.length ?? 0) ? '; …' : ''})`,
+    );
   }
   if (excluded.length > 0) out.push(style.dim(`excluded: ${excluded.join(', ')}`));
   return out.join('\n');

@@ -71,25 +71,37 @@ export async function compare(ctx: Context, input: CompareInput): Promise<Compar
   const mvB = refB ? await resolveRef(client, model, refB, versions, call) : await pick('B', mvA.version);
   const [a, b] = await Promise.all([snapshot(client, model, mvA, call), snapshot(client, model, mvB, call)]);
   const result: CompareResult = compareVersions(model.name, a, b, { all: input.all === true });
-  if (input.predictions) result.predictions = await comparePredictions(ctx, model.name, mvA.version, mvB.version, input);
+  if (input.predictions)
+    result.predictions = await comparePredictions(ctx, model.name, mvA.version, mvB.version, input);
   return result;
 }
 
 /** `mlv smoke models:/NAME/B --baseline models:/NAME/A`, reduced to the comparison. */
-async function comparePredictions(ctx: Context, name: string, a: string, b: string, input: CompareInput): Promise<PredictionComparison> {
+async function comparePredictions(
+  ctx: Context,
+  name: string,
+  a: string,
+  b: string,
+  input: CompareInput,
+): Promise<PredictionComparison> {
   const refs = [`models:/${name}/${b}`, `models:/${name}/${a}`] as const;
-  const report = await runSmoke(ctx, { model: refs[0], baseline: refs[1], input: input.input, batch: input.batch, seed: input.seed }).catch(
-    (err: unknown) => {
-      // A version that is not an ONNX model is an input error naming models:/NAME/VERSION; smoke's hint
-      // ("pass the .onnx file itself") does not apply here. A digest mismatch keeps its own hint.
-      const aboutVersion = err instanceof InputError && refs.some((r) => err.message.startsWith(`${r} `) || err.message.startsWith(`${r}:`));
-      if (!aboutVersion || err.code === 'MLV_DIGEST_MISMATCH') throw err;
-      throw new InputError(err.message, {
-        code: err.code,
-        hint: '--predictions runs both versions as ONNX models; without it, compare shows metrics and metadata only',
-      });
-    },
-  );
+  const report = await runSmoke(ctx, {
+    model: refs[0],
+    baseline: refs[1],
+    input: input.input,
+    batch: input.batch,
+    seed: input.seed,
+  }).catch((err: unknown) => {
+    // A version that is not an ONNX model is an input error naming models:/NAME/VERSION; smoke's hint
+    // ("pass the .onnx file itself") does not apply here. A digest mismatch keeps its own hint.
+    const aboutVersion =
+      err instanceof InputError && refs.some((r) => err.message.startsWith(`${r} `) || err.message.startsWith(`${r}:`));
+    if (!aboutVersion || err.code === 'MLV_DIGEST_MISMATCH') throw err;
+    throw new InputError(err.message, {
+      code: err.code,
+      hint: '--predictions runs both versions as ONNX models; without it, compare shows metrics and metadata only',
+    });
+  });
   for (const c of report.checks.filter((x) => !x.passed)) ctx.warn(`version ${b}: ${c.name} check failed: ${c.detail}`);
   const cmp = report.comparison!;
   return {
@@ -98,13 +110,17 @@ async function comparePredictions(ctx: Context, name: string, a: string, b: stri
     agreement_output: cmp.agreement_output,
     latency_ratio: cmp.latency_ratio,
     rows: report.run.rows,
-    input: report.run.seed === null ? report.run.input : `generated (seed ${report.run.seed}, batch ${report.run.rows})`,
+    input:
+      report.run.seed === null ? report.run.input : `generated (seed ${report.run.seed}, batch ${report.run.rows})`,
   };
 }
 
 /** One line under the predictions table: agreement, latency ratio, which inputs. */
 function predictionSummary(p: PredictionComparison, lead: string): string {
-  const agreement = p.agreement === null ? 'n/a (no classifier-like output)' : `${Number((p.agreement * 100).toFixed(2))}% (${p.agreement_output})`;
+  const agreement =
+    p.agreement === null
+      ? 'n/a (no classifier-like output)'
+      : `${Number((p.agreement * 100).toFixed(2))}% (${p.agreement_output})`;
   return `${lead} ${agreement} · latency ratio B/A ${p.latency_ratio.toFixed(2)}× (p50) · ${p.rows} rows: ${p.input}`;
 }
 
@@ -113,8 +129,13 @@ export async function pickModel(ctx: Context, client: MlflowClient, argName: str
   if (!ctx.interactive) return ctx.prompt.select(`registered model`, [], { flag: `the ${argName} argument` });
   const names: string[] = [];
   for await (const m of client.iterateRegisteredModels({}, { signal: ctx.signal })) names.push(m.name);
-  if (names.length === 0) return ctx.prompt.select('registered model (there are none yet)', [], { flag: `the ${argName} argument` });
-  return ctx.prompt.select('Which model?', names.map((n) => ({ name: n, value: n })), { flag: `the ${argName} argument` });
+  if (names.length === 0)
+    return ctx.prompt.select('registered model (there are none yet)', [], { flag: `the ${argName} argument` });
+  return ctx.prompt.select(
+    'Which model?',
+    names.map((n) => ({ name: n, value: n })),
+    { flag: `the ${argName} argument` },
+  );
 }
 
 /** A selection list of the model's versions, newest first. */
@@ -135,7 +156,9 @@ export async function pickVersion(
       value: v,
     }));
   if (!ctx.interactive || choices.length === 0) {
-    return ctx.prompt.select(`${what} of ${model.name}`, [], { flag: `the ${argName} argument (a version, v1.2.0 or @alias)` });
+    return ctx.prompt.select(`${what} of ${model.name}`, [], {
+      flag: `the ${argName} argument (a version, v1.2.0 or @alias)`,
+    });
   }
   return ctx.prompt.select(`Which ${what} of ${model.name}?`, choices, { flag: `the ${argName} argument` });
 }
@@ -160,7 +183,8 @@ function metaCell(style: Style, key: string, value: string | null): string | nul
 export function renderCompare(r: CompareResult, style: Style): string {
   const A = style.tty ? columnLabel(r.a) : 'a';
   const B = style.tty ? columnLabel(r.b) : 'b';
-  const colour = (d: number | null, text: string) => (d === null || d === 0 ? text : d > 0 ? style.green(text) : style.red(text));
+  const colour = (d: number | null, text: string) =>
+    d === null || d === 0 ? text : d > 0 ? style.green(text) : style.red(text);
   const parts: string[] = [];
   if (style.tty) parts.push(`${style.bold(r.name)}: A = ${sideLabel(r.a)}   B = ${sideLabel(r.b)}`);
   parts.push(
@@ -169,29 +193,62 @@ export function renderCompare(r: CompareResult, style: Style): string {
       : renderTable(
           style,
           ['metric', A, B, 'delta', 'relative'],
-          r.metrics.map((m) => [m.key, fmt(m.a), fmt(m.b), colour(m.delta, signed(m.delta)), colour(m.relative, percent(m.relative))]),
+          r.metrics.map((m) => [
+            m.key,
+            fmt(m.a),
+            fmt(m.b),
+            colour(m.delta, signed(m.delta)),
+            colour(m.relative, percent(m.relative)),
+          ]),
         ),
   );
   const pred = r.predictions;
   if (pred) {
     parts.push(
-      renderTable(style, ['prediction', 'max |B − A|', 'mean |B − A|'], pred.outputs.map((o) => [o.name, fmt(o.max_abs_diff), fmt(o.mean_abs_diff)])) +
-        `\n${predictionSummary(pred, 'agreement')}`,
+      renderTable(
+        style,
+        ['prediction', 'max |B − A|', 'mean |B − A|'],
+        pred.outputs.map((o) => [o.name, fmt(o.max_abs_diff), fmt(o.mean_abs_diff)]),
+      ) + `\n${predictionSummary(pred, 'agreement')}`,
     );
   }
-  if (r.params.length > 0) parts.push(renderTable(style, [r.all ? 'param' : 'param (changed)', A, B], r.params.map((p) => [p.key, p.a, p.b])));
+  if (r.params.length > 0)
+    parts.push(
+      renderTable(
+        style,
+        [r.all ? 'param' : 'param (changed)', A, B],
+        r.params.map((p) => [p.key, p.a, p.b]),
+      ),
+    );
   else if (style.tty) parts.push(style.dim(r.all ? 'no params' : 'params: no changes (--all lists them)'));
   parts.push(
     renderTable(
       style,
       ['metadata', A, B],
-      r.metadata.map((m) => [m.changed && style.tty ? style.yellow(m.key) : m.key, metaCell(style, m.key, m.a), metaCell(style, m.key, m.b)]),
+      r.metadata.map((m) => [
+        m.changed && style.tty ? style.yellow(m.key) : m.key,
+        metaCell(style, m.key, m.a),
+        metaCell(style, m.key, m.b),
+      ]),
     ),
   );
   if (r.dependencies.length > 0) {
-    parts.push(renderTable(style, [r.all ? 'dependency' : 'dependency (changed)', A, B], r.dependencies.map((d) => [d.key, d.a, d.b])));
+    parts.push(
+      renderTable(
+        style,
+        [r.all ? 'dependency' : 'dependency (changed)', A, B],
+        r.dependencies.map((d) => [d.key, d.a, d.b]),
+      ),
+    );
   }
-  if (r.tags.length > 0) parts.push(renderTable(style, [r.all ? 'tag' : 'tag (changed)', A, B], r.tags.map((t) => [t.key, t.a, t.b])));
+  if (r.tags.length > 0)
+    parts.push(
+      renderTable(
+        style,
+        [r.all ? 'tag' : 'tag (changed)', A, B],
+        r.tags.map((t) => [t.key, t.a, t.b]),
+      ),
+    );
   return parts.join('\n\n');
 }
 
@@ -215,23 +272,52 @@ export function renderCompareMarkdown(r: CompareResult): string {
   const pred = r.predictions;
   if (pred) {
     out.push(
-      mdTable(['prediction', 'max |B − A|', 'mean |B − A|'], pred.outputs.map((o) => [`\`${o.name}\``, fmt(o.max_abs_diff), fmt(o.mean_abs_diff)]), ['l', 'r', 'r']),
+      mdTable(
+        ['prediction', 'max |B − A|', 'mean |B − A|'],
+        pred.outputs.map((o) => [`\`${o.name}\``, fmt(o.max_abs_diff), fmt(o.mean_abs_diff)]),
+        ['l', 'r', 'r'],
+      ),
       '',
       predictionSummary(pred, 'Agreement'),
       '',
     );
   }
   if (r.params.length > 0) {
-    out.push(mdTable([r.all ? 'param' : 'param (changed)', A, B], r.params.map((p) => [`\`${p.key}\``, p.a, p.b])), '');
+    out.push(
+      mdTable(
+        [r.all ? 'param' : 'param (changed)', A, B],
+        r.params.map((p) => [`\`${p.key}\``, p.a, p.b]),
+      ),
+      '',
+    );
   } else {
     out.push(r.all ? '_No params._' : '_No param changes._', '');
   }
   const meta = r.metadata.filter((m) => r.all || m.changed || m.key === 'semver');
-  out.push(mdTable(['metadata', A, B], meta.map((m) => [m.key, m.a, m.b])), '');
+  out.push(
+    mdTable(
+      ['metadata', A, B],
+      meta.map((m) => [m.key, m.a, m.b]),
+    ),
+    '',
+  );
   if (r.dependencies.length > 0) {
-    out.push(mdTable([r.all ? 'dependency' : 'dependency (changed)', A, B], r.dependencies.map((d) => [`\`${d.key}\``, d.a, d.b])), '');
+    out.push(
+      mdTable(
+        [r.all ? 'dependency' : 'dependency (changed)', A, B],
+        r.dependencies.map((d) => [`\`${d.key}\``, d.a, d.b]),
+      ),
+      '',
+    );
   }
-  if (r.tags.length > 0) out.push(mdTable([r.all ? 'tag' : 'tag (changed)', A, B], r.tags.map((t) => [`\`${t.key}\``, t.a, t.b])), '');
+  if (r.tags.length > 0)
+    out.push(
+      mdTable(
+        [r.all ? 'tag' : 'tag (changed)', A, B],
+        r.tags.map((t) => [`\`${t.key}\``, t.a, t.b]),
+      ),
+      '',
+    );
   return out.join('\n').trimEnd();
 }
 
@@ -247,16 +333,29 @@ interface CompareFlags {
 export function registerCompare(program: Command): void {
   program
     .command('compare')
-    .description('compare two versions: metrics with deltas, changed params, metadata, dependencies, tags, aliases/stage')
+    .description(
+      'compare two versions: metrics with deltas, changed params, metadata, dependencies, tags, aliases/stage',
+    )
     .argument('[name]', 'registered model (asked for in a terminal when missing)')
     .argument('[a]', 'version A: a number (3), a semver (v1.2.0 or 1.2.0), an alias (@production) or latest')
     .argument('[b]', 'version B, compared against A (delta = B − A)')
     .option('--all', 'list every param, dependency and tag, not only the changed ones')
     .option('--md', 'print the comparison as Markdown tables (for a pull-request comment)')
-    .option('--predictions', 'run both versions (ONNX) on the same inputs: output differences, class agreement, latency ratio')
+    .option(
+      '--predictions',
+      'run both versions (ONNX) on the same inputs: output differences, class agreement, latency ratio',
+    )
     .option('--input <file>', 'inputs for --predictions, as `mlv smoke --input` reads them (default: generated)')
-    .option('--batch <n>', `rows of generated inputs for --predictions (default ${SMOKE_DEFAULTS.batch})`, intArg('--batch', 1))
-    .option('--seed <n>', `seed of generated inputs for --predictions (default ${SMOKE_DEFAULTS.seed})`, intArg('--seed', 0))
+    .option(
+      '--batch <n>',
+      `rows of generated inputs for --predictions (default ${SMOKE_DEFAULTS.batch})`,
+      intArg('--batch', 1),
+    )
+    .option(
+      '--seed <n>',
+      `seed of generated inputs for --predictions (default ${SMOKE_DEFAULTS.seed})`,
+      intArg('--seed', 0),
+    )
     .addHelpText(
       'after',
       `
@@ -268,10 +367,12 @@ Examples:
   mlv compare churn 3 4 --predictions --input requests.jsonl --md`,
     )
     .action(
-      action(async (ctx, name: string | undefined, a: string | undefined, b: string | undefined, flags: CompareFlags) => {
-        const { all, predictions, input, batch, seed } = flags;
-        const result = await compare(ctx, { name, a, b, all, predictions, input, batch, seed });
-        ctx.output(result, flags.md ? (r) => renderCompareMarkdown(r) : renderCompare);
-      }),
+      action(
+        async (ctx, name: string | undefined, a: string | undefined, b: string | undefined, flags: CompareFlags) => {
+          const { all, predictions, input, batch, seed } = flags;
+          const result = await compare(ctx, { name, a, b, all, predictions, input, batch, seed });
+          ctx.output(result, flags.md ? (r) => renderCompareMarkdown(r) : renderCompare);
+        },
+      ),
     );
 }

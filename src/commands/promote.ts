@@ -12,7 +12,13 @@ import {
   type Check,
   type Gates,
 } from '../core/registry/gates.js';
-import { isProductionLike, normalizeStage, parseVersionRef, validateAliasName, type Stage } from '../core/registry/refs.js';
+import {
+  isProductionLike,
+  normalizeStage,
+  parseVersionRef,
+  validateAliasName,
+  type Stage,
+} from '../core/registry/refs.js';
 import { CheckFailedError, MlvError, UsageError } from '../errors.js';
 import type { MlflowClient } from '../mlflow/client.js';
 import { tagMap, type ModelVersion, type RegisteredModel } from '../mlflow/types.js';
@@ -89,7 +95,9 @@ export interface ParsedGates {
 }
 
 /** Every gate flag parsed up front: a malformed one fails before any request. */
-export function parseGates(input: Pick<PromoteInput, 'require' | 'noRegression' | 'tolerance' | 'from' | 'requireTag' | 'smoke'>): ParsedGates {
+export function parseGates(
+  input: Pick<PromoteInput, 'require' | 'noRegression' | 'tolerance' | 'from' | 'requireTag' | 'smoke'>,
+): ParsedGates {
   const gates: Gates = {
     requirements: (input.require ?? []).map(parseRequirement),
     noRegression: (input.noRegression ?? []).map(parseNoRegression),
@@ -104,7 +112,12 @@ export function parseGates(input: Pick<PromoteInput, 'require' | 'noRegression' 
 }
 
 /** Who holds the target now. For a stage, the newest version in it (as get-latest-versions says). */
-export function currentHolder(model: RegisteredModel, versions: ModelVersion[], target: string, kind: 'alias' | 'stage'): ModelVersion | undefined {
+export function currentHolder(
+  model: RegisteredModel,
+  versions: ModelVersion[],
+  target: string,
+  kind: 'alias' | 'stage',
+): ModelVersion | undefined {
   if (kind === 'alias') {
     const v = model.aliases.find((a) => a.alias === target)?.version;
     return v === undefined ? undefined : versions.find((mv) => mv.version === v);
@@ -119,8 +132,10 @@ export function targetLabel(target: string, kind: 'alias' | 'stage'): string {
 export async function promote(ctx: Context, input: PromoteInput): Promise<PromoteResult> {
   // ---- local checks first ----------------------------------------------------------------------
   const kind: 'alias' | 'stage' = input.stage ? 'stage' : 'alias';
-  const target: string = kind === 'stage' ? normalizeStage(input.to, '--to (a stage)') : validateAliasName(input.to, '--to');
-  if (input.archiveExisting && kind !== 'stage') throw new UsageError('--archive-existing applies to --stage promotions');
+  const target: string =
+    kind === 'stage' ? normalizeStage(input.to, '--to (a stage)') : validateAliasName(input.to, '--to');
+  if (input.archiveExisting && kind !== 'stage')
+    throw new UsageError('--archive-existing applies to --stage promotions');
   // MLflow refuses it for the other stages; say so before any request (and before a --dry-run says "would").
   if (input.archiveExisting && target !== 'Staging' && target !== 'Production') {
     throw new UsageError(`--archive-existing applies to --to Staging or Production, got --to ${target}`);
@@ -135,7 +150,9 @@ export async function promote(ctx: Context, input: PromoteInput): Promise<Promot
   const name = input.name ?? (await pickModel(ctx, client, 'NAME'));
   const model = await requireModel(client, name, call);
   const versions = await listVersions(client, model.name, call);
-  const candidate = ref ? await resolveRef(client, model, ref, versions, call) : await pickVersion(ctx, model, versions, 'version to promote', 'REF');
+  const candidate = ref
+    ? await resolveRef(client, model, ref, versions, call)
+    : await pickVersion(ctx, model, versions, 'version to promote', 'REF');
   const holder = currentHolder(model, versions, target, kind);
   const aliases = aliasesByVersion(model);
 
@@ -143,7 +160,10 @@ export async function promote(ctx: Context, input: PromoteInput): Promise<Promot
   // The holder's run is read only when a --no-regression gate compares against it.
   const baseline = holder && {
     version: holder.version,
-    metrics: holder.version !== candidate.version && gates.noRegression.length > 0 ? (await runFacts(client, holder.run_id, call)).metrics : {},
+    metrics:
+      holder.version !== candidate.version && gates.noRegression.length > 0
+        ? (await runFacts(client, holder.run_id, call)).metrics
+        : {},
   };
   const checks = evaluateGates(gates, {
     candidate: {
@@ -176,8 +196,18 @@ export async function promote(ctx: Context, input: PromoteInput): Promise<Promot
     by: who.createdBy,
   };
   if (!allPassed(checks) || input.dryRun) return result;
-  if (already && !(kind === 'stage' && input.archiveExisting && versions.some((v) => v.current_stage === target && v.version !== candidate.version))) {
-    statusLine(ctx, `${ctx.errStyle.pass} ${model.name} ${versionLabel(candidate.version, result.semver)} already holds ${targetLabel(target, kind)}: nothing to do`);
+  if (
+    already &&
+    !(
+      kind === 'stage' &&
+      input.archiveExisting &&
+      versions.some((v) => v.current_stage === target && v.version !== candidate.version)
+    )
+  ) {
+    statusLine(
+      ctx,
+      `${ctx.errStyle.pass} ${model.name} ${versionLabel(candidate.version, result.semver)} already holds ${targetLabel(target, kind)}: nothing to do`,
+    );
     return { ...result, promoted: true };
   }
   await confirmMove(ctx, model.name, result);
@@ -195,7 +225,10 @@ export async function confirmMove(ctx: Context, name: string, r: MoveResult): Pr
     `Point ${name} ${targetLabel(r.target, r.target_kind)} at ${versionLabel(r.version, r.semver)} (now ${versionLabel(r.previous, r.previous_semver)})?`,
     { default: false, flag: '--yes' },
   );
-  if (!ok) throw new CheckFailedError(`not changed: ${targetLabel(r.target, r.target_kind)} of ${name} still points at ${versionLabel(r.previous, r.previous_semver)}`);
+  if (!ok)
+    throw new CheckFailedError(
+      `not changed: ${targetLabel(r.target, r.target_kind)} of ${name} still points at ${versionLabel(r.previous, r.previous_semver)}`,
+    );
 }
 
 /** Moves the target and records the audit event. */
@@ -216,7 +249,8 @@ export async function applyMove(
       { name: model.name, version: r.version, stage: r.target as Stage, archiveExistingVersions: opts.archiveExisting },
       call,
     );
-    if (opts.archiveExisting) archived = versions.filter((v) => v.current_stage === r.target && v.version !== r.version).map((v) => v.version);
+    if (opts.archiveExisting)
+      archived = versions.filter((v) => v.current_stage === r.target && v.version !== r.version).map((v) => v.version);
   }
   let auditKey: string | null = null;
   try {
@@ -241,7 +275,8 @@ export async function applyMove(
     ctx.warn(`moved, but the audit trail could not be written: ${err.message}`);
   }
   const verb = opts.action === 'promote' ? 'promoted' : 'rolled back';
-  statusLine(ctx, 
+  statusLine(
+    ctx,
     `${ctx.errStyle.pass} ${verb} ${model.name} ${targetLabel(r.target, r.target_kind)} → ${versionLabel(r.version, r.semver)} (was ${versionLabel(r.previous, r.previous_semver)})`,
   );
   return { ...r, promoted: true, changed: true, archived, audit_key: auditKey };
@@ -258,15 +293,22 @@ async function smokeCheck(
 ): Promise<Check> {
   const check = 'smoke test';
   if (!othersPassed) return { name: check, passed: false, detail: 'not run: an earlier gate failed' };
-  const needsBaseline = smoke.maxAbsDiff !== undefined || smoke.minAgreement !== undefined || smoke.maxLatencyRatio !== undefined;
+  const needsBaseline =
+    smoke.maxAbsDiff !== undefined || smoke.minAgreement !== undefined || smoke.maxLatencyRatio !== undefined;
   if (needsBaseline && (!holder || holder.version === candidate.version)) {
-    return { name: check, passed: true, detail: 'no other version holds the target: nothing to compare with; comparison gates skipped' };
+    return {
+      name: check,
+      passed: true,
+      detail: 'no other version holds the target: nothing to compare with; comparison gates skipped',
+    };
   }
   const { runSmoke } = await import('./smoke.js');
   const gates = {
     maxP99Ms: smoke.maxP99Ms,
     minThroughput: smoke.minThroughput,
-    ...(needsBaseline ? { maxAbsDiff: smoke.maxAbsDiff, minAgreement: smoke.minAgreement, maxLatencyRatio: smoke.maxLatencyRatio } : {}),
+    ...(needsBaseline
+      ? { maxAbsDiff: smoke.maxAbsDiff, minAgreement: smoke.minAgreement, maxLatencyRatio: smoke.maxLatencyRatio }
+      : {}),
   };
   const report = await runSmoke(ctx, {
     model: `models:/${name}/${candidate.version}`,
@@ -279,7 +321,9 @@ async function smokeCheck(
   return {
     name: check,
     passed: report.passed,
-    detail: report.passed ? `${report.checks.length} checks passed (${summary})` : `failed: ${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}`,
+    detail: report.passed
+      ? `${report.checks.length} checks passed (${summary})`
+      : `failed: ${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}`,
   };
 }
 
@@ -291,11 +335,18 @@ export function renderMove(r: MoveResult, style: Style, verb = 'promote'): strin
   const list = checklist(style, r.checks);
   if (list) lines.push(list);
   const failed = r.checks.filter((c) => !c.passed).length;
-  if (failed > 0) lines.push(`${style.fail} ${style.red(`not ${verb === 'promote' ? 'promoted' : 'rolled back'}: ${failed} gate${failed === 1 ? '' : 's'} failed`)} — nothing changed`);
-  else if (r.dry_run) lines.push(`${style.warn} dry run: would point ${to} at ${versionLabel(r.version, r.semver)}; nothing changed`);
-  else if (!r.changed && r.promoted) lines.push(`${style.pass} ${to} already points at ${versionLabel(r.version, r.semver)}`);
+  if (failed > 0)
+    lines.push(
+      `${style.fail} ${style.red(`not ${verb === 'promote' ? 'promoted' : 'rolled back'}: ${failed} gate${failed === 1 ? '' : 's'} failed`)} — nothing changed`,
+    );
+  else if (r.dry_run)
+    lines.push(`${style.warn} dry run: would point ${to} at ${versionLabel(r.version, r.semver)}; nothing changed`);
+  else if (!r.changed && r.promoted)
+    lines.push(`${style.pass} ${to} already points at ${versionLabel(r.version, r.semver)}`);
   else if (r.changed) {
-    lines.push(`${style.pass} ${style.green(`${to} → ${versionLabel(r.version, r.semver)}`)}${r.archived.length ? `; archived ${r.archived.join(', ')}` : ''}`);
+    lines.push(
+      `${style.pass} ${style.green(`${to} → ${versionLabel(r.version, r.semver)}`)}${r.archived.length ? `; archived ${r.archived.join(', ')}` : ''}`,
+    );
   }
   return lines.join('\n');
 }
@@ -308,7 +359,9 @@ export function renderPromote(r: PromoteResult, style: Style): string {
 export function failIfGatesFailed(r: MoveResult, verb: string): void {
   const failed = r.checks.filter((c) => !c.passed);
   if (failed.length > 0) {
-    throw new CheckFailedError(`${r.name} ${versionLabel(r.version, r.semver)} not ${verb}: ${failed.map((c) => c.name).join(', ')}`);
+    throw new CheckFailedError(
+      `${r.name} ${versionLabel(r.version, r.semver)} not ${verb}: ${failed.map((c) => c.name).join(', ')}`,
+    );
   }
 }
 
@@ -319,7 +372,8 @@ const many = (v: string, prev: string[] = []) => [...prev, v];
 function nonNegative(flag: string) {
   return (s: string): number => {
     const n = Number(s);
-    if (s.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${flag} must be a number ≥ 0, got "${s}"`);
+    if (s.trim() === '' || !Number.isFinite(n) || n < 0)
+      throw new InvalidArgumentError(`${flag} must be a number ≥ 0, got "${s}"`);
     return n;
   };
 }
@@ -346,7 +400,14 @@ interface PromoteFlags {
 export function smokeFromFlags(flags: PromoteFlags): SmokeGateInput | undefined {
   const any =
     flags.smoke ||
-    [flags.maxP99Ms, flags.minThroughput, flags.maxAbsDiff, flags.minAgreement, flags.maxLatencyRatio, flags.smokeInput].some((v) => v !== undefined);
+    [
+      flags.maxP99Ms,
+      flags.minThroughput,
+      flags.maxAbsDiff,
+      flags.minAgreement,
+      flags.maxLatencyRatio,
+      flags.smokeInput,
+    ].some((v) => v !== undefined);
   if (!any) return undefined;
   return {
     maxP99Ms: flags.maxP99Ms,
@@ -364,26 +425,55 @@ export function registerPromote(program: Command): void {
     .description('point an alias (or a legacy stage) at a version, behind gates; records an audit trail')
     .argument('[name]', 'registered model (asked for in a terminal when missing)')
     .argument('[ref]', 'the version: a number (3), a semver (v1.2.0), an alias (@staging) or latest')
-    .requiredOption('--to <target>', 'the alias to move (production, champion, …); with --stage, a stage (Staging, Production, Archived)')
+    .requiredOption(
+      '--to <target>',
+      'the alias to move (production, champion, …); with --stage, a stage (Staging, Production, Archived)',
+    )
     .option('--stage', 'TARGET is a legacy MLflow stage, not an alias')
     .option('--archive-existing', 'with --stage: move the versions now in that stage to Archived')
-    .option('--require <metric op value>', 'gate: a metric of the candidate, e.g. "auc>=0.88" (ops >= > <= < == !=; repeatable)', many)
+    .option(
+      '--require <metric op value>',
+      'gate: a metric of the candidate, e.g. "auc>=0.88" (ops >= > <= < == !=; repeatable)',
+      many,
+    )
     // commander reads --no-* as a negated flag: the values land in `regression`, defaulting to [].
     .addOption(
-      new Option('--no-regression <metric[:lower]>', 'gate: no worse than the version holding TARGET now (":lower" when lower is better; repeatable)')
+      new Option(
+        '--no-regression <metric[:lower]>',
+        'gate: no worse than the version holding TARGET now (":lower" when lower is better; repeatable)',
+      )
         .default([], 'none')
         .argParser(many),
     )
     .option('--tolerance <x|x%>', 'allowed worsening for --no-regression: absolute (0.01) or relative (1%)')
     .option('--from <alias>', 'gate: the candidate must hold this alias now (e.g. staging)')
     .option('--require-tag <key=value>', 'gate: the candidate version has this tag (repeatable)', many)
-    .option('--smoke', 'gate: run `mlv smoke` on the candidate (compared with the current holder when a comparison gate is given)')
+    .option(
+      '--smoke',
+      'gate: run `mlv smoke` on the candidate (compared with the current holder when a comparison gate is given)',
+    )
     .option('--smoke-input <file>', 'inputs for --smoke (JSON or JSON Lines; default: generated)')
     .option('--max-p99-ms <ms>', 'smoke gate: p99 latency at most this (implies --smoke)', nonNegative('--max-p99-ms'))
-    .option('--min-throughput <rows>', 'smoke gate: rows per second at least this (implies --smoke)', nonNegative('--min-throughput'))
-    .option('--max-abs-diff <x>', 'smoke gate: largest |candidate − current| output difference (implies --smoke)', nonNegative('--max-abs-diff'))
-    .option('--min-agreement <x>', 'smoke gate: share of rows with the same predicted class as the current holder (implies --smoke)', nonNegative('--min-agreement'))
-    .option('--max-latency-ratio <x>', 'smoke gate: candidate/current p50 latency at most this (implies --smoke)', nonNegative('--max-latency-ratio'))
+    .option(
+      '--min-throughput <rows>',
+      'smoke gate: rows per second at least this (implies --smoke)',
+      nonNegative('--min-throughput'),
+    )
+    .option(
+      '--max-abs-diff <x>',
+      'smoke gate: largest |candidate − current| output difference (implies --smoke)',
+      nonNegative('--max-abs-diff'),
+    )
+    .option(
+      '--min-agreement <x>',
+      'smoke gate: share of rows with the same predicted class as the current holder (implies --smoke)',
+      nonNegative('--min-agreement'),
+    )
+    .option(
+      '--max-latency-ratio <x>',
+      'smoke gate: candidate/current p50 latency at most this (implies --smoke)',
+      nonNegative('--max-latency-ratio'),
+    )
     .addOption(new Option('--dry-run', 'evaluate the gates and show what would happen; change nothing'))
     .addHelpText(
       'after',

@@ -18,7 +18,14 @@ import { InputError, MlvError } from '../errors.js';
 import type { MlflowClient } from '../mlflow/client.js';
 import { isMlflowError } from '../mlflow/errors.js';
 import type { Experiment, ModelVersion, RegisteredModel, Run } from '../mlflow/types.js';
-import { artifactSha256, inspectArtifact, MODEL_DIR, uploadPlan, type Artifact, type UploadItem } from '../registry/artifact.js';
+import {
+  artifactSha256,
+  inspectArtifact,
+  MODEL_DIR,
+  uploadPlan,
+  type Artifact,
+  type UploadItem,
+} from '../registry/artifact.js';
 import { readDependencies, whoAmI } from '../registry/provenance.js';
 import { keyValues, statusLine } from '../registry/render.js';
 import { listVersions, semverOf, tagOf } from '../registry/versions.js';
@@ -84,18 +91,24 @@ export async function register(ctx: Context, input: RegisterInput): Promise<Regi
   const name = input.name.trim();
   if (name === '') throw new InputError('--name must not be empty');
   const aliases = (input.aliases ?? []).map((a) => validateAliasName(a, '--alias'));
-  if (input.semver !== undefined && input.bump !== undefined) throw new InputError('--semver and --bump exclude each other: give one');
+  if (input.semver !== undefined && input.bump !== undefined)
+    throw new InputError('--semver and --bump exclude each other: give one');
   const request: SemverRequest =
     input.semver !== undefined
       ? { kind: 'exact', semver: normalizeSemver(input.semver, '--semver') }
       : { kind: 'bump', bump: input.bump ?? 'patch', ...(input.bump === undefined ? { implicit: true } : {}) };
-  const metrics = { ...(await readKvFile(ctx, input.metricsFile, '--metrics-file', metricsFromFile)), ...input.metrics };
+  const metrics = {
+    ...(await readKvFile(ctx, input.metricsFile, '--metrics-file', metricsFromFile)),
+    ...input.metrics,
+  };
   const params = { ...(await readKvFile(ctx, input.paramsFile, '--params-file', paramsFromFile)), ...input.params };
   const userTags = input.tags ?? {};
   for (const [k, v] of Object.entries(userTags)) {
     checkKey(k, '--tag');
-    if (k.startsWith('mlv.') || k.startsWith('mlflow.')) throw new InputError(`--tag ${k}: the mlv. and mlflow. namespaces are reserved`);
-    if (v.length > MAX_TAG_VALUE) throw new InputError(`--tag ${k} is ${v.length} characters long; MLflow keeps at most ${MAX_TAG_VALUE}`);
+    if (k.startsWith('mlv.') || k.startsWith('mlflow.'))
+      throw new InputError(`--tag ${k}: the mlv. and mlflow. namespaces are reserved`);
+    if (v.length > MAX_TAG_VALUE)
+      throw new InputError(`--tag ${k} is ${v.length} characters long; MLflow keeps at most ${MAX_TAG_VALUE}`);
   }
   if (input.trainingData !== undefined && input.trainingData.length > MAX_TAG_VALUE) {
     throw new InputError(`--training-data is longer than ${MAX_TAG_VALUE} characters`);
@@ -128,7 +141,9 @@ export async function register(ctx: Context, input: RegisterInput): Promise<Regi
     versionTags[TAG.dependenciesSource] = deps.source;
   }
   if (onnx) {
-    versionTags[TAG.onnxOpset] = onnx.info.opsets.map((o) => `${o.domain === '' ? 'ai.onnx' : o.domain}=${o.version}`).join(',');
+    versionTags[TAG.onnxOpset] = onnx.info.opsets
+      .map((o) => `${o.domain === '' ? 'ai.onnx' : o.domain}=${o.version}`)
+      .join(',');
     const producer = `${onnx.info.producerName} ${onnx.info.producerVersion}`.trim();
     if (producer) versionTags[TAG.onnxProducer] = producer;
   }
@@ -186,8 +201,17 @@ export async function register(ctx: Context, input: RegisterInput): Promise<Regi
       {
         runId,
         params,
-        metrics: Object.entries(metrics).map(([key, value]) => ({ key, value, timestamp: ctx.now().getTime(), step: 0 })),
-        tags: { ...userTags, ...(framework ? { [TAG.framework]: framework } : {}), ...(input.trainingData ? { [TAG.trainingData]: input.trainingData } : {}) },
+        metrics: Object.entries(metrics).map(([key, value]) => ({
+          key,
+          value,
+          timestamp: ctx.now().getTime(),
+          step: 0,
+        })),
+        tags: {
+          ...userTags,
+          ...(framework ? { [TAG.framework]: framework } : {}),
+          ...(input.trainingData ? { [TAG.trainingData]: input.trainingData } : {}),
+        },
       },
       call,
     );
@@ -210,7 +234,10 @@ export async function register(ctx: Context, input: RegisterInput): Promise<Regi
     decision = decide();
     if (decision.action === 'existing') {
       await client.updateRun({ runId, status: 'FINISHED', endTime: ctx.now().getTime() }, call);
-      return existingResult(ctx, client, model, decision.version, aliases, { ...base, warnings: [...base.warnings, ...decision.warnings] });
+      return existingResult(ctx, client, model, decision.version, aliases, {
+        ...base,
+        warnings: [...base.warnings, ...decision.warnings],
+      });
     }
 
     const created = await client.createModelVersion(
@@ -224,7 +251,8 @@ export async function register(ctx: Context, input: RegisterInput): Promise<Regi
       },
       call,
     );
-    let mv = created.status === 'READY' ? created : await client.waitForReady(name, created.version, { signal: ctx.signal });
+    let mv =
+      created.status === 'READY' ? created : await client.waitForReady(name, created.version, { signal: ctx.signal });
     const winner = await settleRace(client, name, mv, semver, sha256, call);
     if (winner) {
       await client.updateRun({ runId, status: 'FINISHED', endTime: ctx.now().getTime() }, call);
@@ -268,7 +296,9 @@ async function readKvFile<T>(
     text = await readFile(path.resolve(ctx.cwd, file), 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(code === 'ENOENT' ? `${flag} ${file} does not exist` : `cannot read ${flag} ${file}: ${(err as Error).message}`);
+    throw new InputError(
+      code === 'ENOENT' ? `${flag} ${file} does not exist` : `cannot read ${flag} ${file}: ${(err as Error).message}`,
+    );
   }
   return parse(text, file);
 }
@@ -295,7 +325,10 @@ async function existingResult(
     if (!mv.aliases.includes(alias)) await client.setRegisteredModelAlias(model.name, alias, version, call);
   }
   const semver = semverOf(mv) ?? '';
-  statusLine(ctx, `${ctx.errStyle.pass} ${model.name} version ${version} (v${semver}) already holds this artifact: nothing registered`);
+  statusLine(
+    ctx,
+    `${ctx.errStyle.pass} ${model.name} version ${version} (v${semver}) already holds this artifact: nothing registered`,
+  );
   return ordered({
     ...base,
     version,
@@ -332,7 +365,11 @@ function ordered(r: RegisterResult): RegisterResult {
   };
 }
 
-async function ensureRegisteredModel(client: MlflowClient, name: string, call: { signal: AbortSignal }): Promise<RegisteredModel> {
+async function ensureRegisteredModel(
+  client: MlflowClient,
+  name: string,
+  call: { signal: AbortSignal },
+): Promise<RegisteredModel> {
   try {
     return await client.createRegisteredModel({ name }, call);
   } catch (err) {
@@ -355,15 +392,20 @@ async function settleRace(
   call: { signal: AbortSignal },
 ): Promise<ModelVersion | undefined> {
   const all = await listVersions(client, name, call);
-  const rivals = all.filter((v) => v.version !== mine.version && semverOf(v) === semver && Number(v.version) < Number(mine.version));
+  const rivals = all.filter(
+    (v) => v.version !== mine.version && semverOf(v) === semver && Number(v.version) < Number(mine.version),
+  );
   const winner = rivals.sort((a, b) => Number(a.version) - Number(b.version))[0];
   if (!winner) return undefined;
   await client.deleteModelVersion(name, mine.version, call);
   if (tagOf(winner, TAG.sha256) === sha256) return winner;
-  throw new InputError(`semver ${semver} was registered for ${name} as version ${winner.version} by another process at the same time, with a different artifact`, {
-    code: 'MLV_SEMVER_TAKEN',
-    hint: 'use --bump or a higher --semver',
-  });
+  throw new InputError(
+    `semver ${semver} was registered for ${name} as version ${winner.version} by another process at the same time, with a different artifact`,
+    {
+      code: 'MLV_SEMVER_TAKEN',
+      hint: 'use --bump or a higher --semver',
+    },
+  );
 }
 
 /** MLflow 3 links versions to a LoggedModel of the run (the version's model_id); MLflow 2 has none. */
@@ -447,7 +489,10 @@ export function renderRegister(r: RegisterResult, style: Style): string {
       ['sha256', r.sha256],
       ['source', r.source],
       ['aliases', r.aliases.map((a) => '@' + a).join(', ')],
-      ['artifact', `${r.artifact.kind}, ${humanBytes(r.artifact.size_bytes)}, ${r.artifact.files} file${r.artifact.files === 1 ? '' : 's'}`],
+      [
+        'artifact',
+        `${r.artifact.kind}, ${humanBytes(r.artifact.size_bytes)}, ${r.artifact.files} file${r.artifact.files === 1 ? '' : 's'}`,
+      ],
       ['model_id', r.model_id],
       ['dependencies', r.dependencies_source],
     ]),
@@ -489,21 +534,49 @@ export function registerRegister(program: Command): void {
   program
     .command('register')
     .description('register a model version: a run with metrics and params, the artifact, a semver and provenance tags')
-    .argument('<path>', 'the model: an .onnx file (stored in MLflow\'s ONNX model layout), any other file, or a directory')
+    .argument(
+      '<path>',
+      "the model: an .onnx file (stored in MLflow's ONNX model layout), any other file, or a directory",
+    )
     .requiredOption('-n, --name <name>', 'registered model name (created if missing)')
-    .addOption(new Option('--semver <x.y.z>', 'semantic version; must be higher than every registered one').conflicts('bump'))
-    .addOption(new Option('--bump <part>', 'next semver after the highest registered (default: patch; the first version is 0.1.0)').choices(BUMPS))
-    .option('--metric <key=value>', 'a metric of the model (repeatable)', collect((s) => parseMetricArg(s, '--metric')))
-    .option('--param <key=value>', 'a training parameter (repeatable)', collect((s) => parseParamArg(s, '--param')))
-    .option('--tag <key=value>', 'a tag on the run and the version (repeatable)', collect((s) => parseParamArg(s, '--tag')))
+    .addOption(
+      new Option('--semver <x.y.z>', 'semantic version; must be higher than every registered one').conflicts('bump'),
+    )
+    .addOption(
+      new Option(
+        '--bump <part>',
+        'next semver after the highest registered (default: patch; the first version is 0.1.0)',
+      ).choices(BUMPS),
+    )
+    .option(
+      '--metric <key=value>',
+      'a metric of the model (repeatable)',
+      collect((s) => parseMetricArg(s, '--metric')),
+    )
+    .option(
+      '--param <key=value>',
+      'a training parameter (repeatable)',
+      collect((s) => parseParamArg(s, '--param')),
+    )
+    .option(
+      '--tag <key=value>',
+      'a tag on the run and the version (repeatable)',
+      collect((s) => parseParamArg(s, '--tag')),
+    )
     .option('--metrics-file <file>', 'metrics from a JSON object or key=value lines (flags win)')
     .option('--params-file <file>', 'params from a JSON object or key=value lines (flags win)')
     .option('--training-data <uri>', 'where the training data is (recorded as mlv.training_data)')
     .option('--framework <name>', 'framework and version, e.g. "pytorch 2.3" (default: onnx for .onnx files)')
-    .option('--requirements <file>', 'dependency versions from requirements.txt, pyproject.toml or package.json (default: found in the model directory or here)')
+    .option(
+      '--requirements <file>',
+      'dependency versions from requirements.txt, pyproject.toml or package.json (default: found in the model directory or here)',
+    )
     .option('--description <text>', 'description of the version')
     .option('--experiment <name>', `experiment of the run (default: ${DEFAULT_EXPERIMENT})`)
-    .option('--alias <alias>', 'point this alias at the new version (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--alias <alias>', 'point this alias at the new version (repeatable)', (v: string, prev: string[] = []) => [
+      ...prev,
+      v,
+    ])
     .addHelpText(
       'after',
       `

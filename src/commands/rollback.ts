@@ -58,7 +58,11 @@ export async function rollback(ctx: Context, input: RollbackInput): Promise<Roll
   const target = await resolveRef(client, model, back, versions, call);
 
   const checks: Check[] = [
-    { name: 'status READY', passed: target.status === 'READY', detail: `version ${target.version} is ${target.status}` },
+    {
+      name: 'status READY',
+      passed: target.status === 'READY',
+      detail: `version ${target.version} is ${target.status}`,
+    },
   ];
   const result: RollbackResult = {
     name: model.name,
@@ -78,11 +82,18 @@ export async function rollback(ctx: Context, input: RollbackInput): Promise<Roll
   };
   if (checks.some((c) => !c.passed) || input.dryRun) return result;
   if (target.version === current) {
-    statusLine(ctx, `${ctx.errStyle.pass} @${alias} of ${model.name} already points at ${versionLabel(target.version, result.semver)}: nothing to do`);
+    statusLine(
+      ctx,
+      `${ctx.errStyle.pass} @${alias} of ${model.name} already points at ${versionLabel(target.version, result.semver)}: nothing to do`,
+    );
     return { ...result, promoted: true };
   }
   await confirmMove(ctx, model.name, result);
-  return applyMove(ctx, client, model, versions, result, { action: 'rollback', archiveExisting: false, ...(ref ? { note: `--to ${input.to}` } : {}) });
+  return applyMove(ctx, client, model, versions, result, {
+    action: 'rollback',
+    archiveExisting: false,
+    ...(ref ? { note: `--to ${input.to}` } : {}),
+  });
 }
 
 export function renderRollback(r: RollbackResult, style: Style): string {

@@ -86,17 +86,33 @@ export function registerSampleSize(program: Command): void {
   program
     .command('sample-size')
     .description('units needed to detect an effect in an A/B test (or the effect detectable with N units)')
-    .option('--baseline <p>', 'control conversion rate in (0, 1) (continuous: control mean, optional)', numberArg('--baseline'))
+    .option(
+      '--baseline <p>',
+      'control conversion rate in (0, 1) (continuous: control mean, optional)',
+      numberArg('--baseline'),
+    )
     .option('--mde <d>', 'absolute minimum detectable effect (difference in rates or means)', numberArg('--mde'))
-    .option('--mde-relative <r>', 'relative minimum detectable effect, e.g. 0.1 = +10% of baseline', numberArg('--mde-relative'))
+    .option(
+      '--mde-relative <r>',
+      'relative minimum detectable effect, e.g. 0.1 = +10% of baseline',
+      numberArg('--mde-relative'),
+    )
     .option('--n <n>', 'units per arm: report the minimum detectable effect instead', numberArg('--n'))
     .option('--sd <s>', 'standard deviation of a continuous metric (selects the continuous formula)', numberArg('--sd'))
     .option('--alpha <a>', 'significance level (family-wise with --variants)', numberArg('--alpha'), 0.05)
     .option('--power <p>', 'power, 1 − beta', numberArg('--power'), 0.8)
-    .addOption(new Option('--alternative <sides>', 'two-sided or one-sided test').choices(['two-sided', 'one-sided']).default('two-sided'))
+    .addOption(
+      new Option('--alternative <sides>', 'two-sided or one-sided test')
+        .choices(['two-sided', 'one-sided'])
+        .default('two-sided'),
+    )
     .option('--ratio <k>', 'allocation: treatment units per control unit', numberArg('--ratio'), 1)
     .option('--variants <v>', 'number of treatment arms (alpha split Bonferroni-style)', numberArg('--variants'), 1)
-    .option('--daily-traffic <n>', 'units entering the test per day (all arms) → days needed', numberArg('--daily-traffic'))
+    .option(
+      '--daily-traffic <n>',
+      'units entering the test per day (all arms) → days needed',
+      numberArg('--daily-traffic'),
+    )
     .addOption(new Option('--method <method>', 'formula for proportion metrics').choices(METHODS))
     .addHelpText('after', HELP)
     .action(
@@ -168,7 +184,10 @@ export async function sampleSize(_ctx: Context, input: SampleSizeInput): Promise
     }
     requireRange('--baseline', input.baseline, (x) => x > 0 && x < 1, 'a rate in (0, 1)');
     if (method === 'evanmiller' && alternative !== 'two-sided') {
-      throw usage('--method evanmiller is two-sided by its convention', 'drop --alternative one-sided, or use --method pooled');
+      throw usage(
+        '--method evanmiller is two-sided by its convention',
+        'drop --alternative one-sided, or use --method pooled',
+      );
     }
     if (method === 'evanmiller' && ratio !== 1) {
       throw usage('--method evanmiller has no allocation ratio (it sizes 1:1)', 'drop --ratio, or use --method pooled');
@@ -275,11 +294,14 @@ export function renderSampleSize(r: SampleSizeOutput, style: Style): string {
       (r.mde_relative !== null ? ` (${signed(pct(Math.abs(r.mde_relative), 2), r.mde_relative)} relative)` : '') +
       ` → treatment rate ${pct(r.treatment_rate!, 4)}`
     : `${signed(num(Math.abs(r.mde_absolute)), r.mde_absolute)} in the mean (absolute)` +
-      (r.mde_relative !== null ? `, ${signed(pct(Math.abs(r.mde_relative), 2), r.mde_relative)} of ${num(r.baseline!)}` : '');
+      (r.mde_relative !== null
+        ? `, ${signed(pct(Math.abs(r.mde_relative), 2), r.mde_relative)} of ${num(r.baseline!)}`
+        : '');
 
   const lines: string[] = [];
   lines.push(
-    style.bold(r.solve_for === 'mde' ? 'Minimum detectable effect' : 'Sample size') + style.dim(` · method ${r.method}: ${METHOD_NAMES[r.method]}`),
+    style.bold(r.solve_for === 'mde' ? 'Minimum detectable effect' : 'Sample size') +
+      style.dim(` · method ${r.method}: ${METHOD_NAMES[r.method]}`),
   );
   const kv: [string, string][] = [];
   if (proportion) kv.push(['baseline rate', pct(r.baseline!, 4)]);

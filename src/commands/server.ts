@@ -34,7 +34,9 @@ export const DEFAULT_PORT = 5000;
 export async function server(ctx: Context, input: ServerInput): Promise<ServerResult> {
   const { embeddedStoreDir } = await import('../mlflow/connect.js');
   const store =
-    input.store !== undefined && input.store !== '' ? path.resolve(ctx.cwd, input.store) : embeddedStoreDir(ctx.env, ctx.cwd);
+    input.store !== undefined && input.store !== ''
+      ? path.resolve(ctx.cwd, input.store)
+      : embeddedStoreDir(ctx.env, ctx.cwd);
   // The native SQLite module loads only here, not at CLI start-up.
   const { startServer } = await import('../server/index.js');
   const { isLoopbackAddress } = await import('../server/security.js');
@@ -108,7 +110,11 @@ export function registerServer(program: Command): void {
   program
     .command('server')
     .description("serve the local registry store over HTTP with MLflow's REST API (until Ctrl-C)")
-    .option('--host <host>', 'address to listen on; anything but loopback exposes the registry without authentication', '127.0.0.1')
+    .option(
+      '--host <host>',
+      'address to listen on; anything but loopback exposes the registry without authentication',
+      '127.0.0.1',
+    )
     .option('--port <port>', `TCP port, 0 for any free one (default ${DEFAULT_PORT})`, parsePort)
     .option('--store <dir>', 'store directory (default: $MLV_HOME, else ./.mlv)')
     .option(

@@ -3,7 +3,16 @@ import type { Context } from '../context.js';
 import { fmt } from '../core/registry/gates.js';
 import { TAG } from '../core/registry/tags.js';
 import { keyValues, isoTime, shortTime } from '../registry/render.js';
-import { aliasMap, aliasesByVersion, listVersions, mapLimit, requireModel, runFacts, semverOf, tagOf } from '../registry/versions.js';
+import {
+  aliasMap,
+  aliasesByVersion,
+  listVersions,
+  mapLimit,
+  requireModel,
+  runFacts,
+  semverOf,
+  tagOf,
+} from '../registry/versions.js';
 import { action } from '../run.js';
 import type { Style } from '../terminal/style.js';
 import { renderTable } from '../terminal/table.js';
@@ -88,7 +97,13 @@ export async function show(ctx: Context, input: ShowInput): Promise<ShowResult> 
     sha256: tagOf(mv, TAG.sha256) ?? null,
     description: mv.description,
   }));
-  return { name: model.name, description: model.description, aliases: aliasMap(model), versions, total_versions: all.length };
+  return {
+    name: model.name,
+    description: model.description,
+    aliases: aliasMap(model),
+    versions,
+    total_versions: all.length,
+  };
 }
 
 /** The metrics worth a column: the ones most versions have, then by name; at most `max`. */
@@ -103,7 +118,8 @@ export function keyMetrics(versions: readonly ShownVersion[], max = 3): string[]
 
 export function renderShow(r: ShowResult, style: Style): string {
   if ('models' in r) {
-    if (r.models.length === 0) return style.tty ? style.dim('no registered models yet — `mlv register` creates one') : '';
+    if (r.models.length === 0)
+      return style.tty ? style.dim('no registered models yet — `mlv register` creates one') : '';
     return renderTable(
       style,
       ['name', 'latest', 'semver', 'aliases', 'updated'],
@@ -111,7 +127,9 @@ export function renderShow(r: ShowResult, style: Style): string {
         m.name,
         m.latest_version,
         m.latest_semver ? `v${m.latest_semver}` : null,
-        Object.entries(m.aliases).map(([a, v]) => `@${a}→${v}`).join(' '),
+        Object.entries(m.aliases)
+          .map(([a, v]) => `@${a}→${v}`)
+          .join(' '),
         shortTime(m.updated_at),
       ]),
     );
@@ -131,20 +149,28 @@ export function renderShow(r: ShowResult, style: Style): string {
   const header = [
     `${style.bold(r.name)}  ${r.total_versions} version${r.total_versions === 1 ? '' : 's'}`,
     keyValues(style, [
-      ['aliases', Object.entries(r.aliases).map(([a, v]) => `@${a} → ${v}`).join(', ')],
+      [
+        'aliases',
+        Object.entries(r.aliases)
+          .map(([a, v]) => `@${a} → ${v}`)
+          .join(', '),
+      ],
       ['description', r.description],
     ]),
   ]
     .filter((s) => s !== '')
     .join('\n');
-  const more = r.versions.length < r.total_versions ? `\n${style.dim(`(${r.total_versions - r.versions.length} older versions not shown; --limit 0 shows all)`)}` : '';
+  const more =
+    r.versions.length < r.total_versions
+      ? `\n${style.dim(`(${r.total_versions - r.versions.length} older versions not shown; --limit 0 shows all)`)}`
+      : '';
   return `${header}\n${table}${more}`;
 }
 
 export function registerShow(program: Command): void {
   program
     .command('show')
-    .description('list registered models, or show one model\'s versions: semver, aliases, stage, status, key metrics')
+    .description("list registered models, or show one model's versions: semver, aliases, stage, status, key metrics")
     .argument('[name]', 'registered model (omit to list all models)')
     .option('--limit <n>', `newest versions to show, 0 for all (default ${DEFAULT_SHOW_LIMIT})`, (s: string) => {
       if (!/^\d+$/.test(s)) throw new InvalidArgumentError(`--limit must be a whole number ≥ 0, got "${s}"`);

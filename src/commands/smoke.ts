@@ -2,13 +2,27 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { Context } from '../context.js';
-import { classAgreement, compareToExpected, diffTensors, type ExpectResult, type WorstElement } from '../core/smoke/compare.js';
+import {
+  classAgreement,
+  compareToExpected,
+  diffTensors,
+  type ExpectResult,
+  type WorstElement,
+} from '../core/smoke/compare.js';
 import { countNonFinite, evaluateGates, outputProblems, type Check, type Gates } from '../core/smoke/checks.js';
 import { generateInputs } from '../core/smoke/generate.js';
 import { GOLDEN_FORMAT, encodeTensors, parseGoldenFile, type GoldenFile } from '../core/smoke/golden.js';
 import { summarizeLatency, throughput, type LatencySummary } from '../core/smoke/latency.js';
 import { bindSymbols, tensorsFromDocument, tensorsFromLines } from '../core/smoke/records.js';
-import { FLOAT_TYPES, elementCount, formatIndex, formatShape, type Dim, type HostTensor, type TensorSpec } from '../core/smoke/tensor.js';
+import {
+  FLOAT_TYPES,
+  elementCount,
+  formatIndex,
+  formatShape,
+  type Dim,
+  type HostTensor,
+  type TensorSpec,
+} from '../core/smoke/tensor.js';
 import { CheckFailedError, InputError, UsageError } from '../errors.js';
 import { action } from '../run.js';
 import { intArg, numberArg } from './args.js';
@@ -199,13 +213,20 @@ function checkBaselineInputs(candidate: LoadedModel, baseline: LoadedModel): voi
       );
     }
     if (c.type !== b.type) {
-      throw new InputError(`input "${b.name}" is ${c.type} in ${candidate.label} but ${b.type} in baseline ${baseline.label}`);
+      throw new InputError(
+        `input "${b.name}" is ${c.type} in ${candidate.label} but ${b.type} in baseline ${baseline.label}`,
+      );
     }
   }
 }
 
 const round = (x: number, digits = 6) => (Number.isFinite(x) ? Number(x.toPrecision(digits)) : x);
-const latencyOf = (s: LatencySummary) => ({ p50: round(s.p50), p95: round(s.p95), p99: round(s.p99), max: round(s.max) });
+const latencyOf = (s: LatencySummary) => ({
+  p50: round(s.p50),
+  p95: round(s.p95),
+  p99: round(s.p99),
+  max: round(s.max),
+});
 
 /**
  * Runs the smoke test and returns the report; never throws for a failed check (the report says
@@ -252,7 +273,11 @@ export async function runSmoke(ctx: Context, input: SmokeInput): Promise<SmokeRe
     tensors = await readInputFile(ctx, input.input, candidate.inputs);
     inputSource = input.input;
   } else if (golden?.inputsDocument) {
-    tensors = tensorsFromDocument(golden.inputsDocument, candidate.inputs, `--expect-outputs ${input.expectOutputs} inputs`);
+    tensors = tensorsFromDocument(
+      golden.inputsDocument,
+      candidate.inputs,
+      `--expect-outputs ${input.expectOutputs} inputs`,
+    );
     inputSource = `${input.expectOutputs} (recorded inputs)`;
     ctx.debug(`replaying the inputs recorded in ${input.expectOutputs}`);
   } else {
@@ -272,7 +297,9 @@ export async function runSmoke(ctx: Context, input: SmokeInput): Promise<SmokeRe
   try {
     const cand = await OnnxSession.open(candidate.file, candidate.label, { threads: input.threads });
     sessions.push(cand);
-    const base = baseline ? await OnnxSession.open(baseline.file, baseline.label, { threads: input.threads }) : undefined;
+    const base = baseline
+      ? await OnnxSession.open(baseline.file, baseline.label, { threads: input.threads })
+      : undefined;
     if (base) sessions.push(base);
 
     const candFeeds = cand.feeds(tensors);
@@ -280,9 +307,12 @@ export async function runSmoke(ctx: Context, input: SmokeInput): Promise<SmokeRe
     const outputs = await cand.run(candFeeds);
     const problems = outputProblems(candidate.outputs, outputs, symbols);
     if (problems.length > 0) {
-      throw new InputError(`${candidate.label}: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`, {
-        code: 'MLV_ONNX_INCONSISTENT',
-      });
+      throw new InputError(
+        `${candidate.label}: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`,
+        {
+          code: 'MLV_ONNX_INCONSISTENT',
+        },
+      );
     }
 
     const checks: Check[] = [
@@ -301,7 +331,9 @@ export async function runSmoke(ctx: Context, input: SmokeInput): Promise<SmokeRe
       checks.push({ name: 'finite', passed: true, detail: 'no NaN or Inf in the outputs' });
     } else {
       const parts = nonfinite.map(({ name, t, c }) => {
-        const kinds = [c.nan && `${c.nan} NaN`, c.posInf && `${c.posInf} +Inf`, c.negInf && `${c.negInf} -Inf`].filter(Boolean).join(', ');
+        const kinds = [c.nan && `${c.nan} NaN`, c.posInf && `${c.posInf} +Inf`, c.negInf && `${c.negInf} -Inf`]
+          .filter(Boolean)
+          .join(', ');
         return `${name}: ${kinds} of ${elementCount(t.dims)} (first at ${formatIndex(t.dims, c.first)})`;
       });
       checks.push({
@@ -432,7 +464,9 @@ export async function runSmoke(ctx: Context, input: SmokeInput): Promise<SmokeRe
       try {
         await writeFile(target, JSON.stringify(file) + '\n');
       } catch (err) {
-        throw new InputError(`--save-outputs ${input.saveOutputs} cannot be written (${(err as NodeJS.ErrnoException).code})`);
+        throw new InputError(
+          `--save-outputs ${input.saveOutputs} cannot be written (${(err as NodeJS.ErrnoException).code})`,
+        );
       }
       ctx.info(`${ctx.errStyle.pass} saved inputs and outputs to ${input.saveOutputs}`);
     }
@@ -449,10 +483,12 @@ function io(s: TensorSpec): IoEntry {
 
 function describeExpect(r: ExpectResult, tol: { atol: number; rtol: number }): string {
   if (r.problems.length > 0) return r.problems.join('; ');
-  if (r.passed) return `${r.compared} values within atol ${tol.atol} + rtol ${tol.rtol}·|expected| (max abs diff ${fmtNum(r.max_abs_diff)})`;
+  if (r.passed)
+    return `${r.compared} values within atol ${tol.atol} + rtol ${tol.rtol}·|expected| (max abs diff ${fmtNum(r.max_abs_diff)})`;
   const w = r.worst!;
   const diff = w.abs_diff === null ? '' : `, |diff| ${fmtNum(w.abs_diff)} > ${fmtNum(w.allowed ?? 0)}`;
-  const value = (v: number | string | boolean) => (typeof v === 'number' && Number.isFinite(v) ? String(Number(v.toPrecision(8))) : String(v));
+  const value = (v: number | string | boolean) =>
+    typeof v === 'number' && Number.isFinite(v) ? String(Number(v.toPrecision(8))) : String(v);
   return `${r.mismatches} of ${r.compared} values differ; worst ${w.output}${w.index}: got ${value(w.actual)}, expected ${value(w.expected)}${diff}`;
 }
 
@@ -474,14 +510,28 @@ export function renderSmoke(r: SmokeReport, style: Style): string {
   const parts: string[] = [];
   parts.push(`${style.bold('model')} ${r.model}  ${style.dim(`sha256 ${r.sha256.slice(0, 12)}`)}`);
   const source = r.run.seed === null ? `rows from ${r.run.input}` : `generated rows (seed ${r.run.seed})`;
-  parts.push(style.dim(`${r.run.rows} ${source} · ${r.run.iterations} runs after ${r.run.warmup} warm-up · onnxruntime ${r.run.onnxruntime}${r.run.threads ? ` · ${r.run.threads} threads` : ''}`));
   parts.push(
-    renderTable(style, ['io', 'name', 'type', 'shape'], [
-      ...r.inputs.map((x) => ['input', x.name, x.type, formatShape(x.shape)]),
-      ...r.outputs.map((x) => ['output', x.name, x.type, formatShape(x.shape)]),
-    ]),
+    style.dim(
+      `${r.run.rows} ${source} · ${r.run.iterations} runs after ${r.run.warmup} warm-up · onnxruntime ${r.run.onnxruntime}${r.run.threads ? ` · ${r.run.threads} threads` : ''}`,
+    ),
   );
-  parts.push(renderTable(style, ['check', 'ok', 'detail'], r.checks.map((c) => [c.name, c.passed ? style.pass : style.fail, c.detail])));
+  parts.push(
+    renderTable(
+      style,
+      ['io', 'name', 'type', 'shape'],
+      [
+        ...r.inputs.map((x) => ['input', x.name, x.type, formatShape(x.shape)]),
+        ...r.outputs.map((x) => ['output', x.name, x.type, formatShape(x.shape)]),
+      ],
+    ),
+  );
+  parts.push(
+    renderTable(
+      style,
+      ['check', 'ok', 'detail'],
+      r.checks.map((c) => [c.name, c.passed ? style.pass : style.fail, c.detail]),
+    ),
+  );
   const cmp = r.comparison;
   const lat = (l: SmokeReport['latency_ms']) => [fmtMs(l.p50), fmtMs(l.p95), fmtMs(l.p99), fmtMs(l.max)];
   const latencyRows: (string | number)[][] = [['candidate', ...lat(r.latency_ms), Math.round(r.throughput_rows_per_s)]];
@@ -498,13 +548,22 @@ export function renderSmoke(r: SmokeReport, style: Style): string {
       fmtNum(o.mean_abs_diff),
       ...(notes ? [o.nonfinite_mismatches > 0 ? `${o.nonfinite_mismatches} NaN/Inf mismatches` : ''] : []),
     ]);
-    parts.push(`${style.bold('vs baseline')} ${cmp.baseline}  ${style.dim(`sha256 ${cmp.baseline_sha256.slice(0, 12)}`)}`);
+    parts.push(
+      `${style.bold('vs baseline')} ${cmp.baseline}  ${style.dim(`sha256 ${cmp.baseline_sha256.slice(0, 12)}`)}`,
+    );
     parts.push(renderTable(style, ['output', 'max abs diff', 'mean abs diff', ...(notes ? ['note'] : [])], rows));
-    const agreement = cmp.agreement === null ? 'n/a (no classifier-like output)' : `${(cmp.agreement * 100).toFixed(2)}% (${cmp.agreement_output})`;
+    const agreement =
+      cmp.agreement === null
+        ? 'n/a (no classifier-like output)'
+        : `${(cmp.agreement * 100).toFixed(2)}% (${cmp.agreement_output})`;
     parts.push(`agreement ${agreement} · latency ratio ${cmp.latency_ratio.toFixed(2)}× (p50)`);
   }
   const failed = r.checks.filter((c) => !c.passed).map((c) => c.name);
-  parts.push(r.passed ? style.green(`${style.pass} smoke test passed`) : style.red(`${style.fail} smoke test failed: ${failed.join(', ')}`));
+  parts.push(
+    r.passed
+      ? style.green(`${style.pass} smoke test passed`)
+      : style.red(`${style.fail} smoke test failed: ${failed.join(', ')}`),
+  );
   return parts.join('\n\n');
 }
 
@@ -541,9 +600,14 @@ export function registerSmoke(program: Command): void {
   const nonNeg = (flag: string) => numberArg(flag, (n) => n >= 0, 'a number ≥ 0');
   program
     .command('smoke')
-    .description('load an ONNX model, run it on generated or given inputs, check outputs, time it, compare with a baseline')
+    .description(
+      'load an ONNX model, run it on generated or given inputs, check outputs, time it, compare with a baseline',
+    )
     .argument('<model>', 'an .onnx file, an MLflow model directory, or models:/NAME/VERSION|v1.2.0|@alias')
-    .option('--input <file>', 'inputs as JSON or JSON Lines ({"inputs": {...}}, dataframe_split, dataframe_records, instances; - for stdin)')
+    .option(
+      '--input <file>',
+      'inputs as JSON or JSON Lines ({"inputs": {...}}, dataframe_split, dataframe_records, instances; - for stdin)',
+    )
     .option('--batch <n>', `rows of generated inputs (default ${SMOKE_DEFAULTS.batch})`, intArg('--batch', 1))
     .option('--iterations <n>', `timed runs (default ${SMOKE_DEFAULTS.iterations})`, intArg('--iterations', 1))
     .option('--warmup <n>', `untimed runs first (default ${SMOKE_DEFAULTS.warmup})`, intArg('--warmup', 0))
@@ -553,14 +617,37 @@ export function registerSmoke(program: Command): void {
     .option('--baseline <model>', 'compare with this model on the same inputs (e.g. models:/NAME/@production)')
     .option('--max-p99-ms <ms>', 'gate: p99 latency at most this', nonNeg('--max-p99-ms'))
     .option('--min-throughput <rows>', 'gate: rows per second at least this', nonNeg('--min-throughput'))
-    .option('--max-abs-diff <x>', 'gate: largest |candidate − baseline| over the float outputs at most this', nonNeg('--max-abs-diff'))
-    .option('--min-agreement <x>', 'gate: share of rows with the same predicted class, in [0, 1]', numberArg('--min-agreement', (n) => n >= 0 && n <= 1, 'a number in [0, 1]'))
-    .option('--max-latency-ratio <x>', 'gate: candidate/baseline p50 latency at most this', numberArg('--max-latency-ratio', (n) => n > 0, 'a number > 0'))
+    .option(
+      '--max-abs-diff <x>',
+      'gate: largest |candidate − baseline| over the float outputs at most this',
+      nonNeg('--max-abs-diff'),
+    )
+    .option(
+      '--min-agreement <x>',
+      'gate: share of rows with the same predicted class, in [0, 1]',
+      numberArg('--min-agreement', (n) => n >= 0 && n <= 1, 'a number in [0, 1]'),
+    )
+    .option(
+      '--max-latency-ratio <x>',
+      'gate: candidate/baseline p50 latency at most this',
+      numberArg('--max-latency-ratio', (n) => n > 0, 'a number > 0'),
+    )
     .option('--allow-nonfinite', 'NaN or Inf in the outputs does not fail the test')
     .option('--save-outputs <file>', 'write the inputs used and the outputs to FILE (golden file)')
-    .option('--expect-outputs <file>', 'compare the outputs with a golden file (replays its inputs unless --input is given)')
-    .addOption(new Option('--atol <x>', `absolute tolerance for --expect-outputs (default ${SMOKE_DEFAULTS.atol})`).argParser(nonNeg('--atol')))
-    .addOption(new Option('--rtol <x>', `relative tolerance for --expect-outputs (default ${SMOKE_DEFAULTS.rtol})`).argParser(nonNeg('--rtol')))
+    .option(
+      '--expect-outputs <file>',
+      'compare the outputs with a golden file (replays its inputs unless --input is given)',
+    )
+    .addOption(
+      new Option('--atol <x>', `absolute tolerance for --expect-outputs (default ${SMOKE_DEFAULTS.atol})`).argParser(
+        nonNeg('--atol'),
+      ),
+    )
+    .addOption(
+      new Option('--rtol <x>', `relative tolerance for --expect-outputs (default ${SMOKE_DEFAULTS.rtol})`).argParser(
+        nonNeg('--rtol'),
+      ),
+    )
     .addHelpText(
       'after',
       `
@@ -601,7 +688,9 @@ Examples:
         ctx.output(report, renderSmoke);
         if (!report.passed) {
           const failed = report.checks.filter((c) => !c.passed);
-          throw new CheckFailedError(`smoke test of ${model} failed: ${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}`);
+          throw new CheckFailedError(
+            `smoke test of ${model} failed: ${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}`,
+          );
         }
       }),
     );

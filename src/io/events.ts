@@ -424,7 +424,8 @@ export class EventsAccumulator {
       if (f.variantA >= 0) type = TYPE_EXPOSURE;
       else if (f.metricA >= 0) type = TYPE_METRIC;
     }
-    if (type === TYPE_OTHER) return this.bad(`unknown type "${text(buf, f.typeA, f.typeB)}" (expected exposure or metric)`);
+    if (type === TYPE_OTHER)
+      return this.bad(`unknown type "${text(buf, f.typeA, f.typeB)}" (expected exposure or metric)`);
     if (type === TYPE_NONE) return this.bad('no type, variant or metric field');
     if (f.unitA < 0 || f.unitB === f.unitA) return this.bad('missing unit');
     if (!f.tsPresent) return this.bad('missing ts');
@@ -563,7 +564,9 @@ export class EventsAccumulator {
     if (this.csvCols[2]! < 0 || this.csvCols[6]! < 0 || (this.csvCols[3]! < 0 && this.csvCols[4]! < 0)) {
       throw new InputError(
         `${this.file}: not JSON Lines, and line ${this.lineNo} is not a CSV header with unit, ts and variant or metric columns`,
-        { hint: 'JSON Lines rows start with "{"; CSV columns: type,experiment,unit,variant,metric,value,ts (any order, type optional)' },
+        {
+          hint: 'JSON Lines rows start with "{"; CSV columns: type,experiment,unit,variant,metric,value,ts (any order, type optional)',
+        },
       );
     }
   }
@@ -748,7 +751,9 @@ export class EventsAccumulator {
     if (this.variantNames.length === 0) {
       const others = [...this.otherExperiments];
       throw new InputError(
-        this.rows === 0 ? `--events ${what}: no rows` : `--events ${what}: no exposures for experiment "${this.experimentName}"`,
+        this.rows === 0
+          ? `--events ${what}: no rows`
+          : `--events ${what}: no exposures for experiment "${this.experimentName}"`,
         others.length > 0 ? { hint: `experiments seen: ${others.slice(0, 10).join(', ')}` } : {},
       );
     }
@@ -858,17 +863,20 @@ function scanFlatJson(buf: Uint8Array, a: number, end: number, f: Fields, metric
     let j = -1;
     const k0 = buf[ka];
     if (k0 === 116 /* t */) {
-      if (buf[ka + 1] === 115 && buf[ka + 2] === 34) (key = 7), (j = ka + 2);
-      else if (buf[ka + 1] === 121 && buf[ka + 2] === 112 && buf[ka + 3] === 101 && buf[ka + 4] === 34) (key = 1), (j = ka + 4);
+      if (buf[ka + 1] === 115 && buf[ka + 2] === 34) ((key = 7), (j = ka + 2));
+      else if (buf[ka + 1] === 121 && buf[ka + 2] === 112 && buf[ka + 3] === 101 && buf[ka + 4] === 34)
+        ((key = 1), (j = ka + 4));
     } else if (k0 === 117 /* u */) {
-      if (buf[ka + 1] === 110 && buf[ka + 2] === 105 && buf[ka + 3] === 116 && buf[ka + 4] === 34) (key = 3), (j = ka + 4);
+      if (buf[ka + 1] === 110 && buf[ka + 2] === 105 && buf[ka + 3] === 116 && buf[ka + 4] === 34)
+        ((key = 3), (j = ka + 4));
     } else if (k0 === 118 /* v */) {
-      if (buf[ka + 1] === 97 && buf[ka + 2] === 108 && buf[ka + 3] === 117 && buf[ka + 4] === 101 && buf[ka + 5] === 34) (key = 6), (j = ka + 5);
-      else if (buf[ka + 7] === 34 && ka + 7 < end && bytesEqual(buf, ka, VARIANT, 0, 7)) (key = 4), (j = ka + 7);
+      if (buf[ka + 1] === 97 && buf[ka + 2] === 108 && buf[ka + 3] === 117 && buf[ka + 4] === 101 && buf[ka + 5] === 34)
+        ((key = 6), (j = ka + 5));
+      else if (buf[ka + 7] === 34 && ka + 7 < end && bytesEqual(buf, ka, VARIANT, 0, 7)) ((key = 4), (j = ka + 7));
     } else if (k0 === 109 /* m */) {
-      if (buf[ka + 6] === 34 && ka + 6 < end && bytesEqual(buf, ka, METRIC, 0, 6)) (key = 5), (j = ka + 6);
+      if (buf[ka + 6] === 34 && ka + 6 < end && bytesEqual(buf, ka, METRIC, 0, 6)) ((key = 5), (j = ka + 6));
     } else if (k0 === 101 /* e */) {
-      if (buf[ka + 10] === 34 && ka + 10 < end && bytesEqual(buf, ka, EXPERIMENT, 0, 10)) (key = 2), (j = ka + 10);
+      if (buf[ka + 10] === 34 && ka + 10 < end && bytesEqual(buf, ka, EXPERIMENT, 0, 10)) ((key = 2), (j = ka + 10));
     }
     if (j < 0) {
       j = ka;
@@ -899,8 +907,8 @@ function scanFlatJson(buf: Uint8Array, a: number, end: number, f: Fields, metric
         }
       } else if (key === 1) {
         f.typeCode = TYPE_NONE; // a repeated key: the last one counts, as in JSON.parse
-        if (buf[va + 8] === 34 && bytesEqual(buf, va, EXPOSURE, 0, 8)) (j = va + 8), (f.typeCode = TYPE_EXPOSURE);
-        else if (buf[va + 6] === 34 && bytesEqual(buf, va, METRIC, 0, 6)) (j = va + 6), (f.typeCode = TYPE_METRIC);
+        if (buf[va + 8] === 34 && bytesEqual(buf, va, EXPOSURE, 0, 8)) ((j = va + 8), (f.typeCode = TYPE_EXPOSURE));
+        else if (buf[va + 6] === 34 && bytesEqual(buf, va, METRIC, 0, 6)) ((j = va + 6), (f.typeCode = TYPE_METRIC));
       } else if (key === 5) {
         f.metricIndex = -1;
         for (let m = 0; m < metrics.length; m++) {
@@ -1018,8 +1026,10 @@ function isoQuoted(buf: Uint8Array, a: number, end: number): number {
   const hh = digits2(buf, a + 11, end);
   const mm = digits2(buf, a + 14, end);
   const ss = digits2(buf, a + 17, end);
-  if (!(y >= 0 && mo >= 1 && mo <= 12 && d >= 1 && hh >= 0 && hh <= 23 && mm >= 0 && mm <= 59 && ss >= 0 && ss <= 59)) return NaN;
-  if (d > DAYS_IN_MONTH[mo - 1]! || (mo === 2 && d === 29 && !(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0)))) return NaN;
+  if (!(y >= 0 && mo >= 1 && mo <= 12 && d >= 1 && hh >= 0 && hh <= 23 && mm >= 0 && mm <= 59 && ss >= 0 && ss <= 59))
+    return NaN;
+  if (d > DAYS_IN_MONTH[mo - 1]! || (mo === 2 && d === 29 && !(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0))))
+    return NaN;
   let i = a + 19;
   let ms = 0;
   let c = buf[i];
@@ -1299,7 +1309,11 @@ function readError(name: string, err: unknown): InputError {
   if (e.code === 'ENOENT') return new InputError(`--events ${display}: no such file`);
   if (e.code === 'EISDIR') return new InputError(`--events ${display}: is a directory`);
   if (e.code === 'EACCES') return new InputError(`--events ${display}: permission denied`);
-  if (e.code === 'Z_DATA_ERROR' || e.code === 'Z_BUF_ERROR' || /unexpected end of file|incorrect header/i.test(e.message ?? '')) {
+  if (
+    e.code === 'Z_DATA_ERROR' ||
+    e.code === 'Z_BUF_ERROR' ||
+    /unexpected end of file|incorrect header/i.test(e.message ?? '')
+  ) {
     return new InputError(`--events ${display}: corrupt gzip data (${e.message})`);
   }
   return new InputError(`--events ${display}: ${e.message ?? String(err)}`, { cause: err });

@@ -42,7 +42,19 @@ interface Row {
   experiment: string | undefined;
 }
 
-const COLUMNS = ['variant', 'metric', 'n', 'conversions', 'sum', 'sum_sq', 'pre_sum', 'pre_sum_sq', 'cross_sum', 'type', 'experiment'] as const;
+const COLUMNS = [
+  'variant',
+  'metric',
+  'n',
+  'conversions',
+  'sum',
+  'sum_sq',
+  'pre_sum',
+  'pre_sum_sq',
+  'cross_sum',
+  'type',
+  'experiment',
+] as const;
 
 /** Reads `--summary FILE` (`-` = the given stdin text). */
 export async function readSummaryFile(
@@ -84,12 +96,15 @@ export function parseSummary(text: string, name: string, opts: ReadSummaryOption
 }
 
 const isNull = (v: unknown): boolean =>
-  v === undefined || v === null || (typeof v === 'string' && (v.trim() === '' || v.trim() === 'NULL' || v.trim() === 'null'));
+  v === undefined ||
+  v === null ||
+  (typeof v === 'string' && (v.trim() === '' || v.trim() === 'NULL' || v.trim() === 'null'));
 
 function num(v: unknown, where: string, column: string): number | undefined {
   if (isNull(v)) return undefined;
   const x = typeof v === 'number' ? v : typeof v === 'string' ? Number(v.trim()) : NaN;
-  if (!Number.isFinite(x)) throw new InputError(`--summary ${where}: ${column} must be a number, got ${JSON.stringify(v)}`);
+  if (!Number.isFinite(x))
+    throw new InputError(`--summary ${where}: ${column} must be a number, got ${JSON.stringify(v)}`);
   return x;
 }
 
@@ -172,7 +187,8 @@ function jsonRows(text: string, name: string): Row[] {
   }
   return list.map((r, i) => {
     const where = `${name} row ${i + 1}`;
-    if (r === null || typeof r !== 'object' || Array.isArray(r)) throw new InputError(`--summary ${where}: not an object`);
+    if (r === null || typeof r !== 'object' || Array.isArray(r))
+      throw new InputError(`--summary ${where}: not an object`);
     const o = r as Record<string, unknown>;
     return toRow((c) => o[c], where);
   });
@@ -192,7 +208,8 @@ function assemble(rows: Row[], name: string, opts: ReadSummaryOptions): Experime
     }
     let m = byMetric.get(r.metric);
     if (m === undefined) byMetric.set(r.metric, (m = new Map()));
-    if (m.has(r.variant)) throw new InputError(`--summary ${r.line}: a second row for variant ${r.variant}, metric ${r.metric}`);
+    if (m.has(r.variant))
+      throw new InputError(`--summary ${r.line}: a second row for variant ${r.variant}, metric ${r.metric}`);
     m.set(r.variant, r);
     if (r.experiment !== undefined) experiments.add(r.experiment);
   }
@@ -224,7 +241,9 @@ function assemble(rows: Row[], name: string, opts: ReadSummaryOptions): Experime
           throw new InputError(`--summary ${r.line}: conversions must be a whole number ≥ 0, got ${r.conversions}`);
         }
         if (r.conversions > r.n) {
-          throw new InputError(`--summary ${r.line}: conversions (${r.conversions}) > n (${r.n}) for variant ${variant}`);
+          throw new InputError(
+            `--summary ${r.line}: conversions (${r.conversions}) > n (${r.n}) for variant ${variant}`,
+          );
         }
         return { variant, n: r.n, type: 'proportion', conversions: r.conversions };
       }

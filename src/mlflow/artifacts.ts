@@ -59,9 +59,10 @@ export function artifactUriToProxyPath(uriOrPath: string): string {
       `artifact location ${uriOrPath} is not an mlflow-artifacts: URI; mlv moves artifacts only through MLflow's artifact proxy`,
       {
         code: 'MLV_ARTIFACT_LOCATION',
-        hint: scheme === 'runs' || scheme === 'models'
-          ? 'resolve it first (MlflowClient.resolveArtifactUri)'
-          : 'start the tracking server with --serve-artifacts so that new runs store artifacts under mlflow-artifacts:/',
+        hint:
+          scheme === 'runs' || scheme === 'models'
+            ? 'resolve it first (MlflowClient.resolveArtifactUri)'
+            : 'start the tracking server with --serve-artifacts so that new runs store artifacts under mlflow-artifacts:/',
       },
     );
   }
@@ -73,7 +74,9 @@ export function artifactUriToProxyPath(uriOrPath: string): string {
   }
   const segments = decoded.split('/').filter((s) => s !== '' && s !== '.');
   if (segments.includes('..') || decoded.includes('\\') || decoded.includes('\0')) {
-    throw new InputError(`artifact path ${uriOrPath} must not contain '..', backslashes or NUL`, { code: 'MLV_ARTIFACT_PATH' });
+    throw new InputError(`artifact path ${uriOrPath} must not contain '..', backslashes or NUL`, {
+      code: 'MLV_ARTIFACT_PATH',
+    });
   }
   return segments.join('/');
 }
@@ -105,7 +108,10 @@ export class ArtifactsClient {
   }
 
   /** Every file below `remoteDir`, depth first, with paths relative to it. */
-  async *walk(remoteDir = '', opts: { signal?: AbortSignal } = {}): AsyncGenerator<{ path: string; size: number | undefined }> {
+  async *walk(
+    remoteDir = '',
+    opts: { signal?: AbortSignal } = {},
+  ): AsyncGenerator<{ path: string; size: number | undefined }> {
     const root = artifactUriToProxyPath(remoteDir);
     const pending: string[] = [''];
     while (pending.length > 0) {
@@ -123,7 +129,8 @@ export class ArtifactsClient {
   /** Streams a local file to `remotePath` (PUT; overwrites, so it is retried). */
   async uploadFile(localPath: string, remotePath: string, opts: TransferOptions = {}): Promise<TransferredFile> {
     const remote = artifactUriToProxyPath(remotePath);
-    if (remote === '') throw new InputError(`artifact path for ${localPath} must not be empty`, { code: 'MLV_ARTIFACT_PATH' });
+    if (remote === '')
+      throw new InputError(`artifact path for ${localPath} must not be empty`, { code: 'MLV_ARTIFACT_PATH' });
     const size = await fileSize(localPath);
     await this.http.json({
       method: 'PUT',
@@ -142,7 +149,10 @@ export class ArtifactsClient {
     const files = await localFiles(localDir);
     let done = 0;
     const results = await pool(files, CONCURRENCY, async (rel) => {
-      const r = await this.uploadFile(path.join(localDir, ...rel.split('/')), joinRemote(root, rel), { ...pick(opts), onProgress: undefined });
+      const r = await this.uploadFile(path.join(localDir, ...rel.split('/')), joinRemote(root, rel), {
+        ...pick(opts),
+        onProgress: undefined,
+      });
       done += r.bytes;
       opts.onProgress?.(done, undefined);
       return r;
@@ -156,7 +166,8 @@ export class ArtifactsClient {
    */
   async downloadFile(remotePath: string, localPath: string, opts: TransferOptions = {}): Promise<TransferredFile> {
     const remote = artifactUriToProxyPath(remotePath);
-    if (remote === '') throw new InputError('artifact path to download must not be empty', { code: 'MLV_ARTIFACT_PATH' });
+    if (remote === '')
+      throw new InputError('artifact path to download must not be empty', { code: 'MLV_ARTIFACT_PATH' });
     const target = path.resolve(localPath);
     const dir = path.dirname(target);
     try {
@@ -193,9 +204,12 @@ export class ArtifactsClient {
             throw err; // the connection: the transport decides whether to retry
           }
           if (total !== undefined && written !== total) {
-            throw new RemoteError(`download of ${remote} from MLflow at ${server} ended after ${written} of ${total} bytes`, {
-              code: 'MLV_REMOTE_TRUNCATED',
-            });
+            throw new RemoteError(
+              `download of ${remote} from MLflow at ${server} ended after ${written} of ${total} bytes`,
+              {
+                code: 'MLV_REMOTE_TRUNCATED',
+              },
+            );
           }
           return written;
         },
@@ -222,7 +236,11 @@ export class ArtifactsClient {
     const total = entries.reduce((n, f) => n + (f.size ?? 0), 0);
     let done = 0;
     const results = await pool(entries, CONCURRENCY, async (f) => {
-      const r = await this.downloadFile(joinRemote(root, f.path), path.join(localDir, ...f.path.split('/')), pick(opts));
+      const r = await this.downloadFile(
+        joinRemote(root, f.path),
+        path.join(localDir, ...f.path.split('/')),
+        pick(opts),
+      );
       done += r.bytes;
       opts.onProgress?.(done, total);
       return r;
@@ -270,9 +288,12 @@ function artifactError(e: ErrorResponse, remote: string, server: string): { erro
 function safeEntryName(name: string, dir: string, server: string): string {
   const base = name.includes('/') ? name.slice(name.lastIndexOf('/') + 1) : name;
   if (base === '' || base === '.' || base === '..' || base.includes('\\') || base.includes('\0')) {
-    throw new RemoteError(`MLflow at ${server} listed an unsafe artifact name ${JSON.stringify(name)} under ${dir || '/'}`, {
-      code: 'MLV_REMOTE_PROTOCOL',
-    });
+    throw new RemoteError(
+      `MLflow at ${server} listed an unsafe artifact name ${JSON.stringify(name)} under ${dir || '/'}`,
+      {
+        code: 'MLV_REMOTE_PROTOCOL',
+      },
+    );
   }
   return base;
 }
@@ -341,10 +362,14 @@ async function localFiles(dir: string): Promise<string[]> {
 
 function localError(err: unknown, what: string): InputError {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  const reason = code === 'ENOENT' ? 'no such file or directory'
-    : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
-    : code === 'ENOSPC' ? 'no space left on device'
-    : code ?? (err instanceof Error ? err.message : String(err));
+  const reason =
+    code === 'ENOENT'
+      ? 'no such file or directory'
+      : code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : code === 'ENOSPC'
+          ? 'no space left on device'
+          : (code ?? (err instanceof Error ? err.message : String(err)));
   return new InputError(`${what}: ${reason}`, { cause: err });
 }
 

@@ -102,7 +102,8 @@ export class MlflowClient {
         const body = (await res.body.text()).trim().slice(0, 200);
         return { ok: body === 'OK', status: res.status, body };
       },
-      onError: (e) => (e.status === 401 || e.status === 403 ? undefined : { value: { ok: false, status: e.status, body: e.message } }),
+      onError: (e) =>
+        e.status === 401 || e.status === 403 ? undefined : { value: { ok: false, status: e.status, body: e.message } },
     });
   }
 
@@ -155,7 +156,8 @@ export class MlflowClient {
       ...opts,
     });
     const id = (body as { experiment_id?: unknown }).experiment_id;
-    if (typeof id !== 'string' && typeof id !== 'number') throw new ProtocolError('unexpected answer from MLflow to experiments/create: no experiment_id');
+    if (typeof id !== 'string' && typeof id !== 'number')
+      throw new ProtocolError('unexpected answer from MLflow to experiments/create: no experiment_id');
     return String(id);
   }
 
@@ -219,7 +221,12 @@ export class MlflowClient {
    * (re-logging the same value is a no-op in MLflow). Not atomic across requests.
    */
   async logBatch(
-    input: { runId: string; params?: readonly Param[] | Record<string, string>; metrics?: readonly MetricInput[]; tags?: Tags },
+    input: {
+      runId: string;
+      params?: readonly Param[] | Record<string, string>;
+      metrics?: readonly MetricInput[];
+      tags?: Tags;
+    },
     opts: CallOptions = {},
   ): Promise<{ requests: number }> {
     const params = input.params === undefined ? [] : tagList(input.params as Tags);
@@ -253,7 +260,11 @@ export class MlflowClient {
     opts: CallOptions = {},
   ): Promise<RegisteredModel> {
     const body = await this.call('POST', '/registered-models/create', {
-      json: compact({ name: input.name, description: input.description, tags: input.tags ? tagList(input.tags) : undefined }),
+      json: compact({
+        name: input.name,
+        description: input.description,
+        tags: input.tags ? tagList(input.tags) : undefined,
+      }),
       retry: 'once',
       ...opts,
     });
@@ -283,17 +294,29 @@ export class MlflowClient {
 
   /** Every registered model matching the search, page after page. */
   iterateRegisteredModels(search: IterateOptions = {}, opts: CallOptions = {}): AsyncGenerator<RegisteredModel> {
-    return paginate((pageToken) => this.searchRegisteredModels({ ...search, maxResults: search.pageSize ?? 100, pageToken }, opts));
+    return paginate((pageToken) =>
+      this.searchRegisteredModels({ ...search, maxResults: search.pageSize ?? 100, pageToken }, opts),
+    );
   }
 
-  async updateRegisteredModel(input: { name: string; description: string }, opts: CallOptions = {}): Promise<RegisteredModel> {
-    const body = await this.call('PATCH', '/registered-models/update', { json: { name: input.name, description: input.description }, ...opts });
+  async updateRegisteredModel(
+    input: { name: string; description: string },
+    opts: CallOptions = {},
+  ): Promise<RegisteredModel> {
+    const body = await this.call('PATCH', '/registered-models/update', {
+      json: { name: input.name, description: input.description },
+      ...opts,
+    });
     return parseRegisteredModel(field(body, 'registered_model', 'registered-models/update'));
   }
 
   /** Not retried once sent (a repeated rename would fail on the old name). */
   async renameRegisteredModel(name: string, newName: string, opts: CallOptions = {}): Promise<RegisteredModel> {
-    const body = await this.call('POST', '/registered-models/rename', { json: { name, new_name: newName }, retry: 'once', ...opts });
+    const body = await this.call('POST', '/registered-models/rename', {
+      json: { name, new_name: newName },
+      retry: 'once',
+      ...opts,
+    });
     return parseRegisteredModel(field(body, 'registered_model', 'registered-models/rename'));
   }
 
@@ -347,7 +370,11 @@ export class MlflowClient {
   }
 
   /** The newest version in each of `stages` (all stages when omitted). */
-  async getLatestVersions(name: string, stages?: readonly ModelVersionStage[] | readonly string[], opts: CallOptions = {}): Promise<ModelVersion[]> {
+  async getLatestVersions(
+    name: string,
+    stages?: readonly ModelVersionStage[] | readonly string[],
+    opts: CallOptions = {},
+  ): Promise<ModelVersion[]> {
     const body = await this.call('POST', '/registered-models/get-latest-versions', {
       json: compact({ name, stages: stages && stages.length > 0 ? [...stages] : undefined }),
       ...opts,
@@ -362,7 +389,15 @@ export class MlflowClient {
    * MLflow may answer PENDING_REGISTRATION: call `waitForReady` before using it.
    */
   async createModelVersion(
-    input: { name: string; source: string; runId?: string; runLink?: string; description?: string; tags?: Tags; modelId?: string },
+    input: {
+      name: string;
+      source: string;
+      runId?: string;
+      runLink?: string;
+      description?: string;
+      tags?: Tags;
+      modelId?: string;
+    },
     opts: CallOptions = {},
   ): Promise<ModelVersion> {
     const body = await this.call('POST', '/model-versions/create', {
@@ -394,10 +429,15 @@ export class MlflowClient {
 
   /** Every model version matching the search, page after page. */
   iterateModelVersions(search: IterateOptions = {}, opts: CallOptions = {}): AsyncGenerator<ModelVersion> {
-    return paginate((pageToken) => this.searchModelVersions({ ...search, maxResults: search.pageSize ?? 1000, pageToken }, opts));
+    return paginate((pageToken) =>
+      this.searchModelVersions({ ...search, maxResults: search.pageSize ?? 1000, pageToken }, opts),
+    );
   }
 
-  async updateModelVersion(input: { name: string; version: Version; description: string }, opts: CallOptions = {}): Promise<ModelVersion> {
+  async updateModelVersion(
+    input: { name: string; version: Version; description: string },
+    opts: CallOptions = {},
+  ): Promise<ModelVersion> {
     const body = await this.call('PATCH', '/model-versions/update', {
       json: { name: input.name, version: String(input.version), description: input.description },
       ...opts,
@@ -407,11 +447,24 @@ export class MlflowClient {
 
   /** Deletes a version (its number is never reused). A retry that finds it gone counts as done. */
   async deleteModelVersion(name: string, version: Version, opts: CallOptions = {}): Promise<void> {
-    await this.call('DELETE', '/model-versions/delete', { json: { name, version: String(version) }, goneIsDoneOnRetry: true, ...opts });
+    await this.call('DELETE', '/model-versions/delete', {
+      json: { name, version: String(version) },
+      goneIsDoneOnRetry: true,
+      ...opts,
+    });
   }
 
-  async setModelVersionTag(name: string, version: Version, key: string, value: string, opts: CallOptions = {}): Promise<void> {
-    await this.call('POST', '/model-versions/set-tag', { json: { name, version: String(version), key, value }, ...opts });
+  async setModelVersionTag(
+    name: string,
+    version: Version,
+    key: string,
+    value: string,
+    opts: CallOptions = {},
+  ): Promise<void> {
+    await this.call('POST', '/model-versions/set-tag', {
+      json: { name, version: String(version), key, value },
+      ...opts,
+    });
   }
 
   async deleteModelVersionTag(name: string, version: Version, key: string, opts: CallOptions = {}): Promise<void> {
@@ -441,9 +494,13 @@ export class MlflowClient {
 
   /** Where the version's files are: `mlflow-artifacts:/…`, or `runs:/<run>/<path>` as registered. */
   async getModelVersionDownloadUri(name: string, version: Version, opts: CallOptions = {}): Promise<string> {
-    const body = await this.call('GET', '/model-versions/get-download-uri', { query: { name, version: String(version) }, ...opts });
+    const body = await this.call('GET', '/model-versions/get-download-uri', {
+      query: { name, version: String(version) },
+      ...opts,
+    });
     const uri = (body as { artifact_uri?: unknown }).artifact_uri;
-    if (typeof uri !== 'string' || uri === '') throw new ProtocolError('unexpected answer from MLflow to model-versions/get-download-uri: no artifact_uri');
+    if (typeof uri !== 'string' || uri === '')
+      throw new ProtocolError('unexpected answer from MLflow to model-versions/get-download-uri: no artifact_uri');
     return uri;
   }
 
@@ -476,13 +533,18 @@ export class MlflowClient {
         );
       }
       if (mv.status !== 'PENDING_REGISTRATION') {
-        throw new ProtocolError(`model version ${name} v${mv.version} has an unknown status ${JSON.stringify(mv.status)}`);
+        throw new ProtocolError(
+          `model version ${name} v${mv.version} has an unknown status ${JSON.stringify(mv.status)}`,
+        );
       }
       const left = deadline - Date.now();
       if (left <= 0) {
         throw new RemoteError(
           `model version ${name} v${mv.version} is still PENDING_REGISTRATION after ${timeoutMs % 1000 === 0 ? timeoutMs / 1000 : (timeoutMs / 1000).toFixed(1)}s`,
-          { code: 'MLV_REGISTRATION_TIMEOUT', hint: 'the server is still copying its files; check again later, or wait longer' },
+          {
+            code: 'MLV_REGISTRATION_TIMEOUT',
+            hint: 'the server is still copying its files; check again later, or wait longer',
+          },
         );
       }
       try {
@@ -498,7 +560,14 @@ export class MlflowClient {
 
   /** `POST /logged-models` (MLflow 3): status starts as LOGGED_MODEL_PENDING. Not retried once sent. */
   async createLoggedModel(
-    input: { experimentId: string; name?: string; sourceRunId?: string; modelType?: string; params?: readonly Param[] | Record<string, string>; tags?: Tags },
+    input: {
+      experimentId: string;
+      name?: string;
+      sourceRunId?: string;
+      modelType?: string;
+      params?: readonly Param[] | Record<string, string>;
+      tags?: Tags;
+    },
     opts: CallOptions = {},
   ): Promise<LoggedModel> {
     const body = await this.call('POST', '/logged-models', {
@@ -517,8 +586,15 @@ export class MlflowClient {
   }
 
   /** `PATCH /logged-models/<id>`: marks it READY (or another final status). */
-  async finalizeLoggedModel(modelId: string, status: LoggedModelStatus = 'LOGGED_MODEL_READY', opts: CallOptions = {}): Promise<LoggedModel> {
-    const body = await this.call('PATCH', `/logged-models/${encodeURIComponent(modelId)}`, { json: { model_id: modelId, status }, ...opts });
+  async finalizeLoggedModel(
+    modelId: string,
+    status: LoggedModelStatus = 'LOGGED_MODEL_READY',
+    opts: CallOptions = {},
+  ): Promise<LoggedModel> {
+    const body = await this.call('PATCH', `/logged-models/${encodeURIComponent(modelId)}`, {
+      json: { model_id: modelId, status },
+      ...opts,
+    });
     return parseLoggedModel(field(body, 'model', 'logged-models finalize'));
   }
 
@@ -614,7 +690,10 @@ export class MlflowClient {
       retry: opts.retry ?? 'idempotent',
       signal: opts.signal,
       ...(opts.goneIsDoneOnRetry
-        ? { onError: (e, attempt) => (attempt > 1 && e.errorCode === 'RESOURCE_DOES_NOT_EXIST' ? { value: {} } : undefined) }
+        ? {
+            onError: (e, attempt) =>
+              attempt > 1 && e.errorCode === 'RESOURCE_DOES_NOT_EXIST' ? { value: {} } : undefined,
+          }
         : {}),
     });
   }
@@ -651,7 +730,8 @@ async function* paginate<T>(fetchPage: (pageToken: string | undefined) => Promis
     yield* page.items;
     token = page.nextPageToken;
     if (token !== undefined) {
-      if (seen.has(token)) throw new ProtocolError('MLflow returned the same next_page_token twice; stopping to avoid an endless listing');
+      if (seen.has(token))
+        throw new ProtocolError('MLflow returned the same next_page_token twice; stopping to avoid an endless listing');
       seen.add(token);
     }
   } while (token !== undefined);

@@ -3,9 +3,7 @@ import { UsageError } from '../errors.js';
 import { redactUri, registerSecret } from './redact.js';
 
 /** How the client authenticates: MLflow's Bearer token, or HTTP Basic. */
-export type ClientAuth =
-  | { kind: 'bearer'; token: string }
-  | { kind: 'basic'; username: string; password: string };
+export type ClientAuth = { kind: 'bearer'; token: string } | { kind: 'basic'; username: string; password: string };
 
 /**
  * Everything the client needs to talk to one tracking server. Built from MLflow's own
@@ -78,9 +76,10 @@ export function resolveClientConfig(env: NodeJS.ProcessEnv, trackingUriFlag: str
   registerSecret(password);
   registerSecret(uriPassword);
   if ((username === undefined) !== (password === undefined)) {
-    const [set, missing] = username === undefined
-      ? ['MLFLOW_TRACKING_PASSWORD', 'MLFLOW_TRACKING_USERNAME']
-      : ['MLFLOW_TRACKING_USERNAME', 'MLFLOW_TRACKING_PASSWORD'];
+    const [set, missing] =
+      username === undefined
+        ? ['MLFLOW_TRACKING_PASSWORD', 'MLFLOW_TRACKING_USERNAME']
+        : ['MLFLOW_TRACKING_USERNAME', 'MLFLOW_TRACKING_PASSWORD'];
     throw new UsageError(`${set} is set but ${missing} is not; HTTP Basic authentication needs both`, {
       hint: token ? 'unset both to use MLFLOW_TRACKING_TOKEN' : undefined,
     });
@@ -112,19 +111,33 @@ export function resolveClientConfig(env: NodeJS.ProcessEnv, trackingUriFlag: str
       );
     }
     if (!ca.includes('-----BEGIN CERTIFICATE-----')) {
-      throw new UsageError(`MLFLOW_TRACKING_SERVER_CERT_PATH must name a PEM certificate bundle, got ${caPath} (no BEGIN CERTIFICATE block)`);
+      throw new UsageError(
+        `MLFLOW_TRACKING_SERVER_CERT_PATH must name a PEM certificate bundle, got ${caPath} (no BEGIN CERTIFICATE block)`,
+      );
     }
   }
 
-  const timeoutSeconds = parseNumber(env, 'MLFLOW_HTTP_REQUEST_TIMEOUT', {
-    min: 0, minExclusive: true, integer: false, expected: 'a positive number of seconds',
-  }) ?? DEFAULT_TIMEOUT_SECONDS;
-  const maxRetries = parseNumber(env, 'MLFLOW_HTTP_REQUEST_MAX_RETRIES', {
-    min: 0, max: 100, integer: true, expected: 'a whole number from 0 to 100',
-  }) ?? DEFAULT_MAX_RETRIES;
-  const backoffFactor = parseNumber(env, 'MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR', {
-    min: 0, max: 3600, integer: false, expected: 'a number of seconds ≥ 0',
-  }) ?? DEFAULT_BACKOFF_FACTOR;
+  const timeoutSeconds =
+    parseNumber(env, 'MLFLOW_HTTP_REQUEST_TIMEOUT', {
+      min: 0,
+      minExclusive: true,
+      integer: false,
+      expected: 'a positive number of seconds',
+    }) ?? DEFAULT_TIMEOUT_SECONDS;
+  const maxRetries =
+    parseNumber(env, 'MLFLOW_HTTP_REQUEST_MAX_RETRIES', {
+      min: 0,
+      max: 100,
+      integer: true,
+      expected: 'a whole number from 0 to 100',
+    }) ?? DEFAULT_MAX_RETRIES;
+  const backoffFactor =
+    parseNumber(env, 'MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR', {
+      min: 0,
+      max: 3600,
+      integer: false,
+      expected: 'a number of seconds ≥ 0',
+    }) ?? DEFAULT_BACKOFF_FACTOR;
 
   const tls: ClientConfig['tls'] = { rejectUnauthorized: !insecure };
   if (ca !== undefined) {
@@ -144,25 +157,32 @@ export function resolveClientConfig(env: NodeJS.ProcessEnv, trackingUriFlag: str
 
 function parseTrackingUri(raw: string, source: string): URL {
   const shown = redactUri(raw);
-  const hint = 'mlv speaks MLflow\'s REST API: point it at a tracking server (http://host:5000), or unset MLFLOW_TRACKING_URI to use the embedded registry';
+  const hint =
+    "mlv speaks MLflow's REST API: point it at a tracking server (http://host:5000), or unset MLFLOW_TRACKING_URI to use the embedded registry";
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(raw)?.[1]?.toLowerCase();
   const base = scheme?.split('+')[0];
   if (scheme === undefined || raw === 'databricks' || (scheme.length === 1 && /^[a-z]:[\\/]/i.test(raw))) {
     throw new UsageError(`${source} must be an http:// or https:// URL of an MLflow tracking server, got '${shown}'`, {
-      hint: raw === 'databricks'
-        ? 'for Databricks, set the workspace URL (https://…) and MLFLOW_TRACKING_TOKEN'
-        : `a local path is a file store, which mlv does not read; ${hint}`,
+      hint:
+        raw === 'databricks'
+          ? 'for Databricks, set the workspace URL (https://…) and MLFLOW_TRACKING_TOKEN'
+          : `a local path is a file store, which mlv does not read; ${hint}`,
     });
   }
   if (base !== undefined && (STORE_SCHEMES.has(base) || DATABRICKS_SCHEMES.has(base))) {
-    throw new UsageError(`${source} must be an http:// or https:// URL of an MLflow tracking server, got a ${scheme}: URI`, {
-      hint: DATABRICKS_SCHEMES.has(base)
-        ? 'for Databricks, set the workspace URL (https://…) and MLFLOW_TRACKING_TOKEN'
-        : `run \`mlflow server --backend-store-uri ${shown}\` and use its URL; or unset it to use the embedded registry`,
-    });
+    throw new UsageError(
+      `${source} must be an http:// or https:// URL of an MLflow tracking server, got a ${scheme}: URI`,
+      {
+        hint: DATABRICKS_SCHEMES.has(base)
+          ? 'for Databricks, set the workspace URL (https://…) and MLFLOW_TRACKING_TOKEN'
+          : `run \`mlflow server --backend-store-uri ${shown}\` and use its URL; or unset it to use the embedded registry`,
+      },
+    );
   }
   if (scheme !== 'http' && scheme !== 'https') {
-    throw new UsageError(`${source} must be an http:// or https:// URL of an MLflow tracking server, got '${shown}'`, { hint });
+    throw new UsageError(`${source} must be an http:// or https:// URL of an MLflow tracking server, got '${shown}'`, {
+      hint,
+    });
   }
   let url: URL;
   try {

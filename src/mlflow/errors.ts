@@ -34,7 +34,9 @@ export class MlflowApiError extends MlvError {
   ) {
     super(
       message,
-      details.errorCode === 'RESOURCE_DOES_NOT_EXIST' ? 'MLV_NOT_FOUND' : `MLV_MLFLOW_${details.errorCode ?? `HTTP_${details.status}`}`,
+      details.errorCode === 'RESOURCE_DOES_NOT_EXIST'
+        ? 'MLV_NOT_FOUND'
+        : `MLV_MLFLOW_${details.errorCode ?? `HTTP_${details.status}`}`,
       ExitCode.usage,
       options,
     );

@@ -67,13 +67,28 @@ export interface RequestSpec<T> {
 
 const RETRY_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
 const CONNECT_CODES = new Set([
-  'ECONNREFUSED', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND',
+  'ECONNREFUSED',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ENOTFOUND',
 ]);
 const SENT_CODES = new Set([
-  'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT',
-  'ETIMEDOUT', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE',
+  'ECONNRESET',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ETIMEDOUT',
+  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+  'ECONNABORTED',
+  'ERR_STREAM_PREMATURE_CLOSE',
 ]);
-const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|EPROTO$|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_)/;
+const TLS_CODE =
+  /^(ERR_TLS_|ERR_SSL_|EPROTO$|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_)/;
 const ERROR_BODY_LIMIT = 64 * 1024;
 
 const { version: mlvVersion } = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -142,7 +157,13 @@ export class HttpTransport {
       } catch (err) {
         if (signal?.aborted) throw abortError(signal);
         if (err instanceof MlvError) throw err;
-        failure = networkFailure(err, { server: this.server, host: hostOf(this.baseUrl), label, retry: spec.retry, timeoutMs: this.config.timeoutMs });
+        failure = networkFailure(err, {
+          server: this.server,
+          host: hostOf(this.baseUrl),
+          label,
+          retry: spec.retry,
+          timeoutMs: this.config.timeoutMs,
+        });
       }
       const willRetry = failure.retryable && attempt <= maxRetries;
       this.log(`${spec.method} ${url} → ${failure.summary} (${Date.now() - started} ms)`);
@@ -150,7 +171,13 @@ export class HttpTransport {
       let delay = failure.retryAfterMs ?? this.backoff(attempt);
       const cap = this.config.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS;
       if (delay > cap) {
-        throw finalError({ ...failure, error: withSuffix(failure.error, ` — the server asked to retry after ${Math.ceil(delay / 1000)}s`) }, attempt);
+        throw finalError(
+          {
+            ...failure,
+            error: withSuffix(failure.error, ` — the server asked to retry after ${Math.ceil(delay / 1000)}s`),
+          },
+          attempt,
+        );
       }
       delay = Math.max(0, Math.round(delay));
       this.log(`retrying ${label} in ${(delay / 1000).toFixed(1)}s (attempt ${attempt + 1} of ${maxRetries + 1})`);
@@ -163,9 +190,7 @@ export class HttpTransport {
   }
 
   /** GET/POST/… with a JSON answer; an empty 2xx body reads as `{}`. */
-  json<T = Record<string, unknown>>(
-    spec: Omit<RequestSpec<T>, 'read'>,
-  ): Promise<T> {
+  json<T = Record<string, unknown>>(spec: Omit<RequestSpec<T>, 'read'>): Promise<T> {
     return this.send<T>({
       ...spec,
       read: async (res) => {
@@ -176,7 +201,11 @@ export class HttpTransport {
         } catch {
           throw new RemoteError(
             `MLflow at ${this.server} answered ${spec.label ?? `${spec.method} ${shortPath(spec.path)}`} with something that is not JSON: ${snippet(text)}`,
-            { code: 'MLV_REMOTE_PROTOCOL', status: res.status, hint: 'is the tracking URI an MLflow server (its REST API lives under /api/2.0/mlflow)?' },
+            {
+              code: 'MLV_REMOTE_PROTOCOL',
+              status: res.status,
+              hint: 'is the tracking URI an MLflow server (its REST API lives under /api/2.0/mlflow)?',
+            },
           );
         }
       },
@@ -256,14 +285,19 @@ export class HttpTransport {
       const retryable = RETRY_STATUSES.has(status) && (spec.retry === 'idempotent' || status === 429);
       const what = status === 429 ? 'is rate-limiting requests' : `failed ${label}`;
       const detail = err.message !== '' ? `: ${err.message}` : '';
-      const error = new RemoteError(`MLflow at ${this.server} ${what} (HTTP ${status}${err.errorCode ? ` ${err.errorCode}` : ''})${detail}`, {
-        code: 'MLV_REMOTE_HTTP',
-        status,
-        ...(err.errorCode !== undefined ? { errorCode: err.errorCode } : {}),
-        ...(spec.retry === 'once' && status !== 429
-          ? { hint: 'mlv did not retry because the request may already have been applied; check the registry before running it again' }
-          : {}),
-      });
+      const error = new RemoteError(
+        `MLflow at ${this.server} ${what} (HTTP ${status}${err.errorCode ? ` ${err.errorCode}` : ''})${detail}`,
+        {
+          code: 'MLV_REMOTE_HTTP',
+          status,
+          ...(err.errorCode !== undefined ? { errorCode: err.errorCode } : {}),
+          ...(spec.retry === 'once' && status !== 429
+            ? {
+                hint: 'mlv did not retry because the request may already have been applied; check the registry before running it again',
+              }
+            : {}),
+        },
+      );
       return { kind: 'fail', retryable, summary, error, retryAfterMs: err.retryAfterMs };
     }
     return { kind: 'fail', retryable: false, summary, error: this.apiError(err, spec, label) };
@@ -283,7 +317,9 @@ export class HttpTransport {
       return new MlflowApiError(
         `this server ${verb} ${label} (HTTP ${err.status}) — is the tracking URI an MLflow server?`,
         details,
-        { hint: `MLflow's REST API lives under ${this.server}/api/2.0/mlflow; check MLFLOW_TRACKING_URI / --tracking-uri` },
+        {
+          hint: `MLflow's REST API lives under ${this.server}/api/2.0/mlflow; check MLFLOW_TRACKING_URI / --tracking-uri`,
+        },
       );
     }
     return new MlflowApiError(
@@ -297,7 +333,7 @@ export class HttpTransport {
     const detail = err.message !== '' ? `: ${err.message}` : '';
     if (err.status === 403 && /invalid host header|cross-origin request blocked/i.test(err.message)) {
       return new AuthError(`MLflow at ${this.server} refused ${label} (HTTP 403)${detail}`, 403, {
-        hint: 'the server\'s host/origin protection rejected the request; start it with --allowed-hosts (and --cors-allowed-origins) that include this address',
+        hint: "the server's host/origin protection rejected the request; start it with --allowed-hosts (and --cors-allowed-origins) that include this address",
       });
     }
     const credentials =
@@ -311,11 +347,12 @@ export class HttpTransport {
       return new AuthError(`MLflow at ${this.server} ${what} (HTTP 401)${detail}`, 401, { hint: credentials });
     }
     return new AuthError(`MLflow at ${this.server} denied ${label} (HTTP 403)${detail}`, 403, {
-      hint: auth === undefined ? credentials : 'the credentials were accepted but lack the permission for this; ask the server\'s admin, or ' + credentials,
+      hint:
+        auth === undefined
+          ? credentials
+          : "the credentials were accepted but lack the permission for this; ask the server's admin, or " + credentials,
     });
   }
-
-
 
   /** Full jitter: a uniform wait in [0, factor · 2^(attempt-1)] seconds, capped. */
   private backoff(attempt: number): number {
@@ -346,13 +383,24 @@ export function networkFailure(
       ? 'mlv did not retry because the request may already have been applied; check the registry before running it again'
       : undefined;
   const make = (message: string, opts: { code?: string; hint?: string | undefined }): RemoteError =>
-    new RemoteError(message, { code: opts.code ?? 'MLV_REMOTE_UNREACHABLE', cause: err, ...(opts.hint ? { hint: opts.hint } : {}) });
+    new RemoteError(message, {
+      code: opts.code ?? 'MLV_REMOTE_UNREACHABLE',
+      cause: err,
+      ...(opts.hint ? { hint: opts.hint } : {}),
+    });
   if (code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH') {
-    return { kind: 'fail', retryable: false, summary: code, error: new InputError(`the file being uploaded changed while ${label} was sending it`, { cause: err }) };
+    return {
+      kind: 'fail',
+      retryable: false,
+      summary: code,
+      error: new InputError(`the file being uploaded changed while ${label} was sending it`, { cause: err }),
+    };
   }
   if (code !== undefined && TLS_CODE.test(code)) {
     return {
-      kind: 'fail', retryable: false, summary: code,
+      kind: 'fail',
+      retryable: false,
+      summary: code,
       error: make(`could not reach MLflow at ${server}: TLS handshake failed (${code}: ${oneLine(messageOf(err))})`, {
         code: 'MLV_REMOTE_TLS',
         hint: 'set MLFLOW_TRACKING_SERVER_CERT_PATH to the CA bundle that signed the server certificate (or MLFLOW_TRACKING_INSECURE_TLS=true to skip verification)',
@@ -361,24 +409,33 @@ export function networkFailure(
   }
   if (code !== undefined && CONNECT_CODES.has(code)) {
     const what =
-      code === 'ECONNREFUSED' ? 'connection refused'
-      : code === 'ENOTFOUND' ? `host ${ctx.host} not found`
-      : code === 'EAI_AGAIN' ? `host ${ctx.host} could not be resolved (DNS lookup failed temporarily)`
-      : code === 'UND_ERR_CONNECT_TIMEOUT' ? `connection timed out after ${seconds}`
-      : `network unreachable (${code})`;
+      code === 'ECONNREFUSED'
+        ? 'connection refused'
+        : code === 'ENOTFOUND'
+          ? `host ${ctx.host} not found`
+          : code === 'EAI_AGAIN'
+            ? `host ${ctx.host} could not be resolved (DNS lookup failed temporarily)`
+            : code === 'UND_ERR_CONNECT_TIMEOUT'
+              ? `connection timed out after ${seconds}`
+              : `network unreachable (${code})`;
     return {
       kind: 'fail',
       retryable: code !== 'ENOTFOUND',
       summary: code,
       error: make(`could not reach MLflow at ${server}: ${what}`, {
         code: code === 'UND_ERR_CONNECT_TIMEOUT' ? 'MLV_REMOTE_TIMEOUT' : 'MLV_REMOTE_UNREACHABLE',
-        hint: code === 'ECONNREFUSED' || code === 'ENOTFOUND' ? 'is the server running at that address? check MLFLOW_TRACKING_URI / --tracking-uri' : undefined,
+        hint:
+          code === 'ECONNREFUSED' || code === 'ENOTFOUND'
+            ? 'is the server running at that address? check MLFLOW_TRACKING_URI / --tracking-uri'
+            : undefined,
       }),
     };
   }
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT') {
     return {
-      kind: 'fail', retryable: ctx.retry === 'idempotent', summary: code,
+      kind: 'fail',
+      retryable: ctx.retry === 'idempotent',
+      summary: code,
       error: make(`MLflow at ${server} did not answer ${label} within ${seconds}`, {
         code: 'MLV_REMOTE_TIMEOUT',
         hint: sentHint ?? 'raise MLFLOW_HTTP_REQUEST_TIMEOUT (seconds) if the server is just slow',
@@ -387,19 +444,34 @@ export function networkFailure(
   }
   if (code !== undefined && SENT_CODES.has(code)) {
     return {
-      kind: 'fail', retryable: ctx.retry === 'idempotent', summary: code,
-      error: make(`the connection to MLflow at ${server} broke during ${label} (${code})`, { code: 'MLV_REMOTE_CONNECTION', hint: sentHint }),
+      kind: 'fail',
+      retryable: ctx.retry === 'idempotent',
+      summary: code,
+      error: make(`the connection to MLflow at ${server} broke during ${label} (${code})`, {
+        code: 'MLV_REMOTE_CONNECTION',
+        hint: sentHint,
+      }),
     };
   }
   // Anything else is unexpected: report it without retrying.
   return {
-    kind: 'fail', retryable: false, summary: code ?? 'error',
-    error: make(`request ${label} to MLflow at ${server} failed: ${oneLine(messageOf(err))}${code ? ` (${code})` : ''}`, {}),
+    kind: 'fail',
+    retryable: false,
+    summary: code ?? 'error',
+    error: make(
+      `request ${label} to MLflow at ${server} failed: ${oneLine(messageOf(err))}${code ? ` (${code})` : ''}`,
+      {},
+    ),
   };
 }
 
-export type Failure =
-  | { kind: 'fail'; retryable: boolean; summary: string; error: MlvError; retryAfterMs?: number | undefined };
+export type Failure = {
+  kind: 'fail';
+  retryable: boolean;
+  summary: string;
+  error: MlvError;
+  retryAfterMs?: number | undefined;
+};
 
 function finalError(failure: Extract<Failure, { kind: 'fail' }>, attempts: number): MlvError {
   return attempts > 1 ? withSuffix(failure.error, ` (after ${attempts} attempts)`) : failure.error;

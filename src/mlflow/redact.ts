@@ -21,10 +21,7 @@ const AUTH_HEADER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g;
 const SECRET_QUERY = /([?&](?:token|access_token|password|secret|sig|signature|api_key|apikey)=)[^&\s#]+/gi;
 
 export function redactSecrets(text: string): string {
-  let out = text
-    .replace(USERINFO, '$1***@')
-    .replace(AUTH_HEADER, '$1 ***')
-    .replace(SECRET_QUERY, '$1***');
+  let out = text.replace(USERINFO, '$1***@').replace(AUTH_HEADER, '$1 ***').replace(SECRET_QUERY, '$1***');
   for (const s of secrets) {
     if (out.includes(s)) out = out.split(s).join('***');
     const encoded = encodeURIComponent(s);

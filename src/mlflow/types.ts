@@ -115,7 +115,8 @@ export interface FileInfo {
   file_size?: number;
 }
 
-export type LoggedModelStatus = 'LOGGED_MODEL_PENDING' | 'LOGGED_MODEL_READY' | 'LOGGED_MODEL_UPLOAD_FAILED' | (string & {});
+export type LoggedModelStatus =
+  'LOGGED_MODEL_PENDING' | 'LOGGED_MODEL_READY' | 'LOGGED_MODEL_UPLOAD_FAILED' | (string & {});
 
 export interface LoggedModelInfo {
   /** `m-<32 hex>`. */
@@ -174,7 +175,10 @@ type Json = Record<string, unknown>;
 
 export class ProtocolError extends RemoteError {
   constructor(message: string) {
-    super(message, { code: 'MLV_REMOTE_PROTOCOL', hint: 'is the tracking URI an MLflow server of version 2.x or 3.x?' });
+    super(message, {
+      code: 'MLV_REMOTE_PROTOCOL',
+      hint: 'is the tracking URI an MLflow server of version 2.x or 3.x?',
+    });
   }
 }
 
@@ -240,7 +244,9 @@ export function parseRun(raw: unknown): Run {
     info: parseRunInfo(o.info),
     data: {
       metrics: list(data, 'metrics').map(parseMetric),
-      params: list(data, 'params').filter(isObject).map((p) => ({ key: str(p.key), value: str(p.value) })),
+      params: list(data, 'params')
+        .filter(isObject)
+        .map((p) => ({ key: str(p.key), value: str(p.value) })),
       tags: parseTags(data.tags),
     },
   };
@@ -308,7 +314,9 @@ export function parseLoggedModel(raw: unknown): LoggedModel {
       tags: parseTags(info.tags),
     },
     data: {
-      params: list(data, 'params').filter(isObject).map((p) => ({ key: str(p.key), value: str(p.value) })),
+      params: list(data, 'params')
+        .filter(isObject)
+        .map((p) => ({ key: str(p.key), value: str(p.value) })),
       metrics: list(data, 'metrics').map(parseMetric),
     },
   };

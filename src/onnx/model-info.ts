@@ -40,9 +40,30 @@ export type OnnxElemType =
 
 /** Index = the ONNX enum value (onnx.proto TensorProto.DataType, ONNX 1.17). */
 const ELEM_TYPES: readonly OnnxElemType[] = [
-  'undefined', 'float', 'uint8', 'int8', 'uint16', 'int16', 'int32', 'int64', 'string', 'bool',
-  'float16', 'double', 'uint32', 'uint64', 'complex64', 'complex128', 'bfloat16', 'float8e4m3fn',
-  'float8e4m3fnuz', 'float8e5m2', 'float8e5m2fnuz', 'uint4', 'int4', 'float4e2m1',
+  'undefined',
+  'float',
+  'uint8',
+  'int8',
+  'uint16',
+  'int16',
+  'int32',
+  'int64',
+  'string',
+  'bool',
+  'float16',
+  'double',
+  'uint32',
+  'uint64',
+  'complex64',
+  'complex128',
+  'bfloat16',
+  'float8e4m3fn',
+  'float8e4m3fnuz',
+  'float8e5m2',
+  'float8e5m2fnuz',
+  'uint4',
+  'int4',
+  'float4e2m1',
 ];
 
 /** The ONNX enum value of an element type name (inverse of the table above). */
@@ -170,7 +191,9 @@ function invalidModel(label: string, why: string): InputError {
 function undecodable(err: Error, head: Uint8Array): string {
   if (looksLikeText(head)) return 'it is a text file, not an ONNX protobuf';
   // protobufjs and proto-scan say "index out of range: 1234 + 10 > 1240" when the bytes stop early.
-  return /index out of range/.test(err.message) ? `truncated protobuf (${err.message})` : `protobuf decode failed (${err.message})`;
+  return /index out of range/.test(err.message)
+    ? `truncated protobuf (${err.message})`
+    : `protobuf decode failed (${err.message})`;
 }
 
 function decodeBytes(bytes: Uint8Array, label: string, head: Uint8Array = bytes): OnnxNs.ModelProto {
@@ -254,7 +277,13 @@ function valueInfo(v: OnnxNs.IValueInfoProto, label: string): OnnxValueInfo {
   }
   if (t?.sparseTensorType) {
     const elemType = elemTypeName(t.sparseTensorType.elemType ?? 0);
-    return { ...base, kind: 'sparse_tensor', elemType, shape: dims(t.sparseTensorType.shape), type: `sparse_tensor(${elemType})` };
+    return {
+      ...base,
+      kind: 'sparse_tensor',
+      elemType,
+      shape: dims(t.sparseTensorType.shape),
+      type: `sparse_tensor(${elemType})`,
+    };
   }
   const kind = t?.sequenceType ? 'sequence' : t?.mapType ? 'map' : t?.optionalType ? 'optional' : 'unknown';
   return { ...base, kind, elemType: 'undefined', shape: null, type: typeString(t) };

@@ -47,7 +47,8 @@ class FileBytes {
 
   bytes(pos: number, n: number): Buffer {
     if (pos + n > this.size) throw new WireError(`index out of range: ${pos} + ${n} > ${this.size}`, true);
-    if (pos >= this.bufStart && pos + n <= this.bufEnd) return Buffer.from(this.buf.subarray(pos - this.bufStart, pos - this.bufStart + n));
+    if (pos >= this.bufStart && pos + n <= this.bufEnd)
+      return Buffer.from(this.buf.subarray(pos - this.bufStart, pos - this.bufStart + n));
     const out = Buffer.alloc(n);
     let done = 0;
     while (done < n) {
@@ -154,7 +155,8 @@ function slimTensor(src: FileBytes, from: number, to: number): Buffer[] {
 function slimSparse(src: FileBytes, from: number, to: number): Buffer[] {
   const out: Buffer[] = [];
   for (const f of fields(src, from, to)) {
-    if (f.number === SPARSE_VALUES && f.wire === 2) out.push(...lengthDelimited(SPARSE_VALUES, slimTensor(src, f.payload, f.end)));
+    if (f.number === SPARSE_VALUES && f.wire === 2)
+      out.push(...lengthDelimited(SPARSE_VALUES, slimTensor(src, f.payload, f.end)));
     else if (f.number === SPARSE_DIMS) out.push(copy(src, f));
   }
   return out;
@@ -163,8 +165,10 @@ function slimSparse(src: FileBytes, from: number, to: number): Buffer[] {
 function slimGraph(src: FileBytes, from: number, to: number): Buffer[] {
   const out: Buffer[] = [];
   for (const f of fields(src, from, to)) {
-    if (f.number === GRAPH_INITIALIZER && f.wire === 2) out.push(...lengthDelimited(GRAPH_INITIALIZER, slimTensor(src, f.payload, f.end)));
-    else if (f.number === GRAPH_SPARSE_INITIALIZER && f.wire === 2) out.push(...lengthDelimited(GRAPH_SPARSE_INITIALIZER, slimSparse(src, f.payload, f.end)));
+    if (f.number === GRAPH_INITIALIZER && f.wire === 2)
+      out.push(...lengthDelimited(GRAPH_INITIALIZER, slimTensor(src, f.payload, f.end)));
+    else if (f.number === GRAPH_SPARSE_INITIALIZER && f.wire === 2)
+      out.push(...lengthDelimited(GRAPH_SPARSE_INITIALIZER, slimSparse(src, f.payload, f.end)));
     else out.push(copy(src, f));
   }
   return out;
@@ -182,7 +186,8 @@ export function readModelSkeleton(file: string): { bytes: Uint8Array; head: Buff
     const head = size === 0 ? Buffer.alloc(0) : src.bytes(0, Math.min(size, 512));
     const out: Buffer[] = [];
     for (const f of fields(src, 0, size)) {
-      if (f.number === MODEL_GRAPH && f.wire === 2) out.push(...lengthDelimited(MODEL_GRAPH, slimGraph(src, f.payload, f.end)));
+      if (f.number === MODEL_GRAPH && f.wire === 2)
+        out.push(...lengthDelimited(MODEL_GRAPH, slimGraph(src, f.payload, f.end)));
       else out.push(copy(src, f));
     }
     return { bytes: Buffer.concat(out), head, size };

@@ -31,7 +31,9 @@ export function parseModelsUri(ref: string): { name: string; ref: VersionRef } |
   if (at) return { name: at[1]!, ref: parseVersionRef(`@${at[2]}`, `model reference ${ref}`) };
   const slash = rest.lastIndexOf('/');
   if (slash <= 0 || slash === rest.length - 1) {
-    throw new InputError(`model reference ${ref} must be models:/NAME/VERSION, models:/NAME/v1.2.0 or models:/NAME/@alias`);
+    throw new InputError(
+      `model reference ${ref} must be models:/NAME/VERSION, models:/NAME/v1.2.0 or models:/NAME/@alias`,
+    );
   }
   return { name: rest.slice(0, slash), ref: parseVersionRef(rest.slice(slash + 1), `model reference ${ref}`) };
 }
@@ -74,7 +76,9 @@ async function findVersion(ctx: Context, name: string, ref: VersionRef, display:
       }
       if (best) return best;
       throw new NotFoundError(
-        ref.kind === 'semver' ? `${display}: no version of ${name} is tagged ${SEMVER_TAG}=${ref.semver}` : `${display}: model ${name} has no versions`,
+        ref.kind === 'semver'
+          ? `${display}: no version of ${name} is tagged ${SEMVER_TAG}=${ref.semver}`
+          : `${display}: model ${name} has no versions`,
       );
     }
   }
@@ -111,7 +115,12 @@ async function exists(p: string): Promise<boolean> {
   );
 }
 
-async function resolveRegistryModel(ctx: Context, ref: string, name: string, vref: VersionRef): Promise<ResolvedModelWithDigest> {
+async function resolveRegistryModel(
+  ctx: Context,
+  ref: string,
+  name: string,
+  vref: VersionRef,
+): Promise<ResolvedModelWithDigest> {
   const mv = await findVersion(ctx, name, vref, ref);
   const recorded = tagOf(mv, SHA256_TAG)?.toLowerCase();
   const label = vref.kind === 'version' ? ref : `${ref} (version ${mv.version})`;
@@ -136,7 +145,9 @@ async function resolveRegistryModel(ctx: Context, ref: string, name: string, vre
     } catch (err) {
       // The version's source may be a single file rather than a directory.
       if (!(err instanceof NotFoundError)) throw err;
-      await client.downloadFile(remote, path.join(modelDir, path.posix.basename(remote) || 'model.onnx'), { signal: ctx.signal });
+      await client.downloadFile(remote, path.join(modelDir, path.posix.basename(remote) || 'model.onnx'), {
+        signal: ctx.signal,
+      });
     }
     spinner.stop();
     const local = await resolveLocalModel(modelDir, ctx.cwd, label);
@@ -147,12 +158,16 @@ async function resolveRegistryModel(ctx: Context, ref: string, name: string, vre
       if (recorded !== dirDigest) {
         throw new InputError(
           `${label}: the downloaded model's sha256 ${fileDigest.slice(0, 12)}… does not match the ${SHA256_TAG} tag ${recorded.slice(0, 12)}… recorded at registration`,
-          { code: 'MLV_DIGEST_MISMATCH', hint: 'the artifact changed after it was registered; register it again or investigate' },
+          {
+            code: 'MLV_DIGEST_MISMATCH',
+            hint: 'the artifact changed after it was registered; register it again or investigate',
+          },
         );
       }
       digest = dirDigest;
     }
-    if (!recorded) ctx.warn(`${label} has no ${SHA256_TAG} tag (not registered with mlv register): its digest is not verified`);
+    if (!recorded)
+      ctx.warn(`${label} has no ${SHA256_TAG} tag (not registered with mlv register): its digest is not verified`);
     const key = recorded ?? digest;
     const final = path.join(models, key);
     await writeFile(path.join(temp, COMPLETE), `${mv.name} version ${mv.version}\n`);

@@ -97,9 +97,12 @@ export async function resolveLocalModel(ref: string, cwd: string, display = ref)
     name = onnxFileFromMlmodel(mlmodel);
     if (name === undefined) {
       const flavors = [...mlmodel.matchAll(/^ {2}([\w.-]+):\s*$/gm)].map((m) => m[1]).join(', ');
-      throw new InputError(`${display} is an MLflow model without an onnx flavor${flavors ? ` (flavors: ${flavors})` : ''}`, {
-        hint: 'log the model with mlflow.onnx.log_model, or pass the .onnx file itself',
-      });
+      throw new InputError(
+        `${display} is an MLflow model without an onnx flavor${flavors ? ` (flavors: ${flavors})` : ''}`,
+        {
+          hint: 'log the model with mlflow.onnx.log_model, or pass the .onnx file itself',
+        },
+      );
     }
   } else {
     // Not an MLflow layout: accept a directory holding exactly one .onnx file.

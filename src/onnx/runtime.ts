@@ -129,7 +129,10 @@ function loadError(err: unknown, label: string): InputError {
   if (m) {
     return new InputError(
       `${label} uses operator ${m[1]} (opset ${m[2]}), which onnxruntime ${version} does not implement`,
-      { code: 'MLV_ONNX_UNSUPPORTED', hint: 'export the model with standard operators, or a custom-op library mlv cannot load' },
+      {
+        code: 'MLV_ONNX_UNSUPPORTED',
+        hint: 'export the model with standard operators, or a custom-op library mlv cannot load',
+      },
     );
   }
   m = /Opset (\d+) is under development.*?support for domain (\S+) is till opset (\d+)/s.exec(msg);
@@ -140,14 +143,18 @@ function loadError(err: unknown, label: string): InputError {
     );
   }
   const type = String.raw`(\w+\([\w(),]*\)|[^()]*)`;
-  m = new RegExp(String.raw`Type Error: Type \(${type}\) of output arg \((.+?)\) of node \((.*?)\) does not match expected type \(${type}\)`).exec(msg);
+  m = new RegExp(
+    String.raw`Type Error: Type \(${type}\) of output arg \((.+?)\) of node \((.*?)\) does not match expected type \(${type}\)`,
+  ).exec(msg);
   if (m) {
     return new InputError(`${label} declares ${m[2]} as ${m[1]} but its node produces ${m[4]}`, {
       code: 'MLV_ONNX_INCONSISTENT',
     });
   }
   if (/Protobuf parsing failed/i.test(msg)) {
-    return new InputError(`${label} is not a valid ONNX model: onnxruntime could not parse it`, { code: 'MLV_ONNX_INVALID' });
+    return new InputError(`${label} is not a valid ONNX model: onnxruntime could not parse it`, {
+      code: 'MLV_ONNX_INVALID',
+    });
   }
   return new InputError(`${label} does not load in onnxruntime ${version}: ${msg}`, { code: 'MLV_ONNX_LOAD' });
 }

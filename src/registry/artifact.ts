@@ -37,7 +37,10 @@ export async function inspectArtifact(input: string, cwd: string): Promise<Artif
     st = await stat(abs);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new InputError(`model path ${input} does not exist`, { hint: 'pass an .onnx file, a model file or a model directory' });
+    if (code === 'ENOENT')
+      throw new InputError(`model path ${input} does not exist`, {
+        hint: 'pass an .onnx file, a model file or a model directory',
+      });
     throw new InputError(`cannot read model path ${input}: ${(err as Error).message}`);
   }
   if (st.isFile()) {
@@ -146,7 +149,11 @@ export function uploadPlan(
       metadata: opts.metadata,
       ...(opts.modelId ? { modelId: opts.modelId } : {}),
     });
-    const text = (p: string, content: string): UploadItem => ({ path: `${MODEL_DIR}/${p}`, content, size: Buffer.byteLength(content) });
+    const text = (p: string, content: string): UploadItem => ({
+      path: `${MODEL_DIR}/${p}`,
+      content,
+      size: Buffer.byteLength(content),
+    });
     return [
       { path: `${MODEL_DIR}/model.onnx`, file: artifact.path, size: artifact.sizeBytes },
       text('MLmodel', mlmodel),

@@ -37,12 +37,17 @@ export async function readDependencies(opts: {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       throw new InputError(
-        code === 'ENOENT' ? `--requirements file ${opts.requirements} does not exist` : `cannot read --requirements file ${opts.requirements}: ${(err as Error).message}`,
+        code === 'ENOENT'
+          ? `--requirements file ${opts.requirements} does not exist`
+          : `cannot read --requirements file ${opts.requirements}: ${(err as Error).message}`,
       );
     }
     return { deps: parseManifest(file, text), source: rel(file) };
   }
-  const dirs = opts.artifact.kind === 'directory' || opts.artifact.kind === 'mlflow-model' ? [opts.artifact.path, opts.cwd] : [opts.cwd];
+  const dirs =
+    opts.artifact.kind === 'directory' || opts.artifact.kind === 'mlflow-model'
+      ? [opts.artifact.path, opts.cwd]
+      : [opts.cwd];
   for (const dir of dirs) {
     for (const name of MANIFESTS) {
       const file = path.join(dir, name);

@@ -90,7 +90,12 @@ export async function resolveRef(
         if (isMlflowError(err, 'RESOURCE_DOES_NOT_EXIST')) {
           const list = await all();
           throw new NotFoundError(`${name} has no version ${ref.version}`, {
-            hint: list.length ? `its versions are ${list.map((v) => v.version).reverse().join(', ')}` : `${name} has no versions yet`,
+            hint: list.length
+              ? `its versions are ${list
+                  .map((v) => v.version)
+                  .reverse()
+                  .join(', ')}`
+              : `${name} has no versions yet`,
           });
         }
         throw err;
@@ -102,14 +107,18 @@ export async function resolveRef(
       if (found) return found;
       const known = list.map(semverOf).filter((s): s is string => s !== null);
       throw new NotFoundError(`${name} has no version with semver ${ref.semver}`, {
-        hint: known.length ? `registered semvers: ${known.reverse().join(', ')}` : `no version of ${name} carries a ${TAG.semver} tag`,
+        hint: known.length
+          ? `registered semvers: ${known.reverse().join(', ')}`
+          : `no version of ${name} carries a ${TAG.semver} tag`,
       });
     }
     case 'alias': {
       const holder = model.aliases.find((a) => a.alias === ref.alias);
       if (!holder) {
         throw new NotFoundError(`alias @${ref.alias} is not set on ${name}`, {
-          hint: model.aliases.length ? `its aliases are ${model.aliases.map((a) => '@' + a.alias).join(', ')}` : `${name} has no aliases yet`,
+          hint: model.aliases.length
+            ? `its aliases are ${model.aliases.map((a) => '@' + a.alias).join(', ')}`
+            : `${name} has no aliases yet`,
         });
       }
       return resolveRef(client, model, { kind: 'version', version: holder.version }, versions, opts);

@@ -194,8 +194,31 @@ export function guessContentType(file: string): string {
 }
 
 const TEXT_EXTENSIONS = new Set([
-  'txt', 'log', 'err', 'cfg', 'conf', 'cnf', 'cf', 'ini', 'properties', 'prop', 'hocon', 'toml', 'yaml', 'yml',
-  'xml', 'json', 'js', 'py', 'py3', 'csv', 'tsv', 'md', 'rst', 'MLmodel', 'mlproject',
+  'txt',
+  'log',
+  'err',
+  'cfg',
+  'conf',
+  'cnf',
+  'cf',
+  'ini',
+  'properties',
+  'prop',
+  'hocon',
+  'toml',
+  'yaml',
+  'yml',
+  'xml',
+  'json',
+  'js',
+  'py',
+  'py3',
+  'csv',
+  'tsv',
+  'md',
+  'rst',
+  'MLmodel',
+  'mlproject',
 ]);
 
 const MIME_TYPES: Record<string, string> = {

@@ -15,7 +15,14 @@ import { InputError } from '../errors.js';
 import { MlflowApiError } from './errors.js';
 import { sendError, sendMethodNotAllowed, sendNotFound, sendText, type Method } from './http.js';
 import { RegistryStore } from './registry.js';
-import { artifactFileEndpoint, listArtifacts, routes, type Endpoint, type RequestContext, type Stores } from './routes.js';
+import {
+  artifactFileEndpoint,
+  listArtifacts,
+  routes,
+  type Endpoint,
+  type RequestContext,
+  type Stores,
+} from './routes.js';
 import { isLoopbackAddress, RequestGuard } from './security.js';
 import { Sql } from './sql.js';
 import { TrackingStore } from './tracking.js';
@@ -74,7 +81,11 @@ function resolve(rawPath: string): { methods: Partial<Record<Method, Endpoint>>;
     for (const d of DYNAMIC) {
       if (d.parts.length !== parts.length) continue;
       const params: string[] = [];
-      if (d.parts.every((p, i) => (p.startsWith(':') ? (params.push(decodeSegment(parts[i]!)), parts[i] !== '') : p === parts[i]))) {
+      if (
+        d.parts.every((p, i) =>
+          p.startsWith(':') ? (params.push(decodeSegment(parts[i]!)), parts[i] !== '') : p === parts[i],
+        )
+      ) {
         return { methods: routes[d.key]!, params };
       }
     }
@@ -92,8 +103,18 @@ function internalError(err: unknown): MlflowApiError {
 
 /** Store paths and files that cannot be opened: not a bug of mlv, but a wrong MLV_HOME / --store (exit 2). */
 const STORE_CODES = new Set([
-  'EEXIST', 'ENOTDIR', 'EISDIR', 'EACCES', 'EPERM', 'EROFS', 'ENOENT',
-  'SQLITE_CANTOPEN', 'SQLITE_NOTADB', 'SQLITE_READONLY', 'SQLITE_CORRUPT', 'SQLITE_PERM',
+  'EEXIST',
+  'ENOTDIR',
+  'EISDIR',
+  'EACCES',
+  'EPERM',
+  'EROFS',
+  'ENOENT',
+  'SQLITE_CANTOPEN',
+  'SQLITE_NOTADB',
+  'SQLITE_READONLY',
+  'SQLITE_CORRUPT',
+  'SQLITE_PERM',
 ]);
 
 function storeError(err: unknown, storeDir: string): unknown {
@@ -200,7 +221,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
 
   const address = server.address() as AddressInfo;
-  const hostForUrl = address.family === 'IPv6' || address.address.includes(':') ? `[${address.address}]` : address.address;
+  const hostForUrl =
+    address.family === 'IPv6' || address.address.includes(':') ? `[${address.address}]` : address.address;
   let closing: Promise<void> | undefined;
   return {
     url: `http://${hostForUrl}:${address.port}`,

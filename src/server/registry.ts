@@ -6,12 +6,7 @@
  * same IMMEDIATE transaction that inserts the version: numbers are unique, consecutive across
  * processes, and never reused after a delete (MLflow: max(existing incl. deleted) + 1).
  */
-import {
-  alreadyExists,
-  invalidParameter,
-  modelVersionNotFound,
-  registeredModelNotFound,
-} from './errors.js';
+import { alreadyExists, invalidParameter, modelVersionNotFound, registeredModelNotFound } from './errors.js';
 import { checkClause, compareSql, paginate, parseFilter, parseOrderBy, type SqlFragment } from './search.js';
 import { nonEmpty, type KeyValue, type Sql } from './sql.js';
 import type { TrackingStore } from './tracking.js';
@@ -51,7 +46,8 @@ interface MvRow {
   logged_model_id: string | null;
 }
 
-const MV_SELECT = 'SELECT mv.*, rm.name AS name FROM model_versions mv JOIN registered_models rm ON rm.rm_id = mv.rm_id';
+const MV_SELECT =
+  'SELECT mv.*, rm.name AS name FROM model_versions mv JOIN registered_models rm ON rm.rm_id = mv.rm_id';
 const PROMPT_TAG = 'mlflow.prompt.is_prompt';
 /** MLflow 3 hides prompts (registered models tagged as such) from model searches. */
 const NOT_PROMPT = (rmColumn: string): SqlFragment => ({
@@ -127,7 +123,10 @@ export class RegistryStore {
   }
 
   private rmJson(row: RmRow) {
-    const tags = this.sql.all<KeyValue>('SELECT key, value FROM registered_model_tags WHERE rm_id = ? ORDER BY rowid', row.rm_id);
+    const tags = this.sql.all<KeyValue>(
+      'SELECT key, value FROM registered_model_tags WHERE rm_id = ? ORDER BY rowid',
+      row.rm_id,
+    );
     const aliases = this.sql
       .all<{ alias: string; version: number }>(
         'SELECT alias, version FROM registered_model_aliases WHERE rm_id = ? ORDER BY alias',
@@ -162,7 +161,9 @@ export class RegistryStore {
       }
       const t = this.sql.now();
       const { lastInsertRowid } = this.sql
-        .stmt('INSERT INTO registered_models (name, creation_timestamp, last_updated_timestamp, description) VALUES (?, ?, ?, ?)')
+        .stmt(
+          'INSERT INTO registered_models (name, creation_timestamp, last_updated_timestamp, description) VALUES (?, ?, ?, ?)',
+        )
         .run(name, t, t, description);
       for (const tag of tags) this.upsertModelTag(Number(lastInsertRowid), tag);
       return { registered_model: this.rmJson(this.rmRow(name)) };
@@ -202,7 +203,12 @@ export class RegistryStore {
         throw alreadyExists(`Registered Model (name=${newName}) already exists.`);
       }
       const t = this.sql.now();
-      this.sql.run('UPDATE registered_models SET name = ?, last_updated_timestamp = ? WHERE rm_id = ?', newName, t, rm.rm_id);
+      this.sql.run(
+        'UPDATE registered_models SET name = ?, last_updated_timestamp = ? WHERE rm_id = ?',
+        newName,
+        t,
+        rm.rm_id,
+      );
       this.sql.run('UPDATE model_versions SET last_updated_timestamp = ? WHERE rm_id = ?', t, rm.rm_id);
       return { registered_model: this.rmJson(this.rmRow(newName)) };
     });
@@ -230,7 +236,9 @@ export class RegistryStore {
 
   searchRegisteredModels(q: { filter?: string; maxResults: number; orderBy: string[]; pageToken?: string }) {
     if (q.maxResults < 1) {
-      throw invalidParameter(`Invalid value for request parameter max_results. It must be at least 1, but got value ${q.maxResults}`);
+      throw invalidParameter(
+        `Invalid value for request parameter max_results. It must be at least 1, but got value ${q.maxResults}`,
+      );
     }
     const where: SqlFragment[] = [];
     const clauses = parseFilter(q.filter);
@@ -272,7 +280,8 @@ export class RegistryStore {
           `Invalid order by key '${key}' specified. Valid keys are '['name', 'creation_timestamp', 'last_updated_timestamp']'`,
         );
       }
-      if (seen.has(column)) throw invalidParameter(`\`order_by\` contains duplicate fields: ${JSON.stringify(q.orderBy)}`);
+      if (seen.has(column))
+        throw invalidParameter(`\`order_by\` contains duplicate fields: ${JSON.stringify(q.orderBy)}`);
       seen.add(column);
       order.push(`rm.${column} ${ascending ? 'ASC' : 'DESC'}`);
     }
@@ -282,9 +291,16 @@ export class RegistryStore {
     const params = where.flatMap((w) => w.params);
     const sql = `SELECT rm.* FROM registered_models rm ${whereSql} ORDER BY ${order.join(', ')} LIMIT ? OFFSET ?`;
     return this.sql.read(() => {
-      const page = paginate((limit, offset) => this.sql.all<RmRow>(sql, ...params, limit, offset), q.maxResults, q.pageToken);
+      const page = paginate(
+        (limit, offset) => this.sql.all<RmRow>(sql, ...params, limit, offset),
+        q.maxResults,
+        q.pageToken,
+      );
       return {
-        ...nonEmpty('registered_models', page.items.map((row) => this.rmJson(row))),
+        ...nonEmpty(
+          'registered_models',
+          page.items.map((row) => this.rmJson(row)),
+        ),
         ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
       };
     });
@@ -373,7 +389,10 @@ export class RegistryStore {
     const rm = this.rmRow(name);
     let row: { version: number } | undefined;
     if (which.toLowerCase() === 'latest') {
-      row = this.sql.get('SELECT MAX(version) AS version FROM model_versions WHERE rm_id = ? HAVING COUNT(*) > 0', rm.rm_id);
+      row = this.sql.get(
+        'SELECT MAX(version) AS version FROM model_versions WHERE rm_id = ? HAVING COUNT(*) > 0',
+        rm.rm_id,
+      );
     } else if (STAGES.some((s) => s.toLowerCase() === which.toLowerCase())) {
       row = this.sql.get(
         'SELECT MAX(version) AS version FROM model_versions WHERE rm_id = ? AND current_stage = ? HAVING COUNT(*) > 0',
@@ -485,7 +504,12 @@ export class RegistryStore {
   deleteModelVersionTag(name: string, version: string, key: string): void {
     this.sql.write(() => {
       const mv = this.mvRow(name, version);
-      this.sql.run('DELETE FROM model_version_tags WHERE rm_id = ? AND version = ? AND key = ?', mv.rm_id, mv.version, key);
+      this.sql.run(
+        'DELETE FROM model_version_tags WHERE rm_id = ? AND version = ? AND key = ?',
+        mv.rm_id,
+        mv.version,
+        key,
+      );
     });
   }
 
@@ -523,7 +547,9 @@ export class RegistryStore {
 
   searchModelVersions(q: { filter?: string; maxResults: number; orderBy: string[]; pageToken?: string }) {
     if (q.maxResults < 1) {
-      throw invalidParameter(`Invalid value for request parameter max_results. It must be at least 1, but got value ${q.maxResults}`);
+      throw invalidParameter(
+        `Invalid value for request parameter max_results. It must be at least 1, but got value ${q.maxResults}`,
+      );
     }
     const where: SqlFragment[] = [];
     const clauses = parseFilter(q.filter);
@@ -579,7 +605,8 @@ export class RegistryStore {
           `Invalid order by key '${key}' specified. Valid keys are '['name', 'version_number', 'creation_timestamp', 'last_updated_timestamp']'`,
         );
       }
-      if (seen.has(column)) throw invalidParameter(`\`order_by\` contains duplicate fields: ${JSON.stringify(q.orderBy)}`);
+      if (seen.has(column))
+        throw invalidParameter(`\`order_by\` contains duplicate fields: ${JSON.stringify(q.orderBy)}`);
       seen.add(column);
       order.push(`${column} ${ascending ? 'ASC' : 'DESC'}`);
     }
@@ -592,9 +619,16 @@ export class RegistryStore {
     const params = where.flatMap((w) => w.params);
     const sql = `${MV_SELECT} ${whereSql} ORDER BY ${order.join(', ')} LIMIT ? OFFSET ?`;
     return this.sql.read(() => {
-      const page = paginate((limit, offset) => this.sql.all<MvRow>(sql, ...params, limit, offset), q.maxResults, q.pageToken);
+      const page = paginate(
+        (limit, offset) => this.sql.all<MvRow>(sql, ...params, limit, offset),
+        q.maxResults,
+        q.pageToken,
+      );
       return {
-        ...nonEmpty('model_versions', page.items.map((row) => this.mvJson(row))),
+        ...nonEmpty(
+          'model_versions',
+          page.items.map((row) => this.mvJson(row)),
+        ),
         ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
       };
     });

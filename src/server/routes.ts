@@ -54,7 +54,8 @@ function json(schema: Schema, fn: (p: Params, raw: Params, ctx: RequestContext) 
     let raw: Params;
     if (ctx.method === 'GET') {
       raw = paramsFromQuery(ctx.query, schema);
-      if (schema.run_id && raw.run_id === undefined && ctx.query.has('run_uuid')) raw.run_id = ctx.query.get('run_uuid');
+      if (schema.run_id && raw.run_id === undefined && ctx.query.has('run_uuid'))
+        raw.run_id = ctx.query.get('run_uuid');
     } else {
       if (ctx.method === 'POST') checkJsonContentType(ctx.req);
       raw = parseJsonObject(await readBody(ctx.req, MAX_JSON_BODY));
@@ -124,7 +125,12 @@ function metrics(value: unknown): Metric[] {
     }
     if (typeof key !== 'string') throw wrongType(`metrics[${i}].key`, key);
     const ts = toInt(timestamp, `metrics[${i}].timestamp`);
-    if (ts < 0) throw invalidValue(`metrics[${i}].timestamp`, timestamp, 'Timestamp must be a nonnegative long (64-bit integer) ');
+    if (ts < 0)
+      throw invalidValue(
+        `metrics[${i}].timestamp`,
+        timestamp,
+        'Timestamp must be a nonnegative long (64-bit integer) ',
+      );
     return {
       key,
       value: metricValue(v, `metrics[${i}].value`, timestamp),
@@ -162,21 +168,18 @@ export const routes: RouteTable = {
     })),
   },
   'experiments/search': (() => {
-    const endpoint = json(
-      { max_results: int, filter: str(), page_token: str(), order_by: strs },
-      (p, raw, ctx) => {
-        const view = ctx.method === 'GET' ? ctx.query.get('view_type') ?? undefined : raw.view_type;
-        const max = maxResults(p, raw, 1000, 50_000);
-        if (max < 1) throw invalidValue('max_results', raw.max_results, 'It must be a positive integer.');
-        return ctx.stores.tracking.searchExperiments({
-          filter: p.filter as string | undefined,
-          maxResults: max,
-          orderBy: (p.order_by as string[] | undefined) ?? [],
-          pageToken: p.page_token as string | undefined,
-          viewType: viewType(view),
-        });
-      },
-    );
+    const endpoint = json({ max_results: int, filter: str(), page_token: str(), order_by: strs }, (p, raw, ctx) => {
+      const view = ctx.method === 'GET' ? (ctx.query.get('view_type') ?? undefined) : raw.view_type;
+      const max = maxResults(p, raw, 1000, 50_000);
+      if (max < 1) throw invalidValue('max_results', raw.max_results, 'It must be a positive integer.');
+      return ctx.stores.tracking.searchExperiments({
+        filter: p.filter as string | undefined,
+        maxResults: max,
+        orderBy: (p.order_by as string[] | undefined) ?? [],
+        pageToken: p.page_token as string | undefined,
+        viewType: viewType(view),
+      });
+    });
     return { GET: endpoint, POST: endpoint };
   })(),
   'experiments/delete': {
@@ -190,9 +193,12 @@ export const routes: RouteTable = {
     }),
   },
   'experiments/update': {
-    POST: json({ experiment_id: { kind: 'experimentId', required: true }, new_name: str(true) }, (p, _r, { stores }) => {
-      stores.tracking.renameExperiment(p.experiment_id as string, p.new_name as string);
-    }),
+    POST: json(
+      { experiment_id: { kind: 'experimentId', required: true }, new_name: str(true) },
+      (p, _r, { stores }) => {
+        stores.tracking.renameExperiment(p.experiment_id as string, p.new_name as string);
+      },
+    ),
   },
   'experiments/set-experiment-tag': {
     POST: json(
@@ -271,12 +277,22 @@ export const routes: RouteTable = {
   },
   'runs/log-parameter': {
     POST: json({ run_id: str(true), key: str(true), value: str() }, (p, _r, { stores }) => {
-      stores.tracking.logBatch(p.run_id as string, [], [{ key: p.key as string, value: (p.value as string) ?? '' }], []);
+      stores.tracking.logBatch(
+        p.run_id as string,
+        [],
+        [{ key: p.key as string, value: (p.value as string) ?? '' }],
+        [],
+      );
     }),
   },
   'runs/set-tag': {
     POST: json({ run_id: str(true), key: str(true), value: str() }, (p, _r, { stores }) => {
-      stores.tracking.logBatch(p.run_id as string, [], [], [{ key: p.key as string, value: (p.value as string) ?? '' }]);
+      stores.tracking.logBatch(
+        p.run_id as string,
+        [],
+        [],
+        [{ key: p.key as string, value: (p.value as string) ?? '' }],
+      );
     }),
   },
   'runs/delete-tag': {
@@ -531,4 +547,3 @@ export function artifactFileEndpoint(raw: string): Partial<Record<Method, Endpoi
     },
   };
 }
-

@@ -91,8 +91,7 @@ export function parseFilter(filter: string | undefined): Clause[] {
 }
 
 function parseClause(tokens: Token[]): Clause {
-  const invalid = () =>
-    invalidParameter(`Invalid clause(s) in filter string: ${tokens.map((t) => t.text).join(', ')}`);
+  const invalid = () => invalidParameter(`Invalid clause(s) in filter string: ${tokens.map((t) => t.text).join(', ')}`);
   const [ident, ...rest] = tokens;
   if (!ident || ident.kind !== 'ident' || rest.length === 0) throw invalid();
   let comparator: Comparator;

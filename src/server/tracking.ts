@@ -131,7 +131,8 @@ export class TrackingStore {
 
   private experimentRow(id: string): ExperimentRow {
     const n = experimentIdOf(id);
-    const row = n === undefined ? undefined : this.sql.get<ExperimentRow>('SELECT * FROM experiments WHERE experiment_id = ?', n);
+    const row =
+      n === undefined ? undefined : this.sql.get<ExperimentRow>('SELECT * FROM experiments WHERE experiment_id = ?', n);
     if (!row) throw experimentNotFound(id);
     return row;
   }
@@ -218,7 +219,12 @@ export class TrackingStore {
     const seen = new Set<string>();
     for (const clause of q.orderBy.length > 0 ? q.orderBy : ['creation_time DESC']) {
       const { key, ascending } = parseOrderBy(clause);
-      const column = { name: 'e.name', experiment_id: 'e.experiment_id', creation_time: 'e.creation_time', last_update_time: 'e.last_update_time' }[key];
+      const column = {
+        name: 'e.name',
+        experiment_id: 'e.experiment_id',
+        creation_time: 'e.creation_time',
+        last_update_time: 'e.last_update_time',
+      }[key];
       if (!column) {
         throw invalidParameter(
           `Invalid order by key '${key}' specified. Valid keys are '['name', 'experiment_id', 'creation_time', 'last_update_time']'`,
@@ -238,7 +244,10 @@ export class TrackingStore {
         q.pageToken,
       );
       return {
-        ...nonEmpty('experiments', page.items.map((row) => experimentJson(row, this.experimentTags(row.experiment_id)))),
+        ...nonEmpty(
+          'experiments',
+          page.items.map((row) => experimentJson(row, this.experimentTags(row.experiment_id))),
+        ),
         ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
       };
     });
@@ -266,7 +275,10 @@ export class TrackingStore {
       if (row.lifecycle_stage !== 'active') {
         throw invalidParameter(`Cannot rename a non-active experiment. Experiment id: ${id}.`);
       }
-      const other = this.sql.get<{ experiment_id: number }>('SELECT experiment_id FROM experiments WHERE name = ?', newName);
+      const other = this.sql.get<{ experiment_id: number }>(
+        'SELECT experiment_id FROM experiments WHERE name = ?',
+        newName,
+      );
       if (other && other.experiment_id !== row.experiment_id) {
         throw alreadyExists(`Experiment(name=${newName}) already exists.`);
       }
@@ -284,7 +296,9 @@ export class TrackingStore {
     this.sql.write(() => {
       const row = this.experimentRow(id);
       if (row.lifecycle_stage !== 'active') {
-        throw invalidParameter(`The experiment ${id} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`);
+        throw invalidParameter(
+          `The experiment ${id} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`,
+        );
       }
       this.sql.run(
         'INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?) ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value',
@@ -313,7 +327,9 @@ export class TrackingStore {
   private activeRunRow(runId: string): RunRow {
     const row = this.runRow(runId);
     if (row.lifecycle_stage !== 'active') {
-      throw invalidParameter(`The run ${runId} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`);
+      throw invalidParameter(
+        `The run ${runId} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`,
+      );
     }
     return row;
   }
@@ -374,13 +390,20 @@ export class TrackingStore {
     return this.sql.read(() => {
       const row = this.runRow(runId);
       const metrics = this.sql
-        .all<MetricRow>('SELECT key, value, timestamp, step FROM run_latest_metrics WHERE run_id = ? ORDER BY rowid', runId)
+        .all<MetricRow>(
+          'SELECT key, value, timestamp, step FROM run_latest_metrics WHERE run_id = ? ORDER BY rowid',
+          runId,
+        )
         .map((m) => ({ key: m.key, value: metricValueJson(m.value), timestamp: m.timestamp, step: m.step }));
       const params = this.sql.all<KeyValue>('SELECT key, value FROM run_params WHERE run_id = ? ORDER BY rowid', runId);
       return {
         run: {
           info: runInfoJson(row),
-          data: { ...nonEmpty('metrics', metrics), ...nonEmpty('params', params), ...nonEmpty('tags', this.runTags(runId)) },
+          data: {
+            ...nonEmpty('metrics', metrics),
+            ...nonEmpty('params', params),
+            ...nonEmpty('tags', this.runTags(runId)),
+          },
           inputs: {},
           outputs: {},
         },
@@ -468,7 +491,11 @@ export class TrackingStore {
       this.activeRunRow(runId);
       const conflicts: string[] = [];
       for (const p of cleanParams) {
-        const old = this.sql.get<{ value: string }>('SELECT value FROM run_params WHERE run_id = ? AND key = ?', runId, p.key);
+        const old = this.sql.get<{ value: string }>(
+          'SELECT value FROM run_params WHERE run_id = ? AND key = ?',
+          runId,
+          p.key,
+        );
         if (old && old.value !== p.value) {
           conflicts.push(`{'key': '${p.key}', 'old_value': '${old.value}', 'new_value': '${p.value}'}`);
         } else if (!old) {
@@ -526,7 +553,10 @@ export class TrackingStore {
   }
 
   private loggedModelJson(row: LoggedModelRow) {
-    const tags = this.sql.all<KeyValue>('SELECT key, value FROM logged_model_tags WHERE model_id = ? ORDER BY rowid', row.model_id);
+    const tags = this.sql.all<KeyValue>(
+      'SELECT key, value FROM logged_model_tags WHERE model_id = ? ORDER BY rowid',
+      row.model_id,
+    );
     const params = this.sql.all<KeyValue>(
       'SELECT key, value FROM logged_model_params WHERE model_id = ? ORDER BY rowid',
       row.model_id,
@@ -563,7 +593,9 @@ export class TrackingStore {
     return this.sql.write(() => {
       const exp = this.experimentRow(q.experimentId);
       if (exp.lifecycle_stage !== 'active') {
-        throw invalidParameter(`Could not create a logged model under non-active experiment with ID ${q.experimentId}.`);
+        throw invalidParameter(
+          `Could not create a logged model under non-active experiment with ID ${q.experimentId}.`,
+        );
       }
       if (q.sourceRunId) this.runRow(q.sourceRunId);
       const modelId = newLoggedModelId();
@@ -632,7 +664,11 @@ export class TrackingStore {
     return this.sql.write(() => {
       this.loggedModelRow(modelId);
       for (const t of tags) this.upsertLoggedModelTag(modelId, t);
-      this.sql.run('UPDATE logged_models SET last_updated_timestamp_ms = ? WHERE model_id = ?', this.sql.now(), modelId);
+      this.sql.run(
+        'UPDATE logged_models SET last_updated_timestamp_ms = ? WHERE model_id = ?',
+        this.sql.now(),
+        modelId,
+      );
       return this.loggedModelJson(this.loggedModelRow(modelId));
     });
   }
@@ -695,4 +731,3 @@ function isNewer(m: Metric, latest: MetricRow): boolean {
   if (latest.value === null || Number.isNaN(m.value)) return false;
   return m.value > latest.value;
 }
-

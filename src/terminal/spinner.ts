@@ -14,11 +14,7 @@ const noop: Spinner = { update() {}, succeed() {}, fail() {}, stop() {} };
  * A spinner on stderr when it is a TTY; otherwise nothing at all (CI logs stay clean).
  * ora is loaded only when a spinner is really drawn.
  */
-export function makeSpinnerFactory(
-  stream: OutStream,
-  style: Style,
-  enabled: boolean,
-): (text: string) => Spinner {
+export function makeSpinnerFactory(stream: OutStream, style: Style, enabled: boolean): (text: string) => Spinner {
   // A terminal that reports 0 columns (e.g. `script` without a size) makes ora loop in clear().
   const columns = (stream as OutStream & { columns?: number }).columns;
   if (!enabled || !stream.isTTY || !columns) return () => noop;

@@ -45,11 +45,7 @@ export const plainStyle: Style = makeStyle({ color: false, tty: false });
  * or --no-color. FORCE_COLOR (non-"0") turns it on even when piped. chalk's own detection
  * ignores NO_COLOR, hence this function.
  */
-export function decideColor(opts: {
-  isTTY: boolean;
-  env: NodeJS.ProcessEnv;
-  flag: boolean | undefined;
-}): boolean {
+export function decideColor(opts: { isTTY: boolean; env: NodeJS.ProcessEnv; flag: boolean | undefined }): boolean {
   if (opts.flag === false) return false;
   const force = opts.env.FORCE_COLOR;
   if (force !== undefined && force !== '' && force !== '0' && force !== 'false') return true;

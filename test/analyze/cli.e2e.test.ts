@@ -27,9 +27,18 @@ describe('mlv analyze (end to end)', () => {
 
   it.each([
     [['--control', '451/450', '--treatment', '520/10000'], 'error: --control 451/450: conversions (451) > units (450)'],
-    [['--control', '450/10000', '--treatment', '520/10000', '--alpha', '1.5'], '--alpha must be a number in (0, 1), got "1.5"'],
-    [['--control', '450/10000', '--treatment', '520/10000', '--expected-split', '80'], '--expected-split must be positive shares'],
-    [['--events', 'missing.jsonl', '--experiment', 'e', '--metric', 'm'], 'error: --events missing.jsonl: no such file'],
+    [
+      ['--control', '450/10000', '--treatment', '520/10000', '--alpha', '1.5'],
+      '--alpha must be a number in (0, 1), got "1.5"',
+    ],
+    [
+      ['--control', '450/10000', '--treatment', '520/10000', '--expected-split', '80'],
+      '--expected-split must be positive shares',
+    ],
+    [
+      ['--events', 'missing.jsonl', '--experiment', 'e', '--metric', 'm'],
+      'error: --events missing.jsonl: no such file',
+    ],
     [['--control', '450/10000', '--treatment', '520/10000', '--test', 'anova'], "argument 'anova' is invalid"],
   ])('exit 2 on bad input: %j', async (args, message) => {
     const r = await runMlv(['analyze', ...args]);
@@ -44,7 +53,19 @@ describe('mlv analyze (end to end)', () => {
     const half = Math.floor(data.lines.length / 2);
     writeFileSync(path.join(dir, 'a.jsonl.gz'), gzipSync(data.lines.slice(0, half).join('\n') + '\n'));
     const rest = data.lines.slice(half).join('\n') + '\n';
-    const args = ['--json', 'analyze', '--events', 'a.jsonl.gz', '-', '--experiment', 'exp', '--metric', 'converted', '--metric', 'revenue:mean'];
+    const args = [
+      '--json',
+      'analyze',
+      '--events',
+      'a.jsonl.gz',
+      '-',
+      '--experiment',
+      'exp',
+      '--metric',
+      'converted',
+      '--metric',
+      'revenue:mean',
+    ];
     const r = await runMlv(args, { cwd: dir, input: rest });
     expect(r.code).toBe(0);
     const j = r.json();
@@ -57,7 +78,10 @@ describe('mlv analyze (end to end)', () => {
     broken.splice(2, 0, '{"type": "metric", oops');
     const skipped = await runMlv(args, { cwd: dir, input: broken.join('\n') });
     expect(skipped.code).toBe(0);
-    expect(skipped.json().excluded).toMatchObject({ bad_lines: 1, bad_line_samples: [{ file: '<stdin>', line: 3, reason: 'not valid JSON' }] });
+    expect(skipped.json().excluded).toMatchObject({
+      bad_lines: 1,
+      bad_line_samples: [{ file: '<stdin>', line: 3, reason: 'not valid JSON' }],
+    });
     expect(skipped.stderr).toContain('skipped 1 unparseable line(s): <stdin>:3 (not valid JSON)');
     const strict = await runMlv([...args, '--strict'], { cwd: dir, input: broken.join('\n') });
     expect(strict.code).toBe(2);

@@ -30,7 +30,9 @@ describe('analyze: rendering', () => {
     expect(text).not.toMatch(ANSI);
     expect(text).not.toContain('┌');
     expect(text).toContain('variant\tunits\trate\tdifference (pp)\tuplift (95% CI)\tp\tp adj\tverdict');
-    expect(text).toContain('treatment\t10,000\t5.20%\t+0.7 [+0.105, +1.3]\t+15.56% [+1.33%, +29.78%]\t0.0212\t0.0212\ttreatment_better');
+    expect(text).toContain(
+      'treatment\t10,000\t5.20%\t+0.7 [+0.105, +1.3]\t+15.56% [+1.33%, +29.78%]\t0.0212\t0.0212\ttreatment_better',
+    );
     expect(text).toMatch(/\n {2}treatment +\| \[-+o-+\]\n/);
     expect(text).toContain('verdict: SHIP');
   });
@@ -44,10 +46,27 @@ describe('analyze: rendering', () => {
     expect(j.metrics[0]).toMatchObject({ name: 'conversion', type: 'proportion' });
     expect(j.metrics[0].arms[0]).toEqual({ variant: 'control', n: 10000, conversions: 450, rate: 0.045 });
     const c = j.metrics[0].comparisons[0];
-    for (const k of ['variant', 'vs', 'test', 'statistic', 'p_value', 'p_value_adjusted', 'significant', 'difference', 'relative_uplift', 'bayesian', 'sequential']) {
+    for (const k of [
+      'variant',
+      'vs',
+      'test',
+      'statistic',
+      'p_value',
+      'p_value_adjusted',
+      'significant',
+      'difference',
+      'relative_uplift',
+      'bayesian',
+      'sequential',
+    ]) {
       expect(c).toHaveProperty(k);
     }
-    expect(Object.keys(c.bayesian)).toEqual(['prob_better', 'expected_loss_treatment', 'expected_loss_control', 'relative_uplift_ci']);
+    expect(Object.keys(c.bayesian)).toEqual([
+      'prob_better',
+      'expected_loss_treatment',
+      'expected_loss_control',
+      'relative_uplift_ci',
+    ]);
     expect(Object.keys(c.sequential)).toEqual(['p_value', 'ci']);
     expect(j.excluded).toEqual({ multi_variant_units: null, bad_lines: 0 });
     expect(j.verdict).toBe('keep_running'); // the sequential p-value (0.44) decides
@@ -58,7 +77,9 @@ describe('analyze: rendering', () => {
     const text = renderAnalyze(await analyze(ctx, { control: '450/10000', treatment: ['600/11000'] }), plainStyle);
     const lines = text.split('\n');
     expect(lines[0]).toBe('✗ SAMPLE RATIO MISMATCH — results are untrustworthy');
-    expect(lines[1]).toMatch(/^ {2}units control 10,000 \/ treatment 11,000, expected 10,500 \/ 10,500 \(χ² p = 5\.2e-12 < 0\.001\)$/);
+    expect(lines[1]).toMatch(
+      /^ {2}units control 10,000 \/ treatment 11,000, expected 10,500 \/ 10,500 \(χ² p = 5\.2e-12 < 0\.001\)$/,
+    );
     expect(text).toContain('verdict: DONT SHIP');
   });
 
@@ -72,11 +93,7 @@ describe('analyze: rendering', () => {
       tty,
       21,
     );
-    expect(lines).toEqual([
-      '  b            │    ├───●▶',
-      '  c   ├───●────┼─┤',
-      '      -10.0%   0   +10.0%',
-    ]);
+    expect(lines).toEqual(['  b            │    ├───●▶', '  c   ├───●────┼─┤', '      -10.0%   0   +10.0%']);
   });
 });
 
@@ -95,27 +112,87 @@ describe('analyze: input errors (exit 2) name the input', () => {
   );
   it.each<[AnalyzeInput, typeof UsageError | typeof InputError, string]>([
     [{}, UsageError, 'nothing to analyze'],
-    [{ control: '450/10000', treatment: ['520/10000'], summary: 'x.csv' }, UsageError, 'choose one input form, got counts and summary'],
-    [{ control: '451/450', treatment: ['520/10000'] }, UsageError, '--control 451/450: conversions (451) > units (450)'],
-    [{ control: '-1/450', treatment: ['520/10000'] }, UsageError, '--control -1/450: conversions must be a whole number ≥ 0, got -1'],
-    [{ control: '45/0', treatment: ['520/10000'] }, UsageError, '--control 45/0: units must be a whole number ≥ 1, got 0'],
-    [{ control: 'mean=1,sd=-2,n=100', treatment: ['mean=1,sd=2,n=100'] }, UsageError, '--control mean=1,sd=-2,n=100: sd must be ≥ 0, got -2'],
-    [{ control: 'mean=1,sd=2,n=1', treatment: ['mean=1,sd=2,n=100'] }, UsageError, '--control mean=1,sd=2,n=1: n must be a whole number ≥ 2 for a mean, got 1'],
+    [
+      { control: '450/10000', treatment: ['520/10000'], summary: 'x.csv' },
+      UsageError,
+      'choose one input form, got counts and summary',
+    ],
+    [
+      { control: '451/450', treatment: ['520/10000'] },
+      UsageError,
+      '--control 451/450: conversions (451) > units (450)',
+    ],
+    [
+      { control: '-1/450', treatment: ['520/10000'] },
+      UsageError,
+      '--control -1/450: conversions must be a whole number ≥ 0, got -1',
+    ],
+    [
+      { control: '45/0', treatment: ['520/10000'] },
+      UsageError,
+      '--control 45/0: units must be a whole number ≥ 1, got 0',
+    ],
+    [
+      { control: 'mean=1,sd=-2,n=100', treatment: ['mean=1,sd=2,n=100'] },
+      UsageError,
+      '--control mean=1,sd=-2,n=100: sd must be ≥ 0, got -2',
+    ],
+    [
+      { control: 'mean=1,sd=2,n=1', treatment: ['mean=1,sd=2,n=100'] },
+      UsageError,
+      '--control mean=1,sd=2,n=1: n must be a whole number ≥ 2 for a mean, got 1',
+    ],
     [{ control: 'mean=1,sd=2', treatment: ['mean=1,sd=2,n=100'] }, UsageError, '--control mean=1,sd=2: missing n='],
     [{ control: '45/100', treatment: ['mean=1,sd=2,n=100'] }, UsageError, 'must all be proportions'],
-    [{ control: 'a:45/100', treatment: ['50/100'], controlVariant: 'ctl' }, UsageError, '--control is named a but --control-variant says ctl'],
+    [
+      { control: 'a:45/100', treatment: ['50/100'], controlVariant: 'ctl' },
+      UsageError,
+      '--control is named a but --control-variant says ctl',
+    ],
     [{ control: '45/100', treatment: ['b:50/100', 'b:51/100'] }, UsageError, 'arm name b is used twice'],
-    [{ control: '45/100', treatment: ['50/100'], expectedSplit: '80/x' }, UsageError, '--expected-split must be positive shares separated by "/"'],
-    [{ control: '45/100', treatment: ['50/100'], expectedSplit: '50/25/25' }, UsageError, '--expected-split has 3 part(s) but the experiment has 2 arms (control, treatment)'],
-    [{ control: '45/100', treatment: ['50/100'], alpha: 1.5 }, UsageError, '--alpha must be a number in (0, 1), got 1.5'],
-    [{ control: '45/100', treatment: ['50/100'], margin: 0.01, alternative: 'two-sided' }, UsageError, '--margin needs a one-sided test'],
-    [{ control: '45/100', treatment: ['50/100'], test: 'chi2', margin: 0.01 }, UsageError, '--margin works with the z-test'],
+    [
+      { control: '45/100', treatment: ['50/100'], expectedSplit: '80/x' },
+      UsageError,
+      '--expected-split must be positive shares separated by "/"',
+    ],
+    [
+      { control: '45/100', treatment: ['50/100'], expectedSplit: '50/25/25' },
+      UsageError,
+      '--expected-split has 3 part(s) but the experiment has 2 arms (control, treatment)',
+    ],
+    [
+      { control: '45/100', treatment: ['50/100'], alpha: 1.5 },
+      UsageError,
+      '--alpha must be a number in (0, 1), got 1.5',
+    ],
+    [
+      { control: '45/100', treatment: ['50/100'], margin: 0.01, alternative: 'two-sided' },
+      UsageError,
+      '--margin needs a one-sided test',
+    ],
+    [
+      { control: '45/100', treatment: ['50/100'], test: 'chi2', margin: 0.01 },
+      UsageError,
+      '--margin works with the z-test',
+    ],
     [{ events: [empty], experiment: 'exp', metric: ['converted'] }, InputError, `--events ${empty}: no rows`],
-    [{ events: [events], experiment: 'exp', metric: ['convertd'] }, InputError, '--metric convertd: no observations of metric "convertd"'],
+    [
+      { events: [events], experiment: 'exp', metric: ['convertd'] },
+      InputError,
+      '--metric convertd: no observations of metric "convertd"',
+    ],
     [{ events: [events], experiment: 'nope', metric: ['converted'] }, InputError, `no exposures for experiment "nope"`],
-    [{ events: [events], experiment: 'exp', metric: ['converted'], controlVariant: 'C' }, InputError, '--control-variant C: no such variant'],
+    [
+      { events: [events], experiment: 'exp', metric: ['converted'], controlVariant: 'C' },
+      InputError,
+      '--control-variant C: no such variant',
+    ],
     [{ events: [events], metric: ['converted'] }, UsageError, '--events needs --experiment NAME'],
-    [{ events: [events], experiment: 'exp', metric: ['converted:median'] }, UsageError, '--metric converted:median: unknown suffix ":median"'],
+    [
+      { events: [events], experiment: 'exp', metric: ['converted:median'] },
+      UsageError,
+      '--metric converted:median: unknown suffix ":median"',
+    ],
     [{ summary: path.join(dir, 'none.csv') }, InputError, 'none.csv: no such file'],
     [{ control: '45/100', treatment: ['50/100'], guardrail: ['x'] }, UsageError, '--guardrail needs several metrics'],
     [{ events: [events], experiment: 'exp', guardrail: ['converted'] }, UsageError, 'every metric is a guardrail'],
@@ -139,7 +216,9 @@ describe('analyze: input errors (exit 2) name the input', () => {
       ['converted', 'proportion', 'primary', 'higher_is_better'],
       ['latency', 'mean', 'guardrail', 'lower_is_better'],
     ]);
-    await expect(analyze(ctx, { summary: file, guardrail: ['latncy'] })).rejects.toThrow(`--guardrail latncy: not in --summary ${file}`);
+    await expect(analyze(ctx, { summary: file, guardrail: ['latncy'] })).rejects.toThrow(
+      `--guardrail latncy: not in --summary ${file}`,
+    );
   });
 
   it('uses the named control variant, else "control", else the first seen', async () => {
@@ -148,6 +227,9 @@ describe('analyze: input errors (exit 2) name the input', () => {
     expect(counts.srm.variants).toEqual(['ctl', 'treatment1', 'x']);
     const base = { events: [events], experiment: 'exp', metric: ['converted'] };
     expect((await analyze(ctx, base)).control).toBe('A');
-    expect((await analyze(ctx, { ...base, controlVariant: 'B' })).metrics[0]!.comparisons[0]).toMatchObject({ variant: 'A', vs: 'B' });
+    expect((await analyze(ctx, { ...base, controlVariant: 'B' })).metrics[0]!.comparisons[0]).toMatchObject({
+      variant: 'A',
+      vs: 'B',
+    });
   });
 });

@@ -19,16 +19,46 @@ function correlatedEvents(units: number, seed: number): string[] {
     const level = 20 + 6 * gauss();
     const first = t0 + Math.floor(rand() * 5 * DAY);
     const iso = (t: number) => new Date(t).toISOString();
-    lines.push(JSON.stringify({ type: 'exposure', experiment: 'exp', unit: `u${i}`, variant: treat ? 'treatment' : 'control', ts: iso(first) }));
-    lines.push(JSON.stringify({ type: 'metric', unit: `u${i}`, metric: 'spend', value: level + 3 * gauss(), ts: iso(first - 3 * DAY) }));
-    lines.push(JSON.stringify({ type: 'metric', unit: `u${i}`, metric: 'spend', value: 100, ts: iso(first - 30 * DAY) })); // outside the window
-    lines.push(JSON.stringify({ type: 'metric', unit: `u${i}`, metric: 'spend', value: level + 3 * gauss() + (treat ? 1 : 0), ts: iso(first + DAY) }));
+    lines.push(
+      JSON.stringify({
+        type: 'exposure',
+        experiment: 'exp',
+        unit: `u${i}`,
+        variant: treat ? 'treatment' : 'control',
+        ts: iso(first),
+      }),
+    );
+    lines.push(
+      JSON.stringify({
+        type: 'metric',
+        unit: `u${i}`,
+        metric: 'spend',
+        value: level + 3 * gauss(),
+        ts: iso(first - 3 * DAY),
+      }),
+    );
+    lines.push(
+      JSON.stringify({ type: 'metric', unit: `u${i}`, metric: 'spend', value: 100, ts: iso(first - 30 * DAY) }),
+    ); // outside the window
+    lines.push(
+      JSON.stringify({
+        type: 'metric',
+        unit: `u${i}`,
+        metric: 'spend',
+        value: level + 3 * gauss() + (treat ? 1 : 0),
+        ts: iso(first + DAY),
+      }),
+    );
   }
   return lines;
 }
 
 describe('CUPED', () => {
-  const acc = new EventsAccumulator({ experiment: 'exp', metrics: [{ name: 'spend', type: 'mean' }], cupedWindowMs: 14 * DAY });
+  const acc = new EventsAccumulator({
+    experiment: 'exp',
+    metrics: [{ name: 'spend', type: 'mean' }],
+    cupedWindowMs: 14 * DAY,
+  });
   acc.beginFile('e');
   acc.pushText(correlatedEvents(4000, 99).join('\n'));
   const data = acc.finish(['e']);

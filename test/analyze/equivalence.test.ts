@@ -3,7 +3,11 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../../src/commands/analyze.js';
-import { analyzeExperiment, DEFAULT_ANALYSIS_OPTIONS, type AnalysisOptions } from '../../src/core/experiment/analyze.js';
+import {
+  analyzeExperiment,
+  DEFAULT_ANALYSIS_OPTIONS,
+  type AnalysisOptions,
+} from '../../src/core/experiment/analyze.js';
 import type { ArmStats } from '../../src/core/experiment/types.js';
 import { EventsAccumulator } from '../../src/io/events.js';
 import { parseSummary } from '../../src/io/summary.js';
@@ -52,7 +56,10 @@ function summaryRowsFromSql(): Record<string, unknown>[] {
 
 function toCsv(rows: Record<string, unknown>[]): string {
   const cols = ['variant', 'metric', 'n', 'conversions', 'sum', 'sum_sq', 'pre_sum', 'pre_sum_sq', 'cross_sum'];
-  return [cols.join(','), ...rows.map((r) => cols.map((c) => (r[c] === null ? '' : String(r[c]))).join(','))].join('\n') + '\n';
+  return (
+    [cols.join(','), ...rows.map((r) => cols.map((c) => (r[c] === null ? '' : String(r[c]))).join(','))].join('\n') +
+    '\n'
+  );
 }
 
 const options: AnalysisOptions = { ...DEFAULT_ANALYSIS_OPTIONS, cuped: true, bayesian: true, sequential: true };
@@ -74,7 +81,10 @@ describe('events, summary (SQL template) and counts agree', () => {
   it('gives identical analyses from events, CSV summary and JSON summary', () => {
     const a = analyzeExperiment(events, options);
     const csv = analyzeExperiment(parseSummary(toCsv(sqlRows), 'stats.csv'), options);
-    const json = analyzeExperiment(parseSummary(JSON.stringify(sqlRows.map((r) => ({ ...r, n: String(r.n) }))), 'stats.json'), options);
+    const json = analyzeExperiment(
+      parseSummary(JSON.stringify(sqlRows.map((r) => ({ ...r, n: String(r.n) }))), 'stats.json'),
+      options,
+    );
     expect(csv.metrics).toEqual(a.metrics);
     expect(json.metrics).toEqual(a.metrics);
     expect(csv.srm).toEqual(a.srm);

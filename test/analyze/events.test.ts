@@ -271,7 +271,9 @@ describe('events reader: formats', () => {
   it('names the file when it is missing, corrupt gzip, empty, or has no exposures or metric', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mlv-events-'));
     const stdin = new PassThrough();
-    await expect(readEvents([eventSource(path.join(dir, 'nope.jsonl'), stdin)], opts)).rejects.toThrow(/nope\.jsonl: no such file/);
+    await expect(readEvents([eventSource(path.join(dir, 'nope.jsonl'), stdin)], opts)).rejects.toThrow(
+      /nope\.jsonl: no such file/,
+    );
     const bad = path.join(dir, 'bad.gz');
     writeFileSync(bad, Buffer.concat([gzipSync(LINES.join('\n')).subarray(0, 30)]));
     await expect(readEvents([eventSource(bad, stdin)], opts)).rejects.toThrow(/bad\.gz: corrupt gzip data/);
@@ -279,14 +281,23 @@ describe('events reader: formats', () => {
     writeFileSync(empty, '');
     await expect(readEvents([eventSource(empty, stdin)], opts)).rejects.toThrow(`--events ${empty}: no rows`);
     const other = path.join(dir, 'other.jsonl');
-    writeFileSync(other, [exposure('a', 'control', '2024-05-01', 'checkout'), metric('a', 'revenue', 1, '2024-05-02')].join('\n'));
+    writeFileSync(
+      other,
+      [exposure('a', 'control', '2024-05-01', 'checkout'), metric('a', 'revenue', 1, '2024-05-02')].join('\n'),
+    );
     await expect(readEvents([eventSource(other, stdin)], opts)).rejects.toMatchObject({
       message: `--events ${other}: no exposures for experiment "exp"`,
       hint: 'experiments seen: checkout',
     });
     await expect(
-      readEvents([chunked('e.jsonl', LINES.join('\n'), 1024)], { ...opts, metrics: [{ name: 'revenu', type: 'mean' }] }),
-    ).rejects.toMatchObject({ message: '--metric revenu: no observations of metric "revenu" in e.jsonl', hint: 'metrics seen: converted, revenue, pageviews' });
+      readEvents([chunked('e.jsonl', LINES.join('\n'), 1024)], {
+        ...opts,
+        metrics: [{ name: 'revenu', type: 'mean' }],
+      }),
+    ).rejects.toMatchObject({
+      message: '--metric revenu: no observations of metric "revenu" in e.jsonl',
+      hint: 'metrics seen: converted, revenue, pageviews',
+    });
   });
 });
 
@@ -344,9 +355,12 @@ describe('parseTimestamp', () => {
     expect(parseTimestamp(text)).toBe(ms);
   });
 
-  it.each(['2023-02-29T00:00:00Z', '2024-13-01', 'soon', '', '2024-05-01T25:00:00Z'])('%s is not a timestamp', (text) => {
-    expect(parseTimestamp(text)).toBeNaN();
-  });
+  it.each(['2023-02-29T00:00:00Z', '2024-13-01', 'soon', '', '2024-05-01T25:00:00Z'])(
+    '%s is not a timestamp',
+    (text) => {
+      expect(parseTimestamp(text)).toBeNaN();
+    },
+  );
 
   it('agrees with Date.parse on many ISO timestamps', () => {
     const rand = rng(3);

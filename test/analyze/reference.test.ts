@@ -91,21 +91,25 @@ describe('proportions', () => {
   });
 
   it('chi-square with and without Yates, Fisher exact', async () => {
-    const chi = (await run({ control: '450/10000', treatment: ['520/10000'], test: 'chi2' })).metrics[0]!.comparisons[0]!;
+    const chi = (await run({ control: '450/10000', treatment: ['520/10000'], test: 'chi2' })).metrics[0]!
+      .comparisons[0]!;
     // stats.chi2_contingency([[520, 9480], [450, 9550]], correction=False)
     close(chi.statistic, 5.309034568315898);
     close(chi.p_value, 0.021215109553289542);
     expect(chi.df).toBe(1);
-    const yates = (await run({ control: '450/10000', treatment: ['520/10000'], test: 'chi2', yates: true })).metrics[0]!.comparisons[0]!;
+    const yates = (await run({ control: '450/10000', treatment: ['520/10000'], test: 'chi2', yates: true })).metrics[0]!
+      .comparisons[0]!;
     // stats.chi2_contingency([[520, 9480], [450, 9550]], correction=True)
     close(yates.statistic, 5.158431342806529);
     close(yates.p_value, 0.023133782442716817);
-    const fisher = (await run({ control: '450/10000', treatment: ['520/10000'], test: 'fisher' })).metrics[0]!.comparisons[0]!;
+    const fisher = (await run({ control: '450/10000', treatment: ['520/10000'], test: 'fisher' })).metrics[0]!
+      .comparisons[0]!;
     // stats.fisher_exact([[520, 9480], [450, 9550]])
     close(fisher.statistic, 1.164088138771683);
     close(fisher.p_value, 0.023089294772391047);
-    const greater = (await run({ control: '450/10000', treatment: ['520/10000'], test: 'fisher', alternative: 'greater' }))
-      .metrics[0]!.comparisons[0]!;
+    const greater = (
+      await run({ control: '450/10000', treatment: ['520/10000'], test: 'fisher', alternative: 'greater' })
+    ).metrics[0]!.comparisons[0]!;
     // stats.fisher_exact([[520, 9480], [450, 9550]], alternative='greater')
     close(greater.p_value, 0.011544647386195523);
     const small = (await run({ control: '2/10', treatment: ['7/10'], test: 'fisher' })).metrics[0]!.comparisons[0]!;
@@ -146,8 +150,9 @@ describe('means (Welch)', () => {
   });
 
   it('one-sided and small unequal samples', async () => {
-    let c = (await run({ control: 'mean=12.3,sd=4.1,n=5000', treatment: ['mean=12.6,sd=4.2,n=5000'], alternative: 'greater' }))
-      .metrics[0]!.comparisons[0]!;
+    let c = (
+      await run({ control: 'mean=12.3,sd=4.1,n=5000', treatment: ['mean=12.6,sd=4.2,n=5000'], alternative: 'greater' })
+    ).metrics[0]!.comparisons[0]!;
     // stats.ttest_ind_from_stats(12.6, 4.2, 5000, 12.3, 4.1, 5000, equal_var=False, alternative='greater')[1]
     close(c.p_value, 0.0001513812644621002);
     // 0.3 − stats.t.ppf(0.95, df)·√(vt + vc)

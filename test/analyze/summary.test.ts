@@ -33,8 +33,22 @@ describe('summary reader', () => {
           name: 'revenue',
           type: 'mean',
           arms: [
-            { variant: 'control', n: 1000, type: 'mean', sum: 2500.5, sumSq: 9000.25, cuped: { preSum: 2000, preSumSq: 6000, crossSum: 7000 } },
-            { variant: 'treatment', n: 1010, type: 'mean', sum: 2600, sumSq: 9500, cuped: { preSum: 2100, preSumSq: 6100, crossSum: 7100 } },
+            {
+              variant: 'control',
+              n: 1000,
+              type: 'mean',
+              sum: 2500.5,
+              sumSq: 9000.25,
+              cuped: { preSum: 2000, preSumSq: 6000, crossSum: 7000 },
+            },
+            {
+              variant: 'treatment',
+              n: 1010,
+              type: 'mean',
+              sum: 2600,
+              sumSq: 9500,
+              cuped: { preSum: 2100, preSumSq: 6100, crossSum: 7100 },
+            },
           ],
         },
       ],
@@ -74,15 +88,33 @@ describe('summary reader', () => {
     ['', 's.csv: the file is empty'],
     ['variant,metric,n,conversions\n', 's.csv: no data rows'],
     ['variant,n,conversions\ncontrol,10,1\n', 's.csv: the CSV header has no "metric" column'],
-    ['variant,metric,n,conversions\ncontrol,c,10,1\ncontrol,d,11,1\n', 's.csv:3: variant control has n=11, but n=10 at s.csv:2'],
-    ['variant,metric,n,conversions\ncontrol,c,10,11\ntreatment,c,10,1\n', 's.csv:2: conversions (11) > n (10) for variant control'],
-    ['variant,metric,n,conversions\ncontrol,c,10,1\ncontrol,c,10,2\n', 's.csv:3: a second row for variant control, metric c'],
-    ['variant,metric,n,conversions\ncontrol,c,10,1\ntreatment,d,10,2\n', 's.csv: no row for variant treatment, metric c'],
+    [
+      'variant,metric,n,conversions\ncontrol,c,10,1\ncontrol,d,11,1\n',
+      's.csv:3: variant control has n=11, but n=10 at s.csv:2',
+    ],
+    [
+      'variant,metric,n,conversions\ncontrol,c,10,11\ntreatment,c,10,1\n',
+      's.csv:2: conversions (11) > n (10) for variant control',
+    ],
+    [
+      'variant,metric,n,conversions\ncontrol,c,10,1\ncontrol,c,10,2\n',
+      's.csv:3: a second row for variant control, metric c',
+    ],
+    [
+      'variant,metric,n,conversions\ncontrol,c,10,1\ntreatment,d,10,2\n',
+      's.csv: no row for variant treatment, metric c',
+    ],
     ['variant,metric,n,conversions\ncontrol,c,ten,1\n', 's.csv:2: n must be a number, got "ten"'],
     ['variant,metric,n,conversions\ncontrol,c,10.5,1\n', 's.csv:2: n must be a whole number ≥ 0, got 10.5'],
     ['variant,metric,n,sum\ncontrol,c,10,1\n', 's.csv:2: metric c is a mean but the row lacks sum and sum_sq'],
-    ['variant,metric,n,sum,sum_sq,pre_sum\ncontrol,c,10,1,1,3\n', 's.csv:2: pre_sum, pre_sum_sq and cross_sum go together (CUPED)'],
-    ['variant,metric,n,conversions,experiment\ncontrol,c,10,1,a\ntreatment,c,10,1,b\n', 's.csv: rows of several experiments (a, b)'],
+    [
+      'variant,metric,n,sum,sum_sq,pre_sum\ncontrol,c,10,1,1,3\n',
+      's.csv:2: pre_sum, pre_sum_sq and cross_sum go together (CUPED)',
+    ],
+    [
+      'variant,metric,n,conversions,experiment\ncontrol,c,10,1,a\ntreatment,c,10,1,b\n',
+      's.csv: rows of several experiments (a, b)',
+    ],
     ['variant,metric,n\ncontrol,c\n', 's.csv:2: expected 3 fields like the header, got 2'],
     ['[{"variant":"control"}', 's.csv: not valid JSON'],
     ['{"variants":[]}', 's.csv: expected a JSON array of rows or {"rows": [...]}'],
@@ -91,7 +123,9 @@ describe('summary reader', () => {
   });
 
   it('names an unknown --metric and lists the metrics in the file', () => {
-    expect(() => parseSummary(CSV, 's.csv', { metrics: [{ name: 'revenu' }] })).toThrow('--metric revenu: not in --summary s.csv');
+    expect(() => parseSummary(CSV, 's.csv', { metrics: [{ name: 'revenu' }] })).toThrow(
+      '--metric revenu: not in --summary s.csv',
+    );
   });
 
   it('reads a gzipped file and stdin', async () => {

@@ -42,21 +42,34 @@ export function syntheticExperiment(opts: { units: number; seed: number; lift?: 
     const first = START + Math.floor(rand() * 10 * DAY);
     exposures.push({ experiment: 'exp', unit, variant, ts: first });
     if (rand() < 0.3) exposures.push({ experiment: 'exp', unit, variant, ts: first + Math.floor(rand() * 3 * DAY) });
-    if (rand() < 0.02) exposures.push({ experiment: 'exp', unit, variant: treat ? 'control' : 'treatment', ts: first + 1000 });
+    if (rand() < 0.02)
+      exposures.push({ experiment: 'exp', unit, variant: treat ? 'control' : 'treatment', ts: first + 1000 });
     if (rand() < 0.05) exposures.push({ experiment: 'other', unit, variant: 'control', ts: first - DAY });
     const level = 1 + Math.floor(rand() * 40); // the unit's spending level: drives pre and post values
     const nPre = Math.floor(rand() * 3);
     for (let k = 0; k < nPre; k++) {
-      observations.push({ unit, metric: 'revenue', value: (level + Math.floor(rand() * 8)) / 4, ts: first - 1 - Math.floor(rand() * 20 * DAY) });
+      observations.push({
+        unit,
+        metric: 'revenue',
+        value: (level + Math.floor(rand() * 8)) / 4,
+        ts: first - 1 - Math.floor(rand() * 20 * DAY),
+      });
     }
     const nPost = Math.floor(rand() * 4);
     for (let k = 0; k < nPost; k++) {
       const v = (level + Math.floor(rand() * 8) + (treat ? (opts.lift ?? 0) : 0)) / 4;
-      observations.push({ unit, metric: 'revenue', value: k === 2 ? null : v, ts: first + Math.floor(rand() * 5 * DAY) });
+      observations.push({
+        unit,
+        metric: 'revenue',
+        value: k === 2 ? null : v,
+        ts: first + Math.floor(rand() * 5 * DAY),
+      });
     }
     const pConv = 0.1 + (treat ? (opts.convLift ?? 0) : 0);
-    if (rand() < pConv) observations.push({ unit, metric: 'converted', value: 1, ts: first + Math.floor(rand() * 5 * DAY) });
-    if (rand() < 0.1) observations.push({ unit, metric: 'converted', value: 0, ts: first + Math.floor(rand() * 5 * DAY) });
+    if (rand() < pConv)
+      observations.push({ unit, metric: 'converted', value: 1, ts: first + Math.floor(rand() * 5 * DAY) });
+    if (rand() < 0.1)
+      observations.push({ unit, metric: 'converted', value: 0, ts: first + Math.floor(rand() * 5 * DAY) });
     if (rand() < 0.05) observations.push({ unit, metric: 'converted', value: 1, ts: first - DAY }); // before exposure
   }
   // Observations of units never exposed.
@@ -65,9 +78,17 @@ export function syntheticExperiment(opts: { units: number; seed: number; lift?: 
   }
   const iso = (t: number) => new Date(t).toISOString();
   const lines = [
-    ...exposures.map((e) => JSON.stringify({ type: 'exposure', experiment: e.experiment, unit: e.unit, variant: e.variant, ts: iso(e.ts) })),
+    ...exposures.map((e) =>
+      JSON.stringify({ type: 'exposure', experiment: e.experiment, unit: e.unit, variant: e.variant, ts: iso(e.ts) }),
+    ),
     ...observations.map((o) =>
-      JSON.stringify({ type: 'metric', unit: o.unit, metric: o.metric, ...(o.value === null ? {} : { value: o.value }), ts: iso(o.ts) }),
+      JSON.stringify({
+        type: 'metric',
+        unit: o.unit,
+        metric: o.metric,
+        ...(o.value === null ? {} : { value: o.value }),
+        ts: iso(o.ts),
+      }),
     ),
   ];
   // Logs are not sorted.

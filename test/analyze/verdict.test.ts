@@ -1,22 +1,39 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeExperiment, DEFAULT_ANALYSIS_OPTIONS, type AnalysisOptions } from '../../src/core/experiment/analyze.js';
+import {
+  analyzeExperiment,
+  DEFAULT_ANALYSIS_OPTIONS,
+  type AnalysisOptions,
+} from '../../src/core/experiment/analyze.js';
 import type { ArmStats, ExperimentData } from '../../src/core/experiment/types.js';
 import { unitsPerArmToDetect } from '../../src/core/stats/index.js';
 
 /** Two metrics (a conversion and a latency) for control and one or two treatment arms. */
-function experiment(arms: { variant: string; n: number; conversions: number; latency: [number, number] }[]): ExperimentData {
+function experiment(
+  arms: { variant: string; n: number; conversions: number; latency: [number, number] }[],
+): ExperimentData {
   return {
     variants: arms.map((a) => ({ variant: a.variant, n: a.n })),
     metrics: [
       {
         name: 'converted',
         type: 'proportion',
-        arms: arms.map((a): ArmStats => ({ variant: a.variant, n: a.n, type: 'proportion', conversions: a.conversions })),
+        arms: arms.map((a): ArmStats => ({
+          variant: a.variant,
+          n: a.n,
+          type: 'proportion',
+          conversions: a.conversions,
+        })),
       },
       {
         name: 'latency_ms',
         type: 'mean',
-        arms: arms.map((a): ArmStats => ({ variant: a.variant, n: a.n, type: 'mean', mean: a.latency[0], sd: a.latency[1] })),
+        arms: arms.map((a): ArmStats => ({
+          variant: a.variant,
+          n: a.n,
+          type: 'mean',
+          mean: a.latency[0],
+          sd: a.latency[1],
+        })),
       },
     ],
     excluded: { multi_variant_units: 0, bad_lines: 0 },
@@ -97,7 +114,14 @@ describe('verdicts', () => {
     );
     const c = r.metrics[0]!.comparisons[0]!;
     expect(c.verdict).toBe('inconclusive');
-    const need = unitsPerArmToDetect({ baseline: 0.045, effect: 0.052 - 0.045, alpha: 0.05, power: 0.8, alternative: 'two-sided', ratio: 1 })!;
+    const need = unitsPerArmToDetect({
+      baseline: 0.045,
+      effect: 0.052 - 0.045,
+      alpha: 0.05,
+      power: 0.8,
+      alternative: 'two-sided',
+      ratio: 1,
+    })!;
     expect(c.units_needed).toEqual(need);
     expect(r.verdict).toBe('keep_running');
     expect(r.additional_units_needed).toBe(need.control - 5000 + need.treatment - 5000);

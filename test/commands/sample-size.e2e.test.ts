@@ -5,12 +5,24 @@ import * as ref from '../stats/reference-values.generated.js';
 // Spawns the built CLI (npm test builds first).
 describe('mlv sample-size (end to end)', () => {
   it('exits 0 and prints the issue-5 JSON', async () => {
-    const r = await runMlv(['sample-size', '--baseline', '0.045', '--mde-relative', '0.1', '--daily-traffic', '10000', '--json']);
+    const r = await runMlv([
+      'sample-size',
+      '--baseline',
+      '0.045',
+      '--mde-relative',
+      '0.1',
+      '--daily-traffic',
+      '10000',
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const doc = r.json();
     // pooled formula with scipy.stats.norm quantiles (see ref.cli)
     const exact = ref.cli.find((x) => x.args[0] === 'pooled' && x.args[2] === 0.0045)!.expected;
-    expect(doc).toMatchObject({ method: 'pooled', per_variant: { control: Math.ceil(exact), treatment: Math.ceil(exact) } });
+    expect(doc).toMatchObject({
+      method: 'pooled',
+      per_variant: { control: Math.ceil(exact), treatment: Math.ceil(exact) },
+    });
     expect(doc.days).toBe(Math.ceil(doc.total / 10000));
   });
 

@@ -81,13 +81,21 @@ describe('sampleSize (result object)', () => {
     ['power', { baseline: 0.1, mde: 0.01, power: 0 }, /--power must be a number in \(0, 1\), got 0/],
     ['ratio', { baseline: 0.1, mde: 0.01, ratio: -1 }, /--ratio must be a number > 0/],
     ['variants', { baseline: 0.1, mde: 0.01, variants: 1.5 }, /--variants must be an integer ≥ 1, got 1.5/],
-    ['two MDEs', { baseline: 0.1, mde: 0.01, mdeRelative: 0.1 }, /exactly one of --mde, --mde-relative or --n, got --mde and --mde-relative/],
+    [
+      'two MDEs',
+      { baseline: 0.1, mde: 0.01, mdeRelative: 0.1 },
+      /exactly one of --mde, --mde-relative or --n, got --mde and --mde-relative/,
+    ],
     ['no MDE', { baseline: 0.1 }, /give exactly one of --mde, --mde-relative or --n/],
     ['treatment rate out of range', { baseline: 0.95, mde: 0.06 }, /must stay in \(0, 1\)/],
     ['method with --sd', { sd: 2, mde: 0.1, method: 'arcsine' }, /--method arcsine applies to proportion metrics/],
     ['relative without mean', { sd: 2, mdeRelative: 0.1 }, /--mde-relative with --sd needs --baseline/],
     ['negative sd', { sd: -2, mde: 0.1 }, /--sd must be a number > 0/],
-    ['evanmiller one-sided', { baseline: 0.1, mde: 0.01, method: 'evanmiller', alternative: 'one-sided' }, /two-sided by its convention/],
+    [
+      'evanmiller one-sided',
+      { baseline: 0.1, mde: 0.01, method: 'evanmiller', alternative: 'one-sided' },
+      /two-sided by its convention/,
+    ],
     ['evanmiller ratio', { baseline: 0.1, mde: 0.01, method: 'evanmiller', ratio: 2 }, /no allocation ratio/],
     ['n not an integer', { baseline: 0.1, n: 10.5 }, /--n must be an integer ≥ 2/],
     ['daily traffic', { baseline: 0.1, mde: 0.01, dailyTraffic: 0 }, /--daily-traffic must be a number > 0/],
@@ -149,9 +157,21 @@ describe('renderSampleSize', () => {
     ctx.output(r, renderSampleSize);
     const doc = JSON.parse(stdout.text);
     for (const key of [
-      'method', 'alpha', 'power', 'alternative', 'baseline', 'treatment_rate', 'mde_absolute',
-      'mde_relative', 'ratio', 'variants', 'per_variant', 'total', 'days',
-    ]) expect(doc).toHaveProperty(key);
+      'method',
+      'alpha',
+      'power',
+      'alternative',
+      'baseline',
+      'treatment_rate',
+      'mde_absolute',
+      'mde_relative',
+      'ratio',
+      'variants',
+      'per_variant',
+      'total',
+      'days',
+    ])
+      expect(doc).toHaveProperty(key);
     expect(doc.per_variant).toEqual(r.per_variant);
   });
 });

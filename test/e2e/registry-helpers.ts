@@ -21,10 +21,14 @@ export interface SpawnedServer {
 
 /** Starts `mlv server --port 0` as its own process and reads its URL from the `--json` line. */
 export async function spawnMlvServer(store = path.join(tempDir('mlv-e2e-server-'), 'store')): Promise<SpawnedServer> {
-  const child = spawn(process.execPath, [mlvBin, '--json', 'server', '--host', '127.0.0.1', '--port', '0', '--store', store], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1', MLFLOW_TRACKING_URI: '' },
-  });
+  const child = spawn(
+    process.execPath,
+    [mlvBin, '--json', 'server', '--host', '127.0.0.1', '--port', '0', '--store', store],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1', MLFLOW_TRACKING_URI: '' },
+    },
+  );
   let stderr = '';
   child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
   const url = await new Promise<string>((resolve, reject) => {
@@ -54,14 +58,19 @@ export async function spawnMlvServer(store = path.join(tempDir('mlv-e2e-server-'
 }
 
 export function clientFor(url: string): MlflowClient {
-  return new MlflowClient(resolveClientConfig({ MLFLOW_TRACKING_URI: url, MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0' }, undefined)!);
+  return new MlflowClient(
+    resolveClientConfig({ MLFLOW_TRACKING_URI: url, MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0' }, undefined)!,
+  );
 }
 
 /**
  * Reads the registry behind `mode`: the spawned server over HTTP, or the embedded store (served
  * in-process for the duration of `fn`, as a second process would; the store is SQLite in WAL mode).
  */
-export async function withRegistry<T>(target: { url: string } | { store: string }, fn: (client: MlflowClient) => Promise<T>): Promise<T> {
+export async function withRegistry<T>(
+  target: { url: string } | { store: string },
+  fn: (client: MlflowClient) => Promise<T>,
+): Promise<T> {
   if ('url' in target) {
     const client = clientFor(target.url);
     try {
@@ -86,7 +95,11 @@ export async function registryState(client: MlflowClient, name: string) {
   const model = await client.getRegisteredModel(name);
   const versions: { version: string; stage: string; tags: Record<string, string> }[] = [];
   for await (const mv of client.iterateModelVersions({ filter: `name='${name}'` })) {
-    versions.push({ version: mv.version, stage: mv.current_stage, tags: Object.fromEntries(mv.tags.map((t) => [t.key, t.value])) });
+    versions.push({
+      version: mv.version,
+      stage: mv.current_stage,
+      tags: Object.fromEntries(mv.tags.map((t) => [t.key, t.value])),
+    });
   }
   versions.sort((a, b) => Number(a.version) - Number(b.version));
   return {

@@ -45,10 +45,13 @@ async function startProxy(target: string): Promise<Proxy> {
   // No keep-alive towards mlv server, so that stopping it does not wait for idle proxy sockets.
   const agent = new http.Agent({ keepAlive: false });
   const server = http.createServer((req, res) => {
-    const up = http.request({ host: hostname, port, method: req.method, path: req.url, headers: req.headers, agent }, (upRes) => {
-      res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-      upRes.pipe(res);
-    });
+    const up = http.request(
+      { host: hostname, port, method: req.method, path: req.url, headers: req.headers, agent },
+      (upRes) => {
+        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        upRes.pipe(res);
+      },
+    );
     up.on('error', () => res.destroy());
     // The CLI was killed: abort the upstream request as a dropped connection would.
     req.on('close', () => {
@@ -98,7 +101,9 @@ describe('mlv register killed mid-upload', () => {
     }
     closeSync(fd);
     // The directory digest: sha256 over "<sha256 of file>  <relative path>\n" lines.
-    digest = createHash('sha256').update(`${hash.digest('hex')}  weights.bin\n`).digest('hex');
+    digest = createHash('sha256')
+      .update(`${hash.digest('hex')}  weights.bin\n`)
+      .digest('hex');
   });
   afterAll(async () => {
     await proxy?.close();
@@ -106,13 +111,27 @@ describe('mlv register killed mid-upload', () => {
   });
 
   it('leaves no version behind, and a retry registers it', async () => {
-    const args = [mlvBin, '--tracking-uri', proxy.url, 'register', artifact, '--name', 'big', '--semver', '1.0.0', '--metric', 'auc=0.9'];
+    const args = [
+      mlvBin,
+      '--tracking-uri',
+      proxy.url,
+      'register',
+      artifact,
+      '--name',
+      'big',
+      '--semver',
+      '1.0.0',
+      '--metric',
+      'auc=0.9',
+    ];
     const child = spawn(process.execPath, args, {
       cwd: dir,
       env: { ...process.env, MLFLOW_TRACKING_URI: '', MLV_HOME: '', NO_COLOR: '1', CI: 'true' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('exit', (_code, signal) => resolve(signal)),
+    );
     const forwarded = await proxy.stalled;
     expect(forwarded).toBeGreaterThanOrEqual(STALL_AT);
     expect(forwarded).toBeLessThan(SIZE);
@@ -130,14 +149,36 @@ describe('mlv register killed mid-upload', () => {
       expect(versions).toEqual([]);
 
       proxy.stall = false;
-      const retry = await runMlv(['--json', '--tracking-uri', proxy.url, 'register', artifact, '--name', 'big', '--semver', '1.0.0', '--metric', 'auc=0.9'], {
-        cwd: dir,
-        timeoutMs: 120_000,
-      });
+      const retry = await runMlv(
+        [
+          '--json',
+          '--tracking-uri',
+          proxy.url,
+          'register',
+          artifact,
+          '--name',
+          'big',
+          '--semver',
+          '1.0.0',
+          '--metric',
+          'auc=0.9',
+        ],
+        {
+          cwd: dir,
+          timeoutMs: 120_000,
+        },
+      );
       expect(retry.stderr).not.toContain('error');
       expect(retry.code).toBe(0);
       const out = retry.json<RegisterResult>();
-      expect(out).toMatchObject({ name: 'big', version: '1', semver: '1.0.0', sha256: digest, created: true, status: 'READY' });
+      expect(out).toMatchObject({
+        name: 'big',
+        version: '1',
+        semver: '1.0.0',
+        sha256: digest,
+        created: true,
+        status: 'READY',
+      });
       expect(out.artifact).toEqual({ kind: 'directory', size_bytes: SIZE, files: 1 });
       const files = await client.listArtifacts(out.source);
       expect(files).toEqual([{ path: 'weights.bin', is_dir: false, file_size: SIZE }]);

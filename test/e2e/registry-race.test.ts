@@ -17,7 +17,9 @@ describe('concurrent mlv register of one semver', () => {
   });
 
   const register = (file: string, name: string) =>
-    runMlv(['--json', '--tracking-uri', server.url, 'register', file, '--name', name, '--semver', '1.0.0'], { cwd: tempDir() });
+    runMlv(['--json', '--tracking-uri', server.url, 'register', file, '--name', name, '--semver', '1.0.0'], {
+      cwd: tempDir(),
+    });
 
   async function versionsOf(name: string) {
     const client = clientFor(server.url);
@@ -34,7 +36,10 @@ describe('concurrent mlv register of one semver', () => {
   }
 
   it('the same artifact twice: one version, both succeed', async () => {
-    const [a, b] = await Promise.all([register(fixture('classifier-v1.onnx'), 'race-same'), register(fixture('classifier-v1.onnx'), 'race-same')]);
+    const [a, b] = await Promise.all([
+      register(fixture('classifier-v1.onnx'), 'race-same'),
+      register(fixture('classifier-v1.onnx'), 'race-same'),
+    ]);
     expect([a.code, b.code]).toEqual([0, 0]);
     const results = [a.json<RegisterResult>(), b.json<RegisterResult>()];
     expect(results[0]!.version).toBe(results[1]!.version);
@@ -45,10 +50,15 @@ describe('concurrent mlv register of one semver', () => {
   });
 
   it('different artifacts under one semver: exactly one wins, the other exits 2', async () => {
-    const [a, b] = await Promise.all([register(fixture('classifier-v1.onnx'), 'race-diff'), register(fixture('classifier-v2.onnx'), 'race-diff')]);
+    const [a, b] = await Promise.all([
+      register(fixture('classifier-v1.onnx'), 'race-diff'),
+      register(fixture('classifier-v2.onnx'), 'race-diff'),
+    ]);
     expect([a.code, b.code].sort()).toEqual([0, 2]);
     const loser = a.code === 2 ? a : b;
-    expect(loser.stderr).toMatch(/error: semver 1\.0\.0 (is already registered for race-diff|was registered for race-diff as version \d+ by another process)/);
+    expect(loser.stderr).toMatch(
+      /error: semver 1\.0\.0 (is already registered for race-diff|was registered for race-diff as version \d+ by another process)/,
+    );
     const versions = await versionsOf('race-diff');
     expect(versions).toHaveLength(1);
     expect(versions[0]!.sha).toBe((a.code === 0 ? a : b).json<RegisterResult>().sha256);

@@ -19,7 +19,10 @@ import { isDeepStrictEqual } from 'node:util';
  * compare its answer with `exchange.response` (`requestUrl`, `requestBodyBytes` help).
  */
 
-export const REFERENCE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/mlflow-reference');
+export const REFERENCE_DIR = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../fixtures/mlflow-reference',
+);
 export const MLFLOW_VERSIONS = ['2.17', '3.6'] as const;
 export type MlflowVersion = (typeof MLFLOW_VERSIONS)[number];
 
@@ -75,7 +78,10 @@ export function loadRecording(version: MlflowVersion, which: number | string): R
   const prefix = typeof which === 'number' ? `${String(which).padStart(2, '0')}-` : which;
   const file = listRecordings(version).find((f) => f === prefix || f.startsWith(prefix));
   if (file === undefined) throw new Error(`no recording ${which} for MLflow ${version}`);
-  const raw = JSON.parse(readFileSync(path.join(REFERENCE_DIR, version, `${file}.json`), 'utf8')) as Omit<Recording, 'version' | 'file'>;
+  const raw = JSON.parse(readFileSync(path.join(REFERENCE_DIR, version, `${file}.json`), 'utf8')) as Omit<
+    Recording,
+    'version' | 'file'
+  >;
   return { ...raw, version, file };
 }
 
@@ -135,7 +141,8 @@ export function requestMismatch(recorded: RecordedRequest, actual: ActualRequest
     for (const [k, v] of new URLSearchParams(s)) (m[k] ??= []).push(v);
     return m;
   };
-  if (!isDeepStrictEqual(q(recQuery), q(actQuery))) return `query ${JSON.stringify(q(actQuery))}, recorded ${JSON.stringify(q(recQuery))}`;
+  if (!isDeepStrictEqual(q(recQuery), q(actQuery)))
+    return `query ${JSON.stringify(q(actQuery))}, recorded ${JSON.stringify(q(recQuery))}`;
   const recType = recorded.headers?.['Content-Type'];
   if (recType !== undefined && !String(actual.headers['content-type'] ?? '').startsWith(recType)) {
     return `content-type ${actual.headers['content-type']}, recorded ${recType}`;
@@ -145,16 +152,21 @@ export function requestMismatch(recorded: RecordedRequest, actual: ActualRequest
     return actual.body.length === 0 ? undefined : `a body of ${actual.body.length} bytes, recorded none`;
   }
   if (isObject(body) && typeof body._bytes === 'number') {
-    return actual.body.length === body._bytes ? undefined : `a body of ${actual.body.length} bytes, recorded ${body._bytes}`;
+    return actual.body.length === body._bytes
+      ? undefined
+      : `a body of ${actual.body.length} bytes, recorded ${body._bytes}`;
   }
-  if (typeof body === 'string') return actual.body.toString('utf8') === body ? undefined : `body ${actual.body.toString('utf8')}, recorded ${body}`;
+  if (typeof body === 'string')
+    return actual.body.toString('utf8') === body ? undefined : `body ${actual.body.toString('utf8')}, recorded ${body}`;
   let parsed: unknown;
   try {
     parsed = JSON.parse(actual.body.toString('utf8'));
   } catch {
     return `a body that is not JSON: ${actual.body.toString('utf8').slice(0, 200)}`;
   }
-  return isDeepStrictEqual(parsed, body) ? undefined : `body ${JSON.stringify(parsed)}, recorded ${JSON.stringify(body)}`;
+  return isDeepStrictEqual(parsed, body)
+    ? undefined
+    : `body ${JSON.stringify(parsed)}, recorded ${JSON.stringify(body)}`;
 }
 
 export interface ReplayServer {
@@ -172,14 +184,22 @@ export interface ReplayServer {
  * answer again (retries). A request that matches none gets HTTP 599 and is listed in
  * `mismatches`, with the reason against the first unused exchange.
  */
-export async function startReplayServer(exchanges: readonly Exchange[], opts: { reuse?: boolean } = {}): Promise<ReplayServer> {
+export async function startReplayServer(
+  exchanges: readonly Exchange[],
+  opts: { reuse?: boolean } = {},
+): Promise<ReplayServer> {
   const used = new Set<number>();
   const requests: ActualRequest[] = [];
   const mismatches: string[] = [];
   const server = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const actual: ActualRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) };
+    const actual: ActualRequest = {
+      method: req.method ?? '',
+      url: req.url ?? '',
+      headers: req.headers,
+      body: Buffer.concat(chunks),
+    };
     requests.push(actual);
     let firstReason: string | undefined;
     for (let i = 0; i < exchanges.length; i++) {

@@ -49,15 +49,26 @@ function proxy(store = new Map<string, Buffer>()): { store: Map<string, Buffer>;
       for (const [key, value] of store) {
         if (!key.startsWith(prefix)) continue;
         const [head, ...rest] = key.slice(prefix.length).split('/');
-        entries.set(head!, rest.length > 0 ? { path: head!, is_dir: true } : { path: head!, is_dir: false, file_size: value.length });
+        entries.set(
+          head!,
+          rest.length > 0 ? { path: head!, is_dir: true } : { path: head!, is_dir: false, file_size: value.length },
+        );
       }
-      return sendJson(res, 200, entries.size === 0 ? {} : { files: [...entries.values()].sort((a, b) => (a.path < b.path ? -1 : 1)) });
+      return sendJson(
+        res,
+        200,
+        entries.size === 0 ? {} : { files: [...entries.values()].sort((a, b) => (a.path < b.path ? -1 : 1)) },
+      );
     }
     const data = store.get(rel);
     if (!data) {
       // What MLflow 2.17/3.6 answer (fixtures/mlflow-reference/*/12-*.json), server path included.
-      return mlflowError(res, 500, 'INTERNAL_ERROR',
-        `The following failures occurred while downloading one or more artifacts from /srv/mlflow/artifacts:\n##### File ${rel} #####\n[Errno 2] No such file or directory: '/srv/mlflow/artifacts/${rel}'`);
+      return mlflowError(
+        res,
+        500,
+        'INTERNAL_ERROR',
+        `The following failures occurred while downloading one or more artifacts from /srv/mlflow/artifacts:\n##### File ${rel} #####\n[Errno 2] No such file or directory: '/srv/mlflow/artifacts/${rel}'`,
+      );
     }
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': data.length });
     res.end(data);
@@ -83,9 +94,12 @@ describe('artifactUriToProxyPath', () => {
     expect(artifactUriToProxyPath(input)).toBe(expected);
   });
 
-  it.each(['2/../x', 'mlflow-artifacts:/2/%2E%2E/x', 'a\\b', 'file:///tmp/x', 'runs:/r/model', 's3://b/k'])('rejects %j', (input) => {
-    expect(() => artifactUriToProxyPath(input)).toThrow(InputError);
-  });
+  it.each(['2/../x', 'mlflow-artifacts:/2/%2E%2E/x', 'a\\b', 'file:///tmp/x', 'runs:/r/model', 's3://b/k'])(
+    'rejects %j',
+    (input) => {
+      expect(() => artifactUriToProxyPath(input)).toThrow(InputError);
+    },
+  );
 });
 
 describe('upload', () => {
@@ -97,7 +111,9 @@ describe('upload', () => {
     const bytes = Buffer.from([0, 1, 2, 255, 254, 10, 13]);
     writeFileSync(file, bytes);
     const seen: number[] = [];
-    const r = await client.artifacts.uploadFile(file, 'mlflow-artifacts:/2/r1/artifacts/my model/w.bin', { onProgress: (n) => seen.push(n) });
+    const r = await client.artifacts.uploadFile(file, 'mlflow-artifacts:/2/r1/artifacts/my model/w.bin', {
+      onProgress: (n) => seen.push(n),
+    });
     expect(r).toEqual({ remotePath: '2/r1/artifacts/my model/w.bin', localPath: file, bytes: 7 });
     expect(server.requests[0]!.method).toBe('PUT');
     expect(server.requests[0]!.path).toBe(`${PROXY}/2/r1/artifacts/my%20model/w.bin`);
@@ -119,7 +135,9 @@ describe('upload', () => {
   it('re-sends the whole file when a PUT is retried', async () => {
     const { store, handler } = proxy();
     let n = 0;
-    const { server, client } = await setup((q, res, raw) => (++n === 1 ? mlflowError(res, 503, 'UNAVAILABLE', 'busy') : handler(q, res, raw)));
+    const { server, client } = await setup((q, res, raw) =>
+      ++n === 1 ? mlflowError(res, 503, 'UNAVAILABLE', 'busy') : handler(q, res, raw),
+    );
     const file = path.join(temp(), 'f.txt');
     writeFileSync(file, 'hello artifact');
     await client.uploadFile(file, '1/r/artifacts/f.txt');
@@ -149,7 +167,7 @@ describe('download', () => {
     expect(readdirSync(path.dirname(dest))).toEqual(['MLmodel']);
   });
 
-  it('maps MLflow\'s 500 for a missing file to not-found, without the server path, without retrying', async () => {
+  it("maps MLflow's 500 for a missing file to not-found, without the server path, without retrying", async () => {
     const { server, client } = await setup(proxy().handler);
     const err = await rejection(client.downloadFile('2/r/artifacts/model/missing.txt', path.join(temp(), 'x')));
     expect(err).toBeInstanceOf(NotFoundError);
@@ -209,7 +227,7 @@ describe('directories', () => {
     const { client } = await setup(handler);
     const src = temp();
     const files: Record<string, string> = {
-      'MLmodel': 'flavors: {}\n',
+      MLmodel: 'flavors: {}\n',
       'model.onnx': 'onnx-bytes',
       'sub dir/a.txt': 'a',
       'sub dir/deeper/b.txt': 'b',
@@ -238,7 +256,8 @@ describe('directories', () => {
     const dest = temp();
     const down = await client.downloadDirectory('3/run/artifacts/model', dest);
     expect(down.bytes).toBe(24);
-    for (const [rel, content] of Object.entries(files)) expect(readFileSync(path.join(dest, rel), 'utf8')).toBe(content);
+    for (const [rel, content] of Object.entries(files))
+      expect(readFileSync(path.join(dest, rel), 'utf8')).toBe(content);
   });
 
   it('refuses listing names that would escape the destination', async () => {

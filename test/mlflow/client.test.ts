@@ -42,20 +42,27 @@ describe('pagination', () => {
     const offset = token ? (JSON.parse(Buffer.from(token, 'base64').toString()) as { offset: number }).offset : 0;
     const page = models.slice(offset, offset + size);
     const body: Record<string, unknown> = {};
-    if (page.length > 0) body.registered_models = page.map((name) => ({ name, creation_timestamp: 1, last_updated_timestamp: 1 }));
-    if (offset + size < models.length) body.next_page_token = Buffer.from(JSON.stringify({ offset: offset + size })).toString('base64');
+    if (page.length > 0)
+      body.registered_models = page.map((name) => ({ name, creation_timestamp: 1, last_updated_timestamp: 1 }));
+    if (offset + size < models.length)
+      body.next_page_token = Buffer.from(JSON.stringify({ offset: offset + size })).toString('base64');
     sendJson(res, 200, body);
   };
 
   it('walks every page with the iterator, passing the filter and token along', async () => {
     const { server, client } = await setup(paged);
     const names: string[] = [];
-    for await (const m of client.iterateRegisteredModels({ filter: "name LIKE 'model-%'", pageSize: 3, orderBy: ['name ASC'] })) names.push(m.name);
+    for await (const m of client.iterateRegisteredModels({
+      filter: "name LIKE 'model-%'",
+      pageSize: 3,
+      orderBy: ['name ASC'],
+    }))
+      names.push(m.name);
     expect(names).toEqual(models);
     expect(server.requests.map((r) => r.url)).toEqual([
-      "/api/2.0/mlflow/registered-models/search?filter=name+LIKE+%27model-%25%27&max_results=3&order_by=name+ASC",
-      "/api/2.0/mlflow/registered-models/search?filter=name+LIKE+%27model-%25%27&max_results=3&order_by=name+ASC&page_token=eyJvZmZzZXQiOjN9",
-      "/api/2.0/mlflow/registered-models/search?filter=name+LIKE+%27model-%25%27&max_results=3&order_by=name+ASC&page_token=eyJvZmZzZXQiOjZ9",
+      '/api/2.0/mlflow/registered-models/search?filter=name+LIKE+%27model-%25%27&max_results=3&order_by=name+ASC',
+      '/api/2.0/mlflow/registered-models/search?filter=name+LIKE+%27model-%25%27&max_results=3&order_by=name+ASC&page_token=eyJvZmZzZXQiOjN9',
+      '/api/2.0/mlflow/registered-models/search?filter=name+LIKE+%27model-%25%27&max_results=3&order_by=name+ASC&page_token=eyJvZmZzZXQiOjZ9',
     ]);
   });
 
@@ -73,7 +80,9 @@ describe('pagination', () => {
     const versions = ['5', '4', '3', '2', '1'];
     const { server, client } = await setup((q, res) => {
       const offset = Number(q.query.get('page_token') ?? 0);
-      const body: Record<string, unknown> = { model_versions: versions.slice(offset, offset + 2).map((v) => mv('m', v)) };
+      const body: Record<string, unknown> = {
+        model_versions: versions.slice(offset, offset + 2).map((v) => mv('m', v)),
+      };
       if (offset + 2 < versions.length) body.next_page_token = String(offset + 2);
       sendJson(res, 200, body);
     });
@@ -84,11 +93,15 @@ describe('pagination', () => {
   });
 
   it('stops a server that hands out the same token forever', async () => {
-    const { client } = await setup((_q, res) => sendJson(res, 200, { registered_models: [{ name: 'x' }], next_page_token: 'same' }));
+    const { client } = await setup((_q, res) =>
+      sendJson(res, 200, { registered_models: [{ name: 'x' }], next_page_token: 'same' }),
+    );
     const names: string[] = [];
-    const err = await rejection((async () => {
-      for await (const m of client.iterateRegisteredModels()) names.push(m.name);
-    })());
+    const err = await rejection(
+      (async () => {
+        for await (const m of client.iterateRegisteredModels()) names.push(m.name);
+      })(),
+    );
     expect(err.code).toBe('MLV_REMOTE_PROTOCOL');
     expect(names).toEqual(['x', 'x']);
   });
@@ -106,9 +119,17 @@ describe('MLflow omits empty arrays', () => {
   });
 
   it('fills tags, aliases, latest_versions and description of a bare registered model', async () => {
-    const { client } = await setup((_q, res) => sendJson(res, 200, { registered_model: { name: 'm', creation_timestamp: 5, last_updated_timestamp: 6 } }));
+    const { client } = await setup((_q, res) =>
+      sendJson(res, 200, { registered_model: { name: 'm', creation_timestamp: 5, last_updated_timestamp: 6 } }),
+    );
     expect(await client.getRegisteredModel('m')).toEqual({
-      name: 'm', creation_timestamp: 5, last_updated_timestamp: 6, description: '', tags: [], latest_versions: [], aliases: [],
+      name: 'm',
+      creation_timestamp: 5,
+      last_updated_timestamp: 6,
+      description: '',
+      tags: [],
+      latest_versions: [],
+      aliases: [],
     });
   });
 
@@ -116,8 +137,21 @@ describe('MLflow omits empty arrays', () => {
     const { client } = await setup((_q, res) =>
       sendJson(res, 200, {
         run: {
-          info: { run_uuid: 'r1', experiment_id: '1', status: 'FINISHED', start_time: 10, artifact_uri: 'mlflow-artifacts:/1/r1/artifacts', lifecycle_stage: 'active' },
-          data: { metrics: [{ key: 'a', value: 'NaN', timestamp: 1, step: 0 }, { key: 'b', value: '-Infinity', timestamp: 2 }, { key: 'c', value: 0.5, timestamp: 3, step: 4 }] },
+          info: {
+            run_uuid: 'r1',
+            experiment_id: '1',
+            status: 'FINISHED',
+            start_time: 10,
+            artifact_uri: 'mlflow-artifacts:/1/r1/artifacts',
+            lifecycle_stage: 'active',
+          },
+          data: {
+            metrics: [
+              { key: 'a', value: 'NaN', timestamp: 1, step: 0 },
+              { key: 'b', value: '-Infinity', timestamp: 2 },
+              { key: 'c', value: 0.5, timestamp: 3, step: 4 },
+            ],
+          },
         },
       }),
     );
@@ -148,10 +182,35 @@ describe('logBatch', () => {
   it.each([
     // [params, metrics, tags] → per-request [params, metrics, tags]
     [[0, 0, 0], [[0, 0, 0]]],
-    [[100, 1000, 100], [[100, 800, 100], [0, 200, 0]]],
-    [[0, 2500, 0], [[0, 1000, 0], [0, 1000, 0], [0, 500, 0]]],
-    [[150, 950, 30], [[100, 870, 30], [50, 80, 0]]],
-    [[0, 0, 101], [[0, 0, 100], [0, 0, 1]]],
+    [
+      [100, 1000, 100],
+      [
+        [100, 800, 100],
+        [0, 200, 0],
+      ],
+    ],
+    [
+      [0, 2500, 0],
+      [
+        [0, 1000, 0],
+        [0, 1000, 0],
+        [0, 500, 0],
+      ],
+    ],
+    [
+      [150, 950, 30],
+      [
+        [100, 870, 30],
+        [50, 80, 0],
+      ],
+    ],
+    [
+      [0, 0, 101],
+      [
+        [0, 0, 100],
+        [0, 0, 1],
+      ],
+    ],
   ])('chunks %j items as %j', (sizes, expected) => {
     const [np, nm, nt] = sizes as [number, number, number];
     const chunks = chunkBatch(Array(np).fill('p'), Array(nm).fill('m'), Array(nt).fill('t'));
@@ -164,25 +223,33 @@ describe('logBatch', () => {
     await client.logBatch({
       runId: 'r',
       params: { lr: '0.01' },
-      metrics: [{ key: 'acc', value: 0.9, timestamp: 5, step: 2 }, { key: 'loss', value: NaN, timestamp: 6 }],
+      metrics: [
+        { key: 'acc', value: 0.9, timestamp: 5, step: 2 },
+        { key: 'loss', value: NaN, timestamp: 6 },
+      ],
       tags: { stage: 'dev' },
     });
     expect(JSON.parse(server.requests[0]!.body)).toEqual({
       run_id: 'r',
       params: [{ key: 'lr', value: '0.01' }],
-      metrics: [{ key: 'acc', value: 0.9, timestamp: 5, step: 2 }, { key: 'loss', value: 'NaN', timestamp: 6 }],
+      metrics: [
+        { key: 'acc', value: 0.9, timestamp: 5, step: 2 },
+        { key: 'loss', value: 'NaN', timestamp: 6 },
+      ],
       tags: [{ key: 'stage', value: 'dev' }],
     });
   });
 
-  it('stops at the first rejected chunk and reports MLflow\'s error', async () => {
+  it("stops at the first rejected chunk and reports MLflow's error", async () => {
     let n = 0;
     const { server, client } = await setup((_q, res) =>
       ++n === 2
-        ? mlflowError(res, 400, 'INVALID_PARAMETER_VALUE', "Changing param values is not allowed.")
+        ? mlflowError(res, 400, 'INVALID_PARAMETER_VALUE', 'Changing param values is not allowed.')
         : sendJson(res, 200, {}),
     );
-    const err = await rejection(client.logBatch({ runId: 'r', params: Array.from({ length: 300 }, (_, i) => ({ key: `p${i}`, value: 'v' })) }));
+    const err = await rejection(
+      client.logBatch({ runId: 'r', params: Array.from({ length: 300 }, (_, i) => ({ key: `p${i}`, value: 'v' })) }),
+    );
     expect(err).toBeInstanceOf(MlflowApiError);
     expect(server.requests).toHaveLength(2);
   });
@@ -190,7 +257,9 @@ describe('logBatch', () => {
 
 describe('experiments', () => {
   it('getExperimentByName returns null for RESOURCE_DOES_NOT_EXIST', async () => {
-    const { client } = await setup((_q, res) => mlflowError(res, 404, 'RESOURCE_DOES_NOT_EXIST', "Could not find experiment with name 'x'"));
+    const { client } = await setup((_q, res) =>
+      mlflowError(res, 404, 'RESOURCE_DOES_NOT_EXIST', "Could not find experiment with name 'x'"),
+    );
     expect(await client.getExperimentByName('x')).toBeNull();
   });
 
@@ -215,7 +284,9 @@ describe('experiments', () => {
     let lookups = 0;
     const { client } = await setup((q, res) => {
       if (q.path.endsWith('/get-by-name')) {
-        return ++lookups === 1 ? mlflowError(res, 404, 'RESOURCE_DOES_NOT_EXIST', 'nope') : sendJson(res, 200, { experiment: exp });
+        return ++lookups === 1
+          ? mlflowError(res, 404, 'RESOURCE_DOES_NOT_EXIST', 'nope')
+          : sendJson(res, 200, { experiment: exp });
       }
       return mlflowError(res, 400, 'RESOURCE_ALREADY_EXISTS', 'Experiment(name=e) already exists.');
     });
@@ -226,7 +297,8 @@ describe('experiments', () => {
 describe('aliases', () => {
   it('findModelVersionByAlias returns null when MLflow says 400 for a missing alias', async () => {
     const { client } = await setup((q, res) => {
-      if (q.path.endsWith('/registered-models/alias')) return mlflowError(res, 400, 'INVALID_PARAMETER_VALUE', 'Registered model alias nope not found.');
+      if (q.path.endsWith('/registered-models/alias'))
+        return mlflowError(res, 400, 'INVALID_PARAMETER_VALUE', 'Registered model alias nope not found.');
       return sendJson(res, 200, { registered_model: { name: 'm', aliases: [{ alias: 'champion', version: '2' }] } });
     });
     expect(await client.findModelVersionByAlias('m', 'nope')).toBeNull();
@@ -243,7 +315,9 @@ describe('aliases', () => {
   });
 
   it('returns the version an alias points at, aliases as strings', async () => {
-    const { server, client } = await setup((_q, res) => sendJson(res, 200, { model_version: mv('m', '2', { aliases: ['champion'] }) }));
+    const { server, client } = await setup((_q, res) =>
+      sendJson(res, 200, { model_version: mv('m', '2', { aliases: ['champion'] }) }),
+    );
     const v = await client.findModelVersionByAlias('m', 'champion');
     expect([v?.version, v?.aliases]).toEqual(['2', ['champion']]);
     expect(server.requests[0]!.url).toBe('/api/2.0/mlflow/registered-models/alias?name=m&alias=champion');
@@ -254,7 +328,9 @@ describe('waitForReady', () => {
   it('polls while PENDING_REGISTRATION and returns the READY version', async () => {
     const statuses = ['PENDING_REGISTRATION', 'PENDING_REGISTRATION', 'READY'];
     let i = 0;
-    const { server, client } = await setup((_q, res) => sendJson(res, 200, { model_version: mv('m', '3', { status: statuses[i++] }) }));
+    const { server, client } = await setup((_q, res) =>
+      sendJson(res, 200, { model_version: mv('m', '3', { status: statuses[i++] }) }),
+    );
     const v = await client.waitForReady('m', 3, { pollMs: 10, timeoutMs: 5000 });
     expect(v.status).toBe('READY');
     expect(server.requests).toHaveLength(3);
@@ -263,7 +339,9 @@ describe('waitForReady', () => {
 
   it('fails clearly on FAILED_REGISTRATION with the status message', async () => {
     const { client } = await setup((_q, res) =>
-      sendJson(res, 200, { model_version: mv('m', '3', { status: 'FAILED_REGISTRATION', status_message: 'could not copy artifacts' }) }),
+      sendJson(res, 200, {
+        model_version: mv('m', '3', { status: 'FAILED_REGISTRATION', status_message: 'could not copy artifacts' }),
+      }),
     );
     const err = await rejection(client.waitForReady('m', '3', { pollMs: 10 }));
     expect(err).toBeInstanceOf(RemoteError);
@@ -272,7 +350,9 @@ describe('waitForReady', () => {
   });
 
   it('times out when the version stays pending', async () => {
-    const { server, client } = await setup((_q, res) => sendJson(res, 200, { model_version: mv('m', '3', { status: 'PENDING_REGISTRATION' }) }));
+    const { server, client } = await setup((_q, res) =>
+      sendJson(res, 200, { model_version: mv('m', '3', { status: 'PENDING_REGISTRATION' }) }),
+    );
     const err = await rejection(client.waitForReady('m', '3', { pollMs: 20, timeoutMs: 100 }));
     expect(err.code).toBe('MLV_REGISTRATION_TIMEOUT');
     expect(err.message).toBe('model version m v3 is still PENDING_REGISTRATION after 0.1s');
@@ -280,24 +360,39 @@ describe('waitForReady', () => {
   });
 
   it('can be interrupted while waiting', async () => {
-    const { client } = await setup((_q, res) => sendJson(res, 200, { model_version: mv('m', '3', { status: 'PENDING_REGISTRATION' }) }));
+    const { client } = await setup((_q, res) =>
+      sendJson(res, 200, { model_version: mv('m', '3', { status: 'PENDING_REGISTRATION' }) }),
+    );
     const c = new AbortController();
     setTimeout(() => c.abort(), 50);
-    expect(await rejection(client.waitForReady('m', '3', { pollMs: 5000, signal: c.signal }))).toBeInstanceOf(InterruptedError);
+    expect(await rejection(client.waitForReady('m', '3', { pollMs: 5000, signal: c.signal }))).toBeInstanceOf(
+      InterruptedError,
+    );
   });
 });
 
 describe('resolveArtifactUri', () => {
   const handler: Handler = (q, res) => {
     if (q.path.endsWith('/runs/get')) {
-      return sendJson(res, 200, { run: { info: { run_id: q.query.get('run_id'), artifact_uri: `mlflow-artifacts:/2/${q.query.get('run_id')}/artifacts` } } });
+      return sendJson(res, 200, {
+        run: {
+          info: {
+            run_id: q.query.get('run_id'),
+            artifact_uri: `mlflow-artifacts:/2/${q.query.get('run_id')}/artifacts`,
+          },
+        },
+      });
     }
     if (q.path.endsWith('/get-download-uri')) {
-      return sendJson(res, 200, { artifact_uri: q.query.get('version') === '1' ? 'runs:/abc/model' : 'mlflow-artifacts:/2/def/artifacts/model' });
+      return sendJson(res, 200, {
+        artifact_uri: q.query.get('version') === '1' ? 'runs:/abc/model' : 'mlflow-artifacts:/2/def/artifacts/model',
+      });
     }
     if (q.path.endsWith('/registered-models/alias')) return sendJson(res, 200, { model_version: mv('m', '1') });
     if (q.path.includes('/logged-models/')) {
-      return sendJson(res, 200, { model: { info: { model_id: 'm-1', artifact_uri: 'mlflow-artifacts:/2/models/m-1/artifacts' } } });
+      return sendJson(res, 200, {
+        model: { info: { model_id: 'm-1', artifact_uri: 'mlflow-artifacts:/2/models/m-1/artifacts' } },
+      });
     }
     return sendJson(res, 404, {});
   };
@@ -316,8 +411,14 @@ describe('resolveArtifactUri', () => {
   });
 
   it.each([
-    ['s3://bucket/x', 'artifact location s3://bucket/x is not an mlflow-artifacts: URI; mlv moves artifacts only through MLflow\'s artifact proxy'],
-    ['mlflow-artifacts:/2/../../etc', "artifact path mlflow-artifacts:/2/../../etc must not contain '..', backslashes or NUL"],
+    [
+      's3://bucket/x',
+      "artifact location s3://bucket/x is not an mlflow-artifacts: URI; mlv moves artifacts only through MLflow's artifact proxy",
+    ],
+    [
+      'mlflow-artifacts:/2/../../etc',
+      "artifact path mlflow-artifacts:/2/../../etc must not contain '..', backslashes or NUL",
+    ],
   ])('rejects %s', async (uri, message) => {
     const { client } = await setup(handler);
     const err = await rejection(client.resolveArtifactUri(uri));
@@ -328,19 +429,63 @@ describe('resolveArtifactUri', () => {
 
 describe('request shapes', () => {
   it.each([
-    ['transition with archive', (c: MlflowClient) => c.transitionModelVersionStage({ name: 'm', version: 2, stage: 'Production', archiveExistingVersions: true }),
-      'POST /api/2.0/mlflow/model-versions/transition-stage', { name: 'm', version: '2', stage: 'Production', archive_existing_versions: true }],
-    ['latest versions', (c: MlflowClient) => c.getLatestVersions('m', ['Production', 'Staging']),
-      'POST /api/2.0/mlflow/registered-models/get-latest-versions', { name: 'm', stages: ['Production', 'Staging'] }],
-    ['delete alias', (c: MlflowClient) => c.deleteRegisteredModelAlias('m', 'a'), 'DELETE /api/2.0/mlflow/registered-models/alias', { name: 'm', alias: 'a' }],
-    ['delete version tag', (c: MlflowClient) => c.deleteModelVersionTag('m', 1, 'k'), 'DELETE /api/2.0/mlflow/model-versions/delete-tag', { name: 'm', version: '1', key: 'k' }],
-    ['update model', (c: MlflowClient) => c.updateRegisteredModel({ name: 'm', description: 'd' }), 'PATCH /api/2.0/mlflow/registered-models/update', { name: 'm', description: 'd' }],
-    ['finalize logged model', (c: MlflowClient) => c.finalizeLoggedModel('m-1'), 'PATCH /api/2.0/mlflow/logged-models/m-1', { model_id: 'm-1', status: 'LOGGED_MODEL_READY' }],
-    ['create version', (c: MlflowClient) => c.createModelVersion({ name: 'm', source: 'models:/m-1', runId: 'r', modelId: 'm-1', tags: [{ key: 'a', value: 'b' }] }),
-      'POST /api/2.0/mlflow/model-versions/create', { name: 'm', source: 'models:/m-1', run_id: 'r', model_id: 'm-1', tags: [{ key: 'a', value: 'b' }] }],
+    [
+      'transition with archive',
+      (c: MlflowClient) =>
+        c.transitionModelVersionStage({ name: 'm', version: 2, stage: 'Production', archiveExistingVersions: true }),
+      'POST /api/2.0/mlflow/model-versions/transition-stage',
+      { name: 'm', version: '2', stage: 'Production', archive_existing_versions: true },
+    ],
+    [
+      'latest versions',
+      (c: MlflowClient) => c.getLatestVersions('m', ['Production', 'Staging']),
+      'POST /api/2.0/mlflow/registered-models/get-latest-versions',
+      { name: 'm', stages: ['Production', 'Staging'] },
+    ],
+    [
+      'delete alias',
+      (c: MlflowClient) => c.deleteRegisteredModelAlias('m', 'a'),
+      'DELETE /api/2.0/mlflow/registered-models/alias',
+      { name: 'm', alias: 'a' },
+    ],
+    [
+      'delete version tag',
+      (c: MlflowClient) => c.deleteModelVersionTag('m', 1, 'k'),
+      'DELETE /api/2.0/mlflow/model-versions/delete-tag',
+      { name: 'm', version: '1', key: 'k' },
+    ],
+    [
+      'update model',
+      (c: MlflowClient) => c.updateRegisteredModel({ name: 'm', description: 'd' }),
+      'PATCH /api/2.0/mlflow/registered-models/update',
+      { name: 'm', description: 'd' },
+    ],
+    [
+      'finalize logged model',
+      (c: MlflowClient) => c.finalizeLoggedModel('m-1'),
+      'PATCH /api/2.0/mlflow/logged-models/m-1',
+      { model_id: 'm-1', status: 'LOGGED_MODEL_READY' },
+    ],
+    [
+      'create version',
+      (c: MlflowClient) =>
+        c.createModelVersion({
+          name: 'm',
+          source: 'models:/m-1',
+          runId: 'r',
+          modelId: 'm-1',
+          tags: [{ key: 'a', value: 'b' }],
+        }),
+      'POST /api/2.0/mlflow/model-versions/create',
+      { name: 'm', source: 'models:/m-1', run_id: 'r', model_id: 'm-1', tags: [{ key: 'a', value: 'b' }] },
+    ],
   ])('%s', async (_name, call, line, body) => {
     const { server, client } = await setup((_q, res) =>
-      sendJson(res, 200, { model_version: mv('m', '2'), registered_model: { name: 'm' }, model: { info: { model_id: 'm-1' } } }),
+      sendJson(res, 200, {
+        model_version: mv('m', '2'),
+        registered_model: { name: 'm' },
+        model: { info: { model_id: 'm-1' } },
+      }),
     );
     await call(client);
     expect(`${server.requests[0]!.method} ${server.requests[0]!.path}`).toBe(line);

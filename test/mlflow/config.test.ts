@@ -40,7 +40,10 @@ describe('resolveClientConfig', () => {
 
   it.each([
     [{ MLFLOW_TRACKING_TOKEN: 'tok-123456' }, { kind: 'bearer', token: 'tok-123456' }],
-    [{ MLFLOW_TRACKING_USERNAME: 'alice', MLFLOW_TRACKING_PASSWORD: 'pw-secret' }, { kind: 'basic', username: 'alice', password: 'pw-secret' }],
+    [
+      { MLFLOW_TRACKING_USERNAME: 'alice', MLFLOW_TRACKING_PASSWORD: 'pw-secret' },
+      { kind: 'basic', username: 'alice', password: 'pw-secret' },
+    ],
     // MLflow's precedence: Basic wins over the token.
     [
       { MLFLOW_TRACKING_TOKEN: 'tok-123456', MLFLOW_TRACKING_USERNAME: 'alice', MLFLOW_TRACKING_PASSWORD: 'pw-secret' },
@@ -57,13 +60,21 @@ describe('resolveClientConfig', () => {
   });
 
   it('prefers MLFLOW_TRACKING_TOKEN over URI userinfo', () => {
-    const c = resolveClientConfig({ MLFLOW_TRACKING_URI: 'https://bob:pw12@h', MLFLOW_TRACKING_TOKEN: 'tok-999999' }, undefined)!;
+    const c = resolveClientConfig(
+      { MLFLOW_TRACKING_URI: 'https://bob:pw12@h', MLFLOW_TRACKING_TOKEN: 'tok-999999' },
+      undefined,
+    )!;
     expect(c.auth).toEqual({ kind: 'bearer', token: 'tok-999999' });
   });
 
   it('registers the token, password and URI password as secrets', () => {
     resolveClientConfig(
-      { MLFLOW_TRACKING_URI: 'https://u:uri-pass-1@h', MLFLOW_TRACKING_TOKEN: 'token-abc-1', MLFLOW_TRACKING_USERNAME: 'u', MLFLOW_TRACKING_PASSWORD: 'env-pass-1' },
+      {
+        MLFLOW_TRACKING_URI: 'https://u:uri-pass-1@h',
+        MLFLOW_TRACKING_TOKEN: 'token-abc-1',
+        MLFLOW_TRACKING_USERNAME: 'u',
+        MLFLOW_TRACKING_PASSWORD: 'env-pass-1',
+      },
       undefined,
     );
     expect(redactSecrets('a token-abc-1 b env-pass-1 c uri-pass-1')).toBe('a *** b *** c ***');
@@ -87,27 +98,94 @@ describe('resolveClientConfig', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mlv-ca-'));
     const pem = path.join(dir, 'ca.pem');
     writeFileSync(pem, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
-    const c = resolveClientConfig({ MLFLOW_TRACKING_URI: 'https://h', MLFLOW_TRACKING_SERVER_CERT_PATH: pem }, undefined)!;
-    expect(c.tls).toEqual({ rejectUnauthorized: true, ca: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n', caPath: pem });
+    const c = resolveClientConfig(
+      { MLFLOW_TRACKING_URI: 'https://h', MLFLOW_TRACKING_SERVER_CERT_PATH: pem },
+      undefined,
+    )!;
+    expect(c.tls).toEqual({
+      rejectUnauthorized: true,
+      ca: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
+      caPath: pem,
+    });
   });
 
   it.each([
-    [{ MLFLOW_TRACKING_URI: 'sqlite:///mlflow.db' }, undefined, "MLFLOW_TRACKING_URI must be an http:// or https:// URL of an MLflow tracking server, got a sqlite: URI"],
-    [{ MLFLOW_TRACKING_URI: 'file:///tmp/mlruns' }, undefined, 'MLFLOW_TRACKING_URI must be an http:// or https:// URL of an MLflow tracking server, got a file: URI'],
-    [{ MLFLOW_TRACKING_URI: 'postgresql+psycopg2://u:pw-hidden@db/mlflow' }, undefined, 'MLFLOW_TRACKING_URI must be an http:// or https:// URL of an MLflow tracking server, got a postgresql+psycopg2: URI'],
-    [{ MLFLOW_TRACKING_URI: 'databricks' }, undefined, "MLFLOW_TRACKING_URI must be an http:// or https:// URL of an MLflow tracking server, got 'databricks'"],
-    [{ MLFLOW_TRACKING_URI: './mlruns' }, undefined, "MLFLOW_TRACKING_URI must be an http:// or https:// URL of an MLflow tracking server, got './mlruns'"],
+    [
+      { MLFLOW_TRACKING_URI: 'sqlite:///mlflow.db' },
+      undefined,
+      'MLFLOW_TRACKING_URI must be an http:// or https:// URL of an MLflow tracking server, got a sqlite: URI',
+    ],
+    [
+      { MLFLOW_TRACKING_URI: 'file:///tmp/mlruns' },
+      undefined,
+      'MLFLOW_TRACKING_URI must be an http:// or https:// URL of an MLflow tracking server, got a file: URI',
+    ],
+    [
+      { MLFLOW_TRACKING_URI: 'postgresql+psycopg2://u:pw-hidden@db/mlflow' },
+      undefined,
+      'MLFLOW_TRACKING_URI must be an http:// or https:// URL of an MLflow tracking server, got a postgresql+psycopg2: URI',
+    ],
+    [
+      { MLFLOW_TRACKING_URI: 'databricks' },
+      undefined,
+      "MLFLOW_TRACKING_URI must be an http:// or https:// URL of an MLflow tracking server, got 'databricks'",
+    ],
+    [
+      { MLFLOW_TRACKING_URI: './mlruns' },
+      undefined,
+      "MLFLOW_TRACKING_URI must be an http:// or https:// URL of an MLflow tracking server, got './mlruns'",
+    ],
     [{}, 'ftp://h', "--tracking-uri must be an http:// or https:// URL of an MLflow tracking server, got 'ftp://h'"],
     [{}, '', "--tracking-uri must be an http:// or https:// URL of an MLflow tracking server, got ''"],
-    [{ MLFLOW_TRACKING_URI: 'http://h', MLFLOW_TRACKING_INSECURE_TLS: 'maybe' }, undefined, "MLFLOW_TRACKING_INSECURE_TLS must be true or false, got 'maybe'"],
-    [{ MLFLOW_TRACKING_URI: 'http://h', MLFLOW_HTTP_REQUEST_TIMEOUT: '0' }, undefined, "MLFLOW_HTTP_REQUEST_TIMEOUT must be a positive number of seconds, got '0'"],
-    [{ MLFLOW_TRACKING_URI: 'http://h', MLFLOW_HTTP_REQUEST_TIMEOUT: '10s' }, undefined, "MLFLOW_HTTP_REQUEST_TIMEOUT must be a positive number of seconds, got '10s'"],
-    [{ MLFLOW_TRACKING_URI: 'http://h', MLFLOW_HTTP_REQUEST_MAX_RETRIES: '2.5' }, undefined, "MLFLOW_HTTP_REQUEST_MAX_RETRIES must be a whole number from 0 to 100, got '2.5'"],
-    [{ MLFLOW_TRACKING_URI: 'http://h', MLFLOW_HTTP_REQUEST_MAX_RETRIES: '-1' }, undefined, "MLFLOW_HTTP_REQUEST_MAX_RETRIES must be a whole number from 0 to 100, got '-1'"],
-    [{ MLFLOW_TRACKING_URI: 'http://h', MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR: 'fast' }, undefined, "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR must be a number of seconds ≥ 0, got 'fast'"],
-    [{ MLFLOW_TRACKING_URI: 'http://h', MLFLOW_TRACKING_USERNAME: 'alice' }, undefined, 'MLFLOW_TRACKING_USERNAME is set but MLFLOW_TRACKING_PASSWORD is not; HTTP Basic authentication needs both'],
-    [{ MLFLOW_TRACKING_URI: 'https://h', MLFLOW_TRACKING_SERVER_CERT_PATH: '/nonexistent/ca.pem' }, undefined, 'MLFLOW_TRACKING_SERVER_CERT_PATH must name a readable PEM file, got /nonexistent/ca.pem (ENOENT)'],
-    [{ MLFLOW_TRACKING_URI: 'https://h', MLFLOW_TRACKING_INSECURE_TLS: 'true', MLFLOW_TRACKING_SERVER_CERT_PATH: '/x.pem' }, undefined, 'MLFLOW_TRACKING_INSECURE_TLS=true and MLFLOW_TRACKING_SERVER_CERT_PATH cannot be used together'],
+    [
+      { MLFLOW_TRACKING_URI: 'http://h', MLFLOW_TRACKING_INSECURE_TLS: 'maybe' },
+      undefined,
+      "MLFLOW_TRACKING_INSECURE_TLS must be true or false, got 'maybe'",
+    ],
+    [
+      { MLFLOW_TRACKING_URI: 'http://h', MLFLOW_HTTP_REQUEST_TIMEOUT: '0' },
+      undefined,
+      "MLFLOW_HTTP_REQUEST_TIMEOUT must be a positive number of seconds, got '0'",
+    ],
+    [
+      { MLFLOW_TRACKING_URI: 'http://h', MLFLOW_HTTP_REQUEST_TIMEOUT: '10s' },
+      undefined,
+      "MLFLOW_HTTP_REQUEST_TIMEOUT must be a positive number of seconds, got '10s'",
+    ],
+    [
+      { MLFLOW_TRACKING_URI: 'http://h', MLFLOW_HTTP_REQUEST_MAX_RETRIES: '2.5' },
+      undefined,
+      "MLFLOW_HTTP_REQUEST_MAX_RETRIES must be a whole number from 0 to 100, got '2.5'",
+    ],
+    [
+      { MLFLOW_TRACKING_URI: 'http://h', MLFLOW_HTTP_REQUEST_MAX_RETRIES: '-1' },
+      undefined,
+      "MLFLOW_HTTP_REQUEST_MAX_RETRIES must be a whole number from 0 to 100, got '-1'",
+    ],
+    [
+      { MLFLOW_TRACKING_URI: 'http://h', MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR: 'fast' },
+      undefined,
+      "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR must be a number of seconds ≥ 0, got 'fast'",
+    ],
+    [
+      { MLFLOW_TRACKING_URI: 'http://h', MLFLOW_TRACKING_USERNAME: 'alice' },
+      undefined,
+      'MLFLOW_TRACKING_USERNAME is set but MLFLOW_TRACKING_PASSWORD is not; HTTP Basic authentication needs both',
+    ],
+    [
+      { MLFLOW_TRACKING_URI: 'https://h', MLFLOW_TRACKING_SERVER_CERT_PATH: '/nonexistent/ca.pem' },
+      undefined,
+      'MLFLOW_TRACKING_SERVER_CERT_PATH must name a readable PEM file, got /nonexistent/ca.pem (ENOENT)',
+    ],
+    [
+      {
+        MLFLOW_TRACKING_URI: 'https://h',
+        MLFLOW_TRACKING_INSECURE_TLS: 'true',
+        MLFLOW_TRACKING_SERVER_CERT_PATH: '/x.pem',
+      },
+      undefined,
+      'MLFLOW_TRACKING_INSECURE_TLS=true and MLFLOW_TRACKING_SERVER_CERT_PATH cannot be used together',
+    ],
   ] as const)('rejects %j / flag %j', (env, flag, message) => {
     let err: unknown;
     try {
@@ -128,6 +206,8 @@ describe('resolveClientConfig', () => {
     } catch (e) {
       err = e as UsageError;
     }
-    expect(err?.hint).toBe('run `mlflow server --backend-store-uri sqlite:///mlflow.db` and use its URL; or unset it to use the embedded registry');
+    expect(err?.hint).toBe(
+      'run `mlflow server --backend-store-uri sqlite:///mlflow.db` and use its URL; or unset it to use the embedded registry',
+    );
   });
 });

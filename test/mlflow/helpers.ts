@@ -37,8 +37,13 @@ export async function startServer(handler: Handler, opts: { streamBodies?: boole
       bytes = Buffer.concat(chunks);
     }
     const seen: SeenRequest = {
-      method: raw.method ?? '', url: raw.url ?? '', path: u.pathname, query: u.searchParams, headers: raw.headers,
-      body: bytes.toString('utf8'), bytes,
+      method: raw.method ?? '',
+      url: raw.url ?? '',
+      path: u.pathname,
+      query: u.searchParams,
+      headers: raw.headers,
+      body: bytes.toString('utf8'),
+      bytes,
     };
     requests.push(seen);
     try {
@@ -64,7 +69,12 @@ export async function startServer(handler: Handler, opts: { streamBodies?: boole
   };
 }
 
-export function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: http.ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);

@@ -9,7 +9,16 @@ import { MlflowClient } from '../../src/mlflow/client.js';
 import { resolveClientConfig, type ClientConfig } from '../../src/mlflow/config.js';
 import { isMlflowError, MlflowApiError } from '../../src/mlflow/errors.js';
 import { networkFailure, parseRetryAfter } from '../../src/mlflow/http.js';
-import { deadPort, mlflowError, rejection, sendJson, startServer, testConfig, type Handler, type TestServer } from './helpers.js';
+import {
+  deadPort,
+  mlflowError,
+  rejection,
+  sendJson,
+  startServer,
+  testConfig,
+  type Handler,
+  type TestServer,
+} from './helpers.js';
 
 const MODEL = { registered_model: { name: 'm', creation_timestamp: 1, last_updated_timestamp: 2 } };
 
@@ -22,7 +31,10 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function setup(handler: Handler, overrides: Partial<ClientConfig> = {}): Promise<{ server: TestServer; client: MlflowClient; log: string[] }> {
+async function setup(
+  handler: Handler,
+  overrides: Partial<ClientConfig> = {},
+): Promise<{ server: TestServer; client: MlflowClient; log: string[] }> {
   server = await startServer(handler);
   const log: string[] = [];
   client = new MlflowClient(testConfig(server.url, { log: (l) => log.push(l), ...overrides }));
@@ -35,10 +47,12 @@ function sequence(...steps: Handler[]): Handler {
   return (req, res, raw) => steps[Math.min(i++, steps.length - 1)]!(req, res, raw);
 }
 const ok: Handler = (_q, res) => sendJson(res, 200, MODEL);
-const status = (code: number, headers: Record<string, string> = {}): Handler => (_q, res) => {
-  res.writeHead(code, { 'content-type': 'text/html', ...headers });
-  res.end(`<html><body>${code}</body></html>`);
-};
+const status =
+  (code: number, headers: Record<string, string> = {}): Handler =>
+  (_q, res) => {
+    res.writeHead(code, { 'content-type': 'text/html', ...headers });
+    res.end(`<html><body>${code}</body></html>`);
+  };
 const reset: Handler = (_q, _res, raw) => {
   raw.socket.destroy();
 };
@@ -82,15 +96,23 @@ describe('retries', () => {
     expect(server.requests).toHaveLength(1);
     expect(err).toBeInstanceOf(RemoteError);
     expect(err.exitCode).toBe(3);
-    expect(err.hint).toBe('mlv did not retry because the request may already have been applied; check the registry before running it again');
+    expect(err.hint).toBe(
+      'mlv did not retry because the request may already have been applied; check the registry before running it again',
+    );
   });
 
   it.each([
     ['runs/create', (c: MlflowClient) => c.createRun({ experimentId: '1' })],
-    ['model-versions/create', (c: MlflowClient) => c.createModelVersion({ name: 'm', source: 'mlflow-artifacts:/1/x' })],
+    [
+      'model-versions/create',
+      (c: MlflowClient) => c.createModelVersion({ name: 'm', source: 'mlflow-artifacts:/1/x' }),
+    ],
     ['experiments/create', (c: MlflowClient) => c.createExperiment({ name: 'e' })],
     ['registered-models/rename', (c: MlflowClient) => c.renameRegisteredModel('a', 'b')],
-    ['log-batch with metrics', (c: MlflowClient) => c.logBatch({ runId: 'r', metrics: [{ key: 'm', value: 1, timestamp: 1 }] })],
+    [
+      'log-batch with metrics',
+      (c: MlflowClient) => c.logBatch({ runId: 'r', metrics: [{ key: 'm', value: 1, timestamp: 1 }] }),
+    ],
     ['logged-models create', (c: MlflowClient) => c.createLoggedModel({ experimentId: '1' })],
   ])('sends %s once on a 503', async (_name, call) => {
     const { server, client } = await setup(status(503));
@@ -102,7 +124,10 @@ describe('retries', () => {
     ['set-tag', (c: MlflowClient) => c.setRegisteredModelTag('m', 'k', 'v')],
     ['alias set', (c: MlflowClient) => c.setRegisteredModelAlias('m', 'champion', 2)],
     ['alias delete', (c: MlflowClient) => c.deleteRegisteredModelAlias('m', 'champion')],
-    ['transition-stage', (c: MlflowClient) => c.transitionModelVersionStage({ name: 'm', version: 1, stage: 'Production' })],
+    [
+      'transition-stage',
+      (c: MlflowClient) => c.transitionModelVersionStage({ name: 'm', version: 1, stage: 'Production' }),
+    ],
     ['version update', (c: MlflowClient) => c.updateModelVersion({ name: 'm', version: 1, description: 'd' })],
     ['log-batch with params only', (c: MlflowClient) => c.logBatch({ runId: 'r', params: { a: '1' } })],
     ['runs/update', (c: MlflowClient) => c.updateRun({ runId: 'r', status: 'FINISHED' })],
@@ -125,7 +150,9 @@ describe('retries', () => {
     const err = await rejection(client.createRegisteredModel({ name: 'm' }));
     expect(err).toBeInstanceOf(RemoteError);
     expect(err.exitCode).toBe(3);
-    expect(err.message).toBe(`could not reach MLflow at http://127.0.0.1:${port}: connection refused (after 3 attempts)`);
+    expect(err.message).toBe(
+      `could not reach MLflow at http://127.0.0.1:${port}: connection refused (after 3 attempts)`,
+    );
     expect(log.filter((l) => l.startsWith('retrying'))).toHaveLength(2);
   });
 
@@ -163,7 +190,9 @@ describe('retries', () => {
     const { server, client } = await setup(status(429, { 'retry-after': '3600' }));
     const err = await rejection(client.getRegisteredModel('m'));
     expect(server.requests).toHaveLength(1);
-    expect(err.message).toBe(`MLflow at ${server.url} is rate-limiting requests (HTTP 429) — the server asked to retry after 3600s`);
+    expect(err.message).toBe(
+      `MLflow at ${server.url} is rate-limiting requests (HTTP 429) — the server asked to retry after 3600s`,
+    );
   });
 
   it.each([
@@ -177,14 +206,18 @@ describe('retries', () => {
 
   it('treats a DELETE whose retry finds the model gone as done', async () => {
     const { server, client } = await setup(
-      sequence(reset, (_q, res) => mlflowError(res, 404, 'RESOURCE_DOES_NOT_EXIST', 'Registered Model with name=m not found')),
+      sequence(reset, (_q, res) =>
+        mlflowError(res, 404, 'RESOURCE_DOES_NOT_EXIST', 'Registered Model with name=m not found'),
+      ),
     );
     await client.deleteRegisteredModel('m');
     expect(server.requests).toHaveLength(2);
   });
 
   it('still reports a DELETE of a missing model that failed on the first attempt', async () => {
-    const { client } = await setup((_q, res) => mlflowError(res, 404, 'RESOURCE_DOES_NOT_EXIST', 'Registered Model with name=m not found'));
+    const { client } = await setup((_q, res) =>
+      mlflowError(res, 404, 'RESOURCE_DOES_NOT_EXIST', 'Registered Model with name=m not found'),
+    );
     const err = await rejection(client.deleteRegisteredModel('m'));
     expect(err.errorCode).toBe('RESOURCE_DOES_NOT_EXIST');
   });
@@ -197,7 +230,9 @@ describe('timeouts', () => {
     expect(err).toBeInstanceOf(RemoteError);
     expect(err.exitCode).toBe(3);
     expect(err.code).toBe('MLV_REMOTE_TIMEOUT');
-    expect(err.message).toBe(`MLflow at ${server.url} did not answer GET /registered-models/get within 0.1s (after 2 attempts)`);
+    expect(err.message).toBe(
+      `MLflow at ${server.url} did not answer GET /registered-models/get within 0.1s (after 2 attempts)`,
+    );
     expect(err.hint).toBe('raise MLFLOW_HTTP_REQUEST_TIMEOUT (seconds) if the server is just slow');
     expect(server.requests).toHaveLength(2);
   });
@@ -245,18 +280,104 @@ describe('timeouts', () => {
 });
 
 describe('error mapping', () => {
-  const json = (code: number, errorCode: string, message: string): Handler => (_q, res) => mlflowError(res, code, errorCode, message);
+  const json =
+    (code: number, errorCode: string, message: string): Handler =>
+    (_q, res) =>
+      mlflowError(res, code, errorCode, message);
   it.each([
-    [json(400, 'INVALID_PARAMETER_VALUE', 'Invalid alias name'), MlflowApiError, 2, 400, 'INVALID_PARAMETER_VALUE', 'MLV_MLFLOW_INVALID_PARAMETER_VALUE', 'Invalid alias name (INVALID_PARAMETER_VALUE, HTTP 400)'],
-    [json(400, 'RESOURCE_ALREADY_EXISTS', 'Registered Model (name=m) already exists.'), MlflowApiError, 2, 400, 'RESOURCE_ALREADY_EXISTS', 'MLV_MLFLOW_RESOURCE_ALREADY_EXISTS', 'Registered Model (name=m) already exists. (RESOURCE_ALREADY_EXISTS, HTTP 400)'],
-    [json(404, 'RESOURCE_DOES_NOT_EXIST', 'Registered Model with name=m not found'), MlflowApiError, 2, 404, 'RESOURCE_DOES_NOT_EXIST', 'MLV_NOT_FOUND', 'Registered Model with name=m not found (RESOURCE_DOES_NOT_EXIST, HTTP 404)'],
-    [json(401, 'UNAUTHENTICATED', 'bad token'), AuthError, 4, 401, undefined, 'MLV_AUTH', 'MLflow at SERVER requires authentication (HTTP 401): bad token'],
-    [json(403, 'PERMISSION_DENIED', 'no READ on m'), AuthError, 4, 403, undefined, 'MLV_AUTH', 'MLflow at SERVER denied GET /registered-models/get (HTTP 403): no READ on m'],
-    [json(500, 'INTERNAL_ERROR', 'line one\n  line two'), RemoteError, 3, 500, 'INTERNAL_ERROR', 'MLV_REMOTE_HTTP', 'MLflow at SERVER failed GET /registered-models/get (HTTP 500 INTERNAL_ERROR): line one line two (after 3 attempts)'],
-    [status(502), RemoteError, 3, 502, undefined, 'MLV_REMOTE_HTTP', 'MLflow at SERVER failed GET /registered-models/get (HTTP 502) (after 3 attempts)'],
-    [status(405), MlflowApiError, 2, 405, undefined, 'MLV_MLFLOW_HTTP_405', 'this server does not support GET /registered-models/get (HTTP 405) — is the tracking URI an MLflow server?'],
-    [status(404), MlflowApiError, 2, 404, undefined, 'MLV_MLFLOW_HTTP_404', 'this server has no endpoint GET /registered-models/get (HTTP 404) — is the tracking URI an MLflow server?'],
-    [((_q, res) => { res.writeHead(413, { 'content-type': 'text/plain' }); res.end('Request Entity Too Large'); }) as Handler, MlflowApiError, 2, 413, undefined, 'MLV_MLFLOW_HTTP_413', 'MLflow at SERVER rejected GET /registered-models/get (HTTP 413): Request Entity Too Large'],
+    [
+      json(400, 'INVALID_PARAMETER_VALUE', 'Invalid alias name'),
+      MlflowApiError,
+      2,
+      400,
+      'INVALID_PARAMETER_VALUE',
+      'MLV_MLFLOW_INVALID_PARAMETER_VALUE',
+      'Invalid alias name (INVALID_PARAMETER_VALUE, HTTP 400)',
+    ],
+    [
+      json(400, 'RESOURCE_ALREADY_EXISTS', 'Registered Model (name=m) already exists.'),
+      MlflowApiError,
+      2,
+      400,
+      'RESOURCE_ALREADY_EXISTS',
+      'MLV_MLFLOW_RESOURCE_ALREADY_EXISTS',
+      'Registered Model (name=m) already exists. (RESOURCE_ALREADY_EXISTS, HTTP 400)',
+    ],
+    [
+      json(404, 'RESOURCE_DOES_NOT_EXIST', 'Registered Model with name=m not found'),
+      MlflowApiError,
+      2,
+      404,
+      'RESOURCE_DOES_NOT_EXIST',
+      'MLV_NOT_FOUND',
+      'Registered Model with name=m not found (RESOURCE_DOES_NOT_EXIST, HTTP 404)',
+    ],
+    [
+      json(401, 'UNAUTHENTICATED', 'bad token'),
+      AuthError,
+      4,
+      401,
+      undefined,
+      'MLV_AUTH',
+      'MLflow at SERVER requires authentication (HTTP 401): bad token',
+    ],
+    [
+      json(403, 'PERMISSION_DENIED', 'no READ on m'),
+      AuthError,
+      4,
+      403,
+      undefined,
+      'MLV_AUTH',
+      'MLflow at SERVER denied GET /registered-models/get (HTTP 403): no READ on m',
+    ],
+    [
+      json(500, 'INTERNAL_ERROR', 'line one\n  line two'),
+      RemoteError,
+      3,
+      500,
+      'INTERNAL_ERROR',
+      'MLV_REMOTE_HTTP',
+      'MLflow at SERVER failed GET /registered-models/get (HTTP 500 INTERNAL_ERROR): line one line two (after 3 attempts)',
+    ],
+    [
+      status(502),
+      RemoteError,
+      3,
+      502,
+      undefined,
+      'MLV_REMOTE_HTTP',
+      'MLflow at SERVER failed GET /registered-models/get (HTTP 502) (after 3 attempts)',
+    ],
+    [
+      status(405),
+      MlflowApiError,
+      2,
+      405,
+      undefined,
+      'MLV_MLFLOW_HTTP_405',
+      'this server does not support GET /registered-models/get (HTTP 405) — is the tracking URI an MLflow server?',
+    ],
+    [
+      status(404),
+      MlflowApiError,
+      2,
+      404,
+      undefined,
+      'MLV_MLFLOW_HTTP_404',
+      'this server has no endpoint GET /registered-models/get (HTTP 404) — is the tracking URI an MLflow server?',
+    ],
+    [
+      ((_q, res) => {
+        res.writeHead(413, { 'content-type': 'text/plain' });
+        res.end('Request Entity Too Large');
+      }) as Handler,
+      MlflowApiError,
+      2,
+      413,
+      undefined,
+      'MLV_MLFLOW_HTTP_413',
+      'MLflow at SERVER rejected GET /registered-models/get (HTTP 413): Request Entity Too Large',
+    ],
   ])('maps answer #%# to the right error', async (handler, cls, exit, httpStatus, errorCode, code, message) => {
     const { server, client } = await setup(handler);
     const err = await rejection(client.getRegisteredModel('m'));
@@ -285,7 +406,9 @@ describe('error mapping', () => {
     });
     const err = await rejection(client.getRegisteredModel('m'));
     expect(err).toBeInstanceOf(AuthError);
-    expect(err.message).toBe(`MLflow at ${server.url} refused GET /registered-models/get (HTTP 403): Invalid Host header - possible DNS rebinding attack detected`);
+    expect(err.message).toBe(
+      `MLflow at ${server.url} refused GET /registered-models/get (HTTP 403): Invalid Host header - possible DNS rebinding attack detected`,
+    );
     expect(err.hint).toContain('--allowed-hosts');
   });
 
@@ -297,7 +420,9 @@ describe('error mapping', () => {
     const err = await rejection(client.getRegisteredModel('m'));
     expect(err).toBeInstanceOf(RemoteError);
     expect(err.code).toBe('MLV_REMOTE_PROTOCOL');
-    expect(err.message).toBe(`MLflow at ${server.url} answered GET /registered-models/get with something that is not JSON: <html>login page</html>`);
+    expect(err.message).toBe(
+      `MLflow at ${server.url} answered GET /registered-models/get with something that is not JSON: <html>login page</html>`,
+    );
   });
 
   it('reports a JSON answer without the expected object', async () => {
@@ -306,20 +431,26 @@ describe('error mapping', () => {
     expect(err.code).toBe('MLV_REMOTE_PROTOCOL');
     expect(err.message).toBe('unexpected answer from MLflow to registered-models/get: no "registered_model" object');
   });
-
 });
 
 describe('authentication headers', () => {
   it.each([
     ['a token', { MLFLOW_TRACKING_TOKEN: 'tok-bearer-1' }, 'Bearer tok-bearer-1'],
-    ['username and password', { MLFLOW_TRACKING_USERNAME: 'alice', MLFLOW_TRACKING_PASSWORD: 'pw-basic-1' }, `Basic ${Buffer.from('alice:pw-basic-1').toString('base64')}`],
+    [
+      'username and password',
+      { MLFLOW_TRACKING_USERNAME: 'alice', MLFLOW_TRACKING_PASSWORD: 'pw-basic-1' },
+      `Basic ${Buffer.from('alice:pw-basic-1').toString('base64')}`,
+    ],
     ['URI userinfo', { USERINFO: 'bob:pw%3Auri' }, `Basic ${Buffer.from('bob:pw:uri').toString('base64')}`],
     ['nothing', {}, undefined],
   ])('sends %s', async (_name, env, expected) => {
     server = await startServer(ok);
     const { USERINFO, ...rest } = env as Record<string, string>;
     const uri = USERINFO ? server.url.replace('http://', `http://${USERINFO}@`) : server.url;
-    client = new MlflowClient({ ...resolveClientConfig({ MLFLOW_TRACKING_URI: uri, ...rest }, undefined)!, maxRetries: 0 });
+    client = new MlflowClient({
+      ...resolveClientConfig({ MLFLOW_TRACKING_URI: uri, ...rest }, undefined)!,
+      maxRetries: 0,
+    });
     await client.getRegisteredModel('m');
     expect(server.requests[0]!.headers.authorization).toBe(expected);
   });
@@ -340,8 +471,10 @@ describe('secret redaction', () => {
   const PASSWORD = 'pw-SECRET-77e1';
   const basic = Buffer.from(`alice:${PASSWORD}`).toString('base64');
   /** Echoes the request's credentials back, as a careless server or proxy might. */
-  const echo = (code: number): Handler => (q, res) =>
-    mlflowError(res, code, 'INVALID_PARAMETER_VALUE', `bad request with ${q.headers.authorization} from ${q.url}`);
+  const echo =
+    (code: number): Handler =>
+    (q, res) =>
+      mlflowError(res, code, 'INVALID_PARAMETER_VALUE', `bad request with ${q.headers.authorization} from ${q.url}`);
 
   function assertClean(err: any, log: string[]): void {
     const text = [err.message, err.hint ?? '', String(err.stack ?? ''), JSON.stringify(err), ...log].join('\n');
@@ -371,13 +504,18 @@ describe('secret redaction', () => {
       log: (l) => log.push(l),
     });
     const refused = await rejection(client.getRegisteredModel('m'));
-    expect(refused.message).toBe(`could not reach MLflow at http://127.0.0.1:${port}: connection refused (after 2 attempts)`);
+    expect(refused.message).toBe(
+      `could not reach MLflow at http://127.0.0.1:${port}: connection refused (after 2 attempts)`,
+    );
     assertClean(refused, log);
     await client.close();
 
     server = await startServer(() => undefined);
     client = new MlflowClient({
-      ...resolveClientConfig({ MLFLOW_TRACKING_URI: server.url.replace('http://', `http://alice:${PASSWORD}@`) }, undefined)!,
+      ...resolveClientConfig(
+        { MLFLOW_TRACKING_URI: server.url.replace('http://', `http://alice:${PASSWORD}@`) },
+        undefined,
+      )!,
       maxRetries: 0,
       timeoutMs: 100,
       log: (l) => log.push(l),
@@ -429,36 +567,132 @@ describe('TLS', () => {
 
   it('trusts the CA named by MLFLOW_TRACKING_SERVER_CERT_PATH', async () => {
     const url = await startTls();
-    client = new MlflowClient(resolveClientConfig({ MLFLOW_TRACKING_URI: url, MLFLOW_TRACKING_SERVER_CERT_PATH: path.join(dir, 'ca.pem') }, undefined)!);
+    client = new MlflowClient(
+      resolveClientConfig(
+        { MLFLOW_TRACKING_URI: url, MLFLOW_TRACKING_SERVER_CERT_PATH: path.join(dir, 'ca.pem') },
+        undefined,
+      )!,
+    );
     expect((await client.getRegisteredModel('m')).name).toBe('m');
   });
 
   it('skips verification with MLFLOW_TRACKING_INSECURE_TLS=true', async () => {
     const url = await startTls();
-    client = new MlflowClient(resolveClientConfig({ MLFLOW_TRACKING_URI: url, MLFLOW_TRACKING_INSECURE_TLS: 'true' }, undefined)!);
+    client = new MlflowClient(
+      resolveClientConfig({ MLFLOW_TRACKING_URI: url, MLFLOW_TRACKING_INSECURE_TLS: 'true' }, undefined)!,
+    );
     expect((await client.getRegisteredModel('m')).name).toBe('m');
   });
 });
 
 describe('network failure classification (no real DNS: nothing leaves this machine)', () => {
-  const ctx = { server: 'https://mlflow.example', host: 'mlflow.example', label: 'GET /registered-models/get', timeoutMs: 30_000 };
+  const ctx = {
+    server: 'https://mlflow.example',
+    host: 'mlflow.example',
+    label: 'GET /registered-models/get',
+    timeoutMs: 30_000,
+  };
   const coded = (code: string, message = code) => Object.assign(new Error(message), { code });
   it.each([
     // [error, retry mode, retryable, mlv code, message]
-    [coded('ENOTFOUND'), 'idempotent', false, 'MLV_REMOTE_UNREACHABLE', 'could not reach MLflow at https://mlflow.example: host mlflow.example not found'],
-    [coded('EAI_AGAIN'), 'once', true, 'MLV_REMOTE_UNREACHABLE', 'could not reach MLflow at https://mlflow.example: host mlflow.example could not be resolved (DNS lookup failed temporarily)'],
-    [coded('ECONNREFUSED'), 'once', true, 'MLV_REMOTE_UNREACHABLE', 'could not reach MLflow at https://mlflow.example: connection refused'],
-    [Object.assign(new AggregateError([coded('ECONNREFUSED'), coded('ECONNREFUSED')]), {}), 'once', true, 'MLV_REMOTE_UNREACHABLE', 'could not reach MLflow at https://mlflow.example: connection refused'],
-    [coded('EHOSTUNREACH'), 'idempotent', true, 'MLV_REMOTE_UNREACHABLE', 'could not reach MLflow at https://mlflow.example: network unreachable (EHOSTUNREACH)'],
-    [coded('UND_ERR_CONNECT_TIMEOUT'), 'once', true, 'MLV_REMOTE_TIMEOUT', 'could not reach MLflow at https://mlflow.example: connection timed out after 30s'],
-    [coded('UND_ERR_HEADERS_TIMEOUT'), 'idempotent', true, 'MLV_REMOTE_TIMEOUT', 'MLflow at https://mlflow.example did not answer GET /registered-models/get within 30s'],
-    [coded('UND_ERR_BODY_TIMEOUT'), 'once', false, 'MLV_REMOTE_TIMEOUT', 'MLflow at https://mlflow.example did not answer GET /registered-models/get within 30s'],
-    [coded('ECONNRESET'), 'idempotent', true, 'MLV_REMOTE_CONNECTION', 'the connection to MLflow at https://mlflow.example broke during GET /registered-models/get (ECONNRESET)'],
-    [coded('UND_ERR_SOCKET', 'other side closed'), 'once', false, 'MLV_REMOTE_CONNECTION', 'the connection to MLflow at https://mlflow.example broke during GET /registered-models/get (UND_ERR_SOCKET)'],
-    [coded('CERT_HAS_EXPIRED', 'certificate has expired'), 'idempotent', false, 'MLV_REMOTE_TLS', 'could not reach MLflow at https://mlflow.example: TLS handshake failed (CERT_HAS_EXPIRED: certificate has expired)'],
-    [coded('ERR_TLS_CERT_ALTNAME_INVALID', "Hostname/IP does not match certificate's altnames"), 'idempotent', false, 'MLV_REMOTE_TLS', "could not reach MLflow at https://mlflow.example: TLS handshake failed (ERR_TLS_CERT_ALTNAME_INVALID: Hostname/IP does not match certificate's altnames)"],
-    [coded('UND_ERR_REQ_CONTENT_LENGTH_MISMATCH'), 'idempotent', false, 'MLV_INPUT', 'the file being uploaded changed while GET /registered-models/get was sending it'],
-    [new Error('something odd'), 'idempotent', false, 'MLV_REMOTE_UNREACHABLE', 'request GET /registered-models/get to MLflow at https://mlflow.example failed: something odd'],
+    [
+      coded('ENOTFOUND'),
+      'idempotent',
+      false,
+      'MLV_REMOTE_UNREACHABLE',
+      'could not reach MLflow at https://mlflow.example: host mlflow.example not found',
+    ],
+    [
+      coded('EAI_AGAIN'),
+      'once',
+      true,
+      'MLV_REMOTE_UNREACHABLE',
+      'could not reach MLflow at https://mlflow.example: host mlflow.example could not be resolved (DNS lookup failed temporarily)',
+    ],
+    [
+      coded('ECONNREFUSED'),
+      'once',
+      true,
+      'MLV_REMOTE_UNREACHABLE',
+      'could not reach MLflow at https://mlflow.example: connection refused',
+    ],
+    [
+      Object.assign(new AggregateError([coded('ECONNREFUSED'), coded('ECONNREFUSED')]), {}),
+      'once',
+      true,
+      'MLV_REMOTE_UNREACHABLE',
+      'could not reach MLflow at https://mlflow.example: connection refused',
+    ],
+    [
+      coded('EHOSTUNREACH'),
+      'idempotent',
+      true,
+      'MLV_REMOTE_UNREACHABLE',
+      'could not reach MLflow at https://mlflow.example: network unreachable (EHOSTUNREACH)',
+    ],
+    [
+      coded('UND_ERR_CONNECT_TIMEOUT'),
+      'once',
+      true,
+      'MLV_REMOTE_TIMEOUT',
+      'could not reach MLflow at https://mlflow.example: connection timed out after 30s',
+    ],
+    [
+      coded('UND_ERR_HEADERS_TIMEOUT'),
+      'idempotent',
+      true,
+      'MLV_REMOTE_TIMEOUT',
+      'MLflow at https://mlflow.example did not answer GET /registered-models/get within 30s',
+    ],
+    [
+      coded('UND_ERR_BODY_TIMEOUT'),
+      'once',
+      false,
+      'MLV_REMOTE_TIMEOUT',
+      'MLflow at https://mlflow.example did not answer GET /registered-models/get within 30s',
+    ],
+    [
+      coded('ECONNRESET'),
+      'idempotent',
+      true,
+      'MLV_REMOTE_CONNECTION',
+      'the connection to MLflow at https://mlflow.example broke during GET /registered-models/get (ECONNRESET)',
+    ],
+    [
+      coded('UND_ERR_SOCKET', 'other side closed'),
+      'once',
+      false,
+      'MLV_REMOTE_CONNECTION',
+      'the connection to MLflow at https://mlflow.example broke during GET /registered-models/get (UND_ERR_SOCKET)',
+    ],
+    [
+      coded('CERT_HAS_EXPIRED', 'certificate has expired'),
+      'idempotent',
+      false,
+      'MLV_REMOTE_TLS',
+      'could not reach MLflow at https://mlflow.example: TLS handshake failed (CERT_HAS_EXPIRED: certificate has expired)',
+    ],
+    [
+      coded('ERR_TLS_CERT_ALTNAME_INVALID', "Hostname/IP does not match certificate's altnames"),
+      'idempotent',
+      false,
+      'MLV_REMOTE_TLS',
+      "could not reach MLflow at https://mlflow.example: TLS handshake failed (ERR_TLS_CERT_ALTNAME_INVALID: Hostname/IP does not match certificate's altnames)",
+    ],
+    [
+      coded('UND_ERR_REQ_CONTENT_LENGTH_MISMATCH'),
+      'idempotent',
+      false,
+      'MLV_INPUT',
+      'the file being uploaded changed while GET /registered-models/get was sending it',
+    ],
+    [
+      new Error('something odd'),
+      'idempotent',
+      false,
+      'MLV_REMOTE_UNREACHABLE',
+      'request GET /registered-models/get to MLflow at https://mlflow.example failed: something odd',
+    ],
   ] as const)('classifies %s (%s)', (err, retry, retryable, code, message) => {
     const f = networkFailure(err, { ...ctx, retry });
     expect([f.retryable, f.error.code, f.error.message]).toEqual([retryable, code, message]);

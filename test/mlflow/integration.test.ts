@@ -53,12 +53,21 @@ describe('client ⇄ embedded registry', () => {
 
   it('creates a run and logs a batch larger than one request allows', async () => {
     const exp = (await client.getExperimentByName('int-exp'))!;
-    const run = await client.createRun({ experimentId: exp.experiment_id, runName: 'train', tags: { 'mlflow.source.name': 'test' } });
+    const run = await client.createRun({
+      experimentId: exp.experiment_id,
+      runName: 'train',
+      tags: { 'mlflow.source.name': 'test' },
+    });
     runId = run.info.run_id;
     artifactUri = run.info.artifact_uri;
     expect(run.info.status).toBe('RUNNING');
     const params = Array.from({ length: 250 }, (_, i) => ({ key: `p${i}`, value: String(i) }));
-    const metrics = Array.from({ length: 1200 }, (_, i) => ({ key: `m${i % 3}`, value: i === 1199 ? NaN : i / 10, timestamp: 1_000 + i, step: i }));
+    const metrics = Array.from({ length: 1200 }, (_, i) => ({
+      key: `m${i % 3}`,
+      value: i === 1199 ? NaN : i / 10,
+      timestamp: 1_000 + i,
+      step: i,
+    }));
     const r = await client.logBatch({ runId, params, metrics, tags: { stage: 'dev' } });
     expect(r.requests).toBe(3);
     await client.updateRun({ runId, status: 'FINISHED', endTime: 9_999 });
@@ -91,7 +100,12 @@ describe('client ⇄ embedded registry', () => {
     const dup = await rejection(client.createRegisteredModel({ name: 'int-model' }));
     expect(isMlflowError(dup, 'RESOURCE_ALREADY_EXISTS')).toBe(true);
     for (let i = 0; i < 3; i++) {
-      const mv = await client.createModelVersion({ name: 'int-model', source: `${artifactUri}/model`, runId, tags: { i: String(i) } });
+      const mv = await client.createModelVersion({
+        name: 'int-model',
+        source: `${artifactUri}/model`,
+        runId,
+        tags: { i: String(i) },
+      });
       versions.push(await client.waitForReady('int-model', mv.version, { pollMs: 10, timeoutMs: 5_000 }));
     }
     expect(versions.map((v) => v.version)).toEqual(['1', '2', '3']);
@@ -99,13 +113,19 @@ describe('client ⇄ embedded registry', () => {
 
   it('pages through versions and models', async () => {
     const seen: string[] = [];
-    for await (const v of client.iterateModelVersions({ filter: "name='int-model'", pageSize: 2, orderBy: ['version_number ASC'] })) seen.push(v.version);
+    for await (const v of client.iterateModelVersions({
+      filter: "name='int-model'",
+      pageSize: 2,
+      orderBy: ['version_number ASC'],
+    }))
+      seen.push(v.version);
     expect(seen).toEqual(['1', '2', '3']);
     const page = await client.searchModelVersions({ filter: "name='int-model'", maxResults: 2 });
     expect(page.items).toHaveLength(2);
     expect(page.nextPageToken).toBeTypeOf('string');
     const models: string[] = [];
-    for await (const m of client.iterateRegisteredModels({ filter: "name LIKE 'int-%'", pageSize: 1 })) models.push(m.name);
+    for await (const m of client.iterateRegisteredModels({ filter: "name LIKE 'int-%'", pageSize: 1 }))
+      models.push(m.name);
     expect(models).toEqual(['int-model']);
     expect((await client.searchRegisteredModels({ filter: "name = 'nothing'" })).items).toEqual([]);
   });
@@ -120,7 +140,12 @@ describe('client ⇄ embedded registry', () => {
     expect([reserved.exitCode, reserved.errorCode]).toEqual([2, 'INVALID_PARAMETER_VALUE']);
 
     await client.transitionModelVersionStage({ name: 'int-model', version: 1, stage: 'Production' });
-    const moved = await client.transitionModelVersionStage({ name: 'int-model', version: 3, stage: 'production', archiveExistingVersions: true });
+    const moved = await client.transitionModelVersionStage({
+      name: 'int-model',
+      version: 3,
+      stage: 'production',
+      archiveExistingVersions: true,
+    });
     expect(moved.current_stage).toBe('Production');
     expect((await client.getModelVersion('int-model', 1)).current_stage).toBe('Archived');
     expect((await client.getLatestVersions('int-model', ['Production'])).map((v) => v.version)).toEqual(['3']);
@@ -137,7 +162,13 @@ describe('client ⇄ embedded registry', () => {
     expect(model.tags).toContainEqual({ key: 'team', value: 'a' });
     expect(model.description).toBe('model');
     const v2 = await client.getModelVersion('int-model', 2);
-    expect([v2.description, v2.tags]).toEqual(['v2', [{ key: 'i', value: '1' }, { key: 'validated', value: 'true' }]]);
+    expect([v2.description, v2.tags]).toEqual([
+      'v2',
+      [
+        { key: 'i', value: '1' },
+        { key: 'validated', value: 'true' },
+      ],
+    ]);
     await client.deleteRegisteredModelTag('int-model', 'team');
     await client.deleteModelVersionTag('int-model', 2, 'validated');
     model = await client.getRegisteredModel('int-model');
@@ -159,7 +190,12 @@ describe('client ⇄ embedded registry', () => {
 
   it('creates, finalizes and reads an MLflow 3 logged model', async () => {
     const exp = (await client.getExperimentByName('int-exp'))!;
-    const lm = await client.createLoggedModel({ experimentId: exp.experiment_id, name: 'lm', sourceRunId: runId, params: { alpha: '0.5' } });
+    const lm = await client.createLoggedModel({
+      experimentId: exp.experiment_id,
+      name: 'lm',
+      sourceRunId: runId,
+      params: { alpha: '0.5' },
+    });
     expect(lm.info.status).toBe('LOGGED_MODEL_PENDING');
     const ready = await client.finalizeLoggedModel(lm.info.model_id);
     expect(ready.info.status).toBe('LOGGED_MODEL_READY');

@@ -1,6 +1,20 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync, ftruncateSync } from 'node:fs';
+import {
+  createReadStream,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  closeSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+  ftruncateSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -31,7 +45,9 @@ let uploadBytes = 0;
 /** Compiles src/mlflow (and src/errors.ts) to plain ESM JS the child can import. */
 function buildClient(into: string): void {
   const sources = [
-    ...readdirSync(path.join(repoRoot, 'src/mlflow')).filter((f) => f.endsWith('.ts')).map((f) => `src/mlflow/${f}`),
+    ...readdirSync(path.join(repoRoot, 'src/mlflow'))
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => `src/mlflow/${f}`),
     'src/errors.ts',
   ];
   for (const rel of sources) {
@@ -62,7 +78,10 @@ console.log(JSON.stringify({ bytes: r.bytes, ms: Date.now() - started, maxRssMb:
 
 function runChild(args: string[]): Promise<{ bytes: number; ms: number; maxRssMb: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(work, 'transfer.mjs'), ...args], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(work, 'transfer.mjs'), ...args], {
+      cwd: work,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));

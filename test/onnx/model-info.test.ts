@@ -48,7 +48,14 @@ describe('readOnnxInfo on the fixtures', () => {
   });
 
   it.each([
-    ['multi-input.onnx', [['ids', 'int64', ['batch', 3]], ['x', 'float', ['batch', 2]]], [['y', 'float', ['batch', 1]]]],
+    [
+      'multi-input.onnx',
+      [
+        ['ids', 'int64', ['batch', 3]],
+        ['x', 'float', ['batch', 2]],
+      ],
+      [['y', 'float', ['batch', 1]]],
+    ],
     ['dynamic-dims.onnx', [['x', 'double', ['batch', 'seq', 3]]], [['mean', 'double', ['batch', 3]]]],
     ['nan.onnx', [['x', 'float', ['N', 2]]], [['y', 'float', ['N', 2]]]],
     ['slow.onnx', [['x', 'float', ['N', 256]]], [['y', 'float', ['N', 256]]]],
@@ -120,7 +127,9 @@ describe('initializers listed as graph inputs', () => {
       nodes: [{ op: 'MatMul', inputs: ['x', 'W'], outputs: ['y'] }],
     });
     const info = parseOnnxInfo(bytes);
-    expect(info.inputs).toEqual([{ name: 'x', kind: 'tensor', elemType: 'float', shape: [null, 2], type: 'tensor(float)' }]);
+    expect(info.inputs).toEqual([
+      { name: 'x', kind: 'tensor', elemType: 'float', shape: [null, 2], type: 'tensor(float)' },
+    ]);
     expect(info.outputs[0]!.shape).toBeNull();
     expect(info.irVersion).toBe(3);
   });
@@ -132,15 +141,22 @@ describe('non-tensor outputs (sklearn-onnx ZipMap)', () => {
     const bytes = onnx.ModelProto.encode(
       onnx.ModelProto.create({
         irVersion: 8,
-        opsetImport: [{ domain: '', version: 17 }, { domain: 'ai.onnx.ml', version: 1 }],
+        opsetImport: [
+          { domain: '', version: 17 },
+          { domain: 'ai.onnx.ml', version: 1 },
+        ],
         graph: {
           name: 'zipmap',
           node: [{ opType: 'ZipMap', domain: 'ai.onnx.ml', input: ['p'], output: ['probs'] }],
-          input: [{ name: 'p', type: { tensorType: { elemType: 1, shape: { dim: [{ dimParam: 'N' }, { dimValue: 2 }] } } } }],
+          input: [
+            { name: 'p', type: { tensorType: { elemType: 1, shape: { dim: [{ dimParam: 'N' }, { dimValue: 2 }] } } } },
+          ],
           output: [
             {
               name: 'probs',
-              type: { sequenceType: { elemType: { mapType: { keyType: 7, valueType: { tensorType: { elemType: 1 } } } } } },
+              type: {
+                sequenceType: { elemType: { mapType: { keyType: 7, valueType: { tensorType: { elemType: 1 } } } } },
+              },
             },
           ],
         },
@@ -186,6 +202,8 @@ describe('toMlflowTensorSpec', () => {
 
   it('gives -1 for symbolic and unknown dimensions', () => {
     const spec = toMlflowTensorSpec(readOnnxInfoSync(model('dynamic-dims.onnx')));
-    expect(spec.inputs).toBe('[{"name": "x", "type": "tensor", "tensor-spec": {"dtype": "float64", "shape": [-1, -1, 3]}}]');
+    expect(spec.inputs).toBe(
+      '[{"name": "x", "type": "tensor", "tensor-spec": {"dtype": "float64", "shape": [-1, -1, 3]}}]',
+    );
   });
 });

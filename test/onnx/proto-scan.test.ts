@@ -24,7 +24,11 @@ describe('readModelSkeleton', () => {
     const full = onnx.ModelProto.decode(readFileSync(file));
     const slim = onnx.ModelProto.decode(bytes);
     const brief = (m: typeof full) =>
-      (m.graph?.initializer ?? []).map((t) => ({ name: t.name, dims: (t.dims ?? []).map(Number), dataType: t.dataType }));
+      (m.graph?.initializer ?? []).map((t) => ({
+        name: t.name,
+        dims: (t.dims ?? []).map(Number),
+        dataType: t.dataType,
+      }));
     expect(brief(slim)).toEqual(brief(full));
     expect(slim.graph?.initializer?.[0]?.rawData?.length ?? 0).toBe(0);
     expect(full.graph?.initializer?.[0]?.rawData?.length).toBe(256 * 256 * 4);

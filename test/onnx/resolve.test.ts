@@ -14,7 +14,11 @@ describe('onnxFileFromMlmodel', () => {
     ['the MLflow 2.17 reference layout', reference, 'model.onnx'],
     ['onnx_model (older writers)', 'flavors:\n  onnx:\n    onnx_model: net.onnx\n', 'net.onnx'],
     ['quoted value', "flavors:\n  onnx:\n    data: 'my model.onnx'\n", 'my model.onnx'],
-    ['onnx after another flavor', 'flavors:\n  python_function:\n    data: other.pkl\n  onnx:\n    data: m.onnx\n', 'm.onnx'],
+    [
+      'onnx after another flavor',
+      'flavors:\n  python_function:\n    data: other.pkl\n  onnx:\n    data: m.onnx\n',
+      'm.onnx',
+    ],
     ['no onnx flavor', 'flavors:\n  sklearn:\n    pickled_model: model.pkl\n', undefined],
     ['data of another flavor only', 'flavors:\n  python_function:\n    data: model.onnx\n', undefined],
     ['a nested key named onnx', 'flavors:\n  custom:\n    onnx:\n      data: x.onnx\n', undefined],

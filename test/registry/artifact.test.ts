@@ -70,11 +70,16 @@ describe('artifact digests', () => {
 });
 
 describe('uploadPlan', () => {
-  it('an .onnx file becomes MLflow\'s ONNX layout under model/', async () => {
+  it("an .onnx file becomes MLflow's ONNX layout under model/", async () => {
     const file = path.join(repoRoot, 'fixtures/models/classifier-v1.onnx');
     const a = await inspectArtifact(file, repoRoot);
     const info = await readOnnxInfo(file);
-    const plan = uploadPlan(a, { runId: 'r1', now: new Date('2026-01-02T03:04:05.678Z'), onnx: { info, signature: toMlflowTensorSpec(info) }, metadata: {} });
+    const plan = uploadPlan(a, {
+      runId: 'r1',
+      now: new Date('2026-01-02T03:04:05.678Z'),
+      onnx: { info, signature: toMlflowTensorSpec(info) },
+      metadata: {},
+    });
     expect(plan.map((p) => [p.path, p.file ?? null])).toEqual([
       ['model/model.onnx', file],
       ['model/MLmodel', null],
@@ -111,8 +116,14 @@ describe('readDependencies', () => {
       'package.json': '{"dependencies":{"onnxruntime-node":"1.23.2"}}',
     });
     const dir = await inspectArtifact('m', root);
-    expect(await readDependencies({ requirements: 'reqs.txt', artifact: dir, cwd: root })).toEqual({ deps: { numpy: '==1.26.4' }, source: 'reqs.txt' });
-    expect(await readDependencies({ requirements: undefined, artifact: dir, cwd: root })).toEqual({ deps: { torch: '==2.3.0' }, source: path.join('m', 'pyproject.toml') });
+    expect(await readDependencies({ requirements: 'reqs.txt', artifact: dir, cwd: root })).toEqual({
+      deps: { numpy: '==1.26.4' },
+      source: 'reqs.txt',
+    });
+    expect(await readDependencies({ requirements: undefined, artifact: dir, cwd: root })).toEqual({
+      deps: { torch: '==2.3.0' },
+      source: path.join('m', 'pyproject.toml'),
+    });
     const file = await inspectArtifact('m/weights.bin', root);
     expect(await readDependencies({ requirements: undefined, artifact: file, cwd: root })).toEqual({
       deps: { 'onnxruntime-node': '1.23.2' },
@@ -122,6 +133,8 @@ describe('readDependencies', () => {
       deps: { torch: '==2.3.0' },
       source: 'pyproject.toml',
     });
-    await expect(readDependencies({ requirements: 'nope.txt', artifact: file, cwd: root })).rejects.toThrow('--requirements file nope.txt does not exist');
+    await expect(readDependencies({ requirements: 'nope.txt', artifact: file, cwd: root })).rejects.toThrow(
+      '--requirements file nope.txt does not exist',
+    );
   });
 });

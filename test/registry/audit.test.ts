@@ -10,7 +10,12 @@ import {
   type AuditEvent,
 } from '../../src/core/registry/audit.js';
 
-const ev = (action: 'promote' | 'rollback', version: string, previous: string | null, target = 'production'): AuditEvent => ({
+const ev = (
+  action: 'promote' | 'rollback',
+  version: string,
+  previous: string | null,
+  target = 'production',
+): AuditEvent => ({
   action,
   target,
   kind: 'alias',
@@ -63,15 +68,36 @@ describe('holderChain and rollbackTarget', () => {
     ['nothing recorded', [], undefined, []],
     ['one promotion from nobody', [ev('promote', '1', null)], '1', ['1']],
     ['first promotion over an existing holder', [ev('promote', '2', '1')], '2', ['1', '2']],
-    ['three promotions', [ev('promote', '1', null), ev('promote', '2', '1'), ev('promote', '3', '2')], '3', ['1', '2', '3']],
-    ['promotion then rollback', [ev('promote', '1', null), ev('promote', '2', '1'), ev('promote', '3', '2'), ev('rollback', '2', '3')], '2', ['1', '2']],
+    [
+      'three promotions',
+      [ev('promote', '1', null), ev('promote', '2', '1'), ev('promote', '3', '2')],
+      '3',
+      ['1', '2', '3'],
+    ],
+    [
+      'promotion then rollback',
+      [ev('promote', '1', null), ev('promote', '2', '1'), ev('promote', '3', '2'), ev('rollback', '2', '3')],
+      '2',
+      ['1', '2'],
+    ],
     [
       'two rollbacks walk further back',
-      [ev('promote', '1', null), ev('promote', '2', '1'), ev('promote', '3', '2'), ev('rollback', '2', '3'), ev('rollback', '1', '2')],
+      [
+        ev('promote', '1', null),
+        ev('promote', '2', '1'),
+        ev('promote', '3', '2'),
+        ev('rollback', '2', '3'),
+        ev('rollback', '1', '2'),
+      ],
       '1',
       ['1'],
     ],
-    ['rollback --to an older version', [ev('promote', '1', null), ev('promote', '2', '1'), ev('promote', '3', '2'), ev('rollback', '1', '3')], '1', ['1', '2', '1']],
+    [
+      'rollback --to an older version',
+      [ev('promote', '1', null), ev('promote', '2', '1'), ev('promote', '3', '2'), ev('rollback', '1', '3')],
+      '1',
+      ['1', '2', '1'],
+    ],
     ['alias moved outside mlv (2 → 5)', [ev('promote', '2', '1'), ev('promote', '6', '5')], '6', ['1', '2', '5', '6']],
     ['re-promoting the holder changes nothing', [ev('promote', '2', '1'), ev('promote', '2', '2')], '2', ['1', '2']],
   ] as const)('%s', (_label, events, _current, chain) => {
@@ -80,11 +106,31 @@ describe('holderChain and rollbackTarget', () => {
 
   it.each([
     ['nothing recorded', [], '3', undefined],
-    ['back to the previous holder', [ev('promote', '1', null), ev('promote', '2', '1'), ev('promote', '3', '2')], '3', '2'],
-    ['second rollback goes one further', [ev('promote', '1', null), ev('promote', '2', '1'), ev('promote', '3', '2'), ev('rollback', '2', '3')], '2', '1'],
+    [
+      'back to the previous holder',
+      [ev('promote', '1', null), ev('promote', '2', '1'), ev('promote', '3', '2')],
+      '3',
+      '2',
+    ],
+    [
+      'second rollback goes one further',
+      [ev('promote', '1', null), ev('promote', '2', '1'), ev('promote', '3', '2'), ev('rollback', '2', '3')],
+      '2',
+      '1',
+    ],
     ['nothing before the first holder', [ev('promote', '1', null)], '1', undefined],
-    ['moved outside mlv: back to the last recorded holder', [ev('promote', '1', null), ev('promote', '2', '1')], '7', '2'],
-    ['only events of the same target count', [ev('promote', '1', null), ev('promote', '2', '1'), ev('promote', '9', '8', 'staging')], '2', '1'],
+    [
+      'moved outside mlv: back to the last recorded holder',
+      [ev('promote', '1', null), ev('promote', '2', '1')],
+      '7',
+      '2',
+    ],
+    [
+      'only events of the same target count',
+      [ev('promote', '1', null), ev('promote', '2', '1'), ev('promote', '9', '8', 'staging')],
+      '2',
+      '1',
+    ],
     ['alias deleted (no holder now)', [ev('promote', '1', null), ev('promote', '2', '1')], undefined, '2'],
   ] as const)('%s', (_label, events, current, expected) => {
     expect(rollbackTarget(events, 'production', 'alias', current)).toBe(expected);

@@ -50,8 +50,21 @@ beforeAll(async () => {
   cwd = tempDir('mlv-cmd-cwd-');
   const t = testContext({ connect, cwd });
   const model = (f: string) => path.join(repoRoot, 'fixtures/models', f);
-  await register(t.ctx, { path: model('classifier-v1.onnx'), name: 'churn', semver: '1.0.0', metrics: { auc: 0.86, latency_ms: 12 }, params: { lr: '0.1' } });
-  await register(t.ctx, { path: model('classifier-v2.onnx'), name: 'churn', bump: 'minor', metrics: { auc: 0.91, latency_ms: 11 }, params: { lr: '0.05' }, aliases: ['staging'] });
+  await register(t.ctx, {
+    path: model('classifier-v1.onnx'),
+    name: 'churn',
+    semver: '1.0.0',
+    metrics: { auc: 0.86, latency_ms: 12 },
+    params: { lr: '0.1' },
+  });
+  await register(t.ctx, {
+    path: model('classifier-v2.onnx'),
+    name: 'churn',
+    bump: 'minor',
+    metrics: { auc: 0.91, latency_ms: 11 },
+    params: { lr: '0.05' },
+    aliases: ['staging'],
+  });
   await t.ctx.close();
 });
 afterAll(async () => {
@@ -100,7 +113,9 @@ describe('show', () => {
     const t = testContext({ connect, cwd });
     t.ctx.output(await show(t.ctx, {}), renderShow);
     await t.ctx.close();
-    expect(t.stdout.text).toMatch(/^name\tlatest\tsemver\taliases\tupdated\nchurn\t2\tv1\.1\.0\t@staging→2\t\d{4}-\d\d-\d\d \d\d:\d\d\n$/);
+    expect(t.stdout.text).toMatch(
+      /^name\tlatest\tsemver\taliases\tupdated\nchurn\t2\tv1\.1\.0\t@staging→2\t\d{4}-\d\d-\d\d \d\d:\d\d\n$/,
+    );
   });
 });
 
@@ -111,9 +126,15 @@ describe('compare', () => {
     t.ctx.output(r, renderCompare);
     await t.ctx.close();
     const sections = t.stdout.text.trimEnd().split('\n\n');
-    expect(sections[0]).toBe('metric\ta\tb\tdelta\trelative\nauc\t0.86\t0.91\t+0.05\t+5.81%\nlatency_ms\t12\t11\t-1\t-8.33%');
+    expect(sections[0]).toBe(
+      'metric\ta\tb\tdelta\trelative\nauc\t0.86\t0.91\t+0.05\t+5.81%\nlatency_ms\t12\t11\t-1\t-8.33%',
+    );
     expect(sections[1]).toBe('param (changed)\ta\tb\nlr\t0.1\t0.05');
-    expect(sections[2]!.split('\n').slice(0, 3)).toEqual(['metadata\ta\tb', 'semver\t1.0.0\t1.1.0', 'aliases\t-\tstaging']);
+    expect(sections[2]!.split('\n').slice(0, 3)).toEqual([
+      'metadata\ta\tb',
+      'semver\t1.0.0\t1.1.0',
+      'aliases\t-\tstaging',
+    ]);
     expect(t.stdout.text).not.toMatch(ANSI);
   });
 
@@ -157,7 +178,9 @@ describe('compare', () => {
 
     const piped = testContext({ connect, cwd });
     await expect(compare(piped.ctx, { name: 'churn', a: '1' })).rejects.toThrow(UsageError);
-    await expect(compare(piped.ctx, { name: 'churn', a: '1' })).rejects.toThrow('version B of churn: missing the B argument');
+    await expect(compare(piped.ctx, { name: 'churn', a: '1' })).rejects.toThrow(
+      'version B of churn: missing the B argument',
+    );
     await piped.ctx.close();
   });
 });
@@ -192,14 +215,20 @@ describe('promote confirmation', () => {
     for (const opts of [{ tty: true, globals: { yes: true } }, { tty: false }] as const) {
       const q = scripted({ confirm: [false] });
       const c = testContext({ connect, cwd, prompter: q.prompter, ...opts });
-      expect(await promote(c.ctx, { name: 'churn', ref: '2', to: 'champion' })).toMatchObject({ promoted: true, previous: '1' });
+      expect(await promote(c.ctx, { name: 'churn', ref: '2', to: 'champion' })).toMatchObject({
+        promoted: true,
+        previous: '1',
+      });
       expect(q.asked).toEqual([]);
       await promote(c.ctx, { name: 'churn', ref: '1', to: 'champion' });
       await c.ctx.close();
     }
     const s = scripted({ confirm: [false] });
     const staging = testContext({ connect, cwd, tty: true, prompter: s.prompter });
-    expect(await promote(staging.ctx, { name: 'churn', ref: '1', to: 'staging' })).toMatchObject({ promoted: true, previous: '2' });
+    expect(await promote(staging.ctx, { name: 'churn', ref: '1', to: 'staging' })).toMatchObject({
+      promoted: true,
+      previous: '2',
+    });
     expect(s.asked).toEqual([]);
     await staging.ctx.close();
   });
@@ -215,7 +244,15 @@ describe('audit trail', () => {
         await recordAudit(
           client,
           model,
-          { action: 'promote', target: 'production', kind: 'alias', version: String(i), previous: i > 1 ? String(i - 1) : null, by: 'test', at: `2026-01-0${i}T00:00:00.000Z` },
+          {
+            action: 'promote',
+            target: 'production',
+            kind: 'alias',
+            version: String(i),
+            previous: i > 1 ? String(i - 1) : null,
+            by: 'test',
+            at: `2026-01-0${i}T00:00:00.000Z`,
+          },
           { now: new Date(`2026-01-0${i}T00:00:00.000Z`), random: () => 0.5, keep: 3 },
         );
         model = await client.getRegisteredModel('audited');
@@ -235,24 +272,105 @@ describe('audit trail', () => {
 describe('input errors (exit 2) before or instead of any change', () => {
   const model = (f: string) => path.join(repoRoot, 'fixtures/models', f);
   it.each([
-    ['promote to prod/eu', () => ({ fn: 'promote', input: { name: 'churn', ref: '2', to: 'prod/eu' } }), '--to "prod/eu" is not a valid alias: only letters, digits, underscores (_) and dashes (-) are allowed'],
-    ['promote --from Latest', () => ({ fn: 'promote', input: { name: 'churn', ref: '2', to: 'production', from: 'Latest' } }), '--from "Latest" is not a valid alias'],
-    ['promote --require auc>>1', () => ({ fn: 'promote', input: { name: 'churn', ref: '2', to: 'production', require: ['auc>>1'] } }), '--require must look like METRIC OP NUMBER'],
-    ['promote --tolerance alone', () => ({ fn: 'promote', input: { name: 'churn', ref: '2', to: 'production', tolerance: '1%' } }), '--tolerance applies to --no-regression, which is missing'],
-    ['promote --archive-existing to an alias', () => ({ fn: 'promote', input: { name: 'churn', ref: '2', to: 'production', archiveExisting: true } }), '--archive-existing applies to --stage promotions'],
-    ['promote --archive-existing to stage Archived', () => ({ fn: 'promote', input: { name: 'churn', ref: '2', to: 'archived', stage: true, archiveExisting: true, dryRun: true } }), '--archive-existing applies to --to Staging or Production, got --to Archived'],
-    ['promote to stage Prod', () => ({ fn: 'promote', input: { name: 'churn', ref: '2', to: 'Prod', stage: true } }), '--to (a stage) must be one of None, Staging, Production, Archived, got "Prod"'],
-    ['promote an unknown model', () => ({ fn: 'promote', input: { name: 'nope', ref: '1', to: 'staging' } }), 'registered model "nope" does not exist'],
-    ['promote an unknown version', () => ({ fn: 'promote', input: { name: 'churn', ref: '9', to: 'staging' } }), 'churn has no version 9'],
-    ['compare an unknown semver', () => ({ fn: 'compare', input: { name: 'churn', a: '1', b: 'v7.0.0' } }), 'churn has no version with semver 7.0.0'],
-    ['compare an unset alias', () => ({ fn: 'compare', input: { name: 'churn', a: '1', b: '@nope' } }), 'alias @nope is not set on churn'],
-    ['compare a bare word', () => ({ fn: 'compare', input: { name: 'churn', a: '1', b: 'production' } }), 'B must be a version number (3), a semver (v1.2.0 or 1.2.0) or an alias (@production), got "production"'],
-    ['rollback alias Latest', () => ({ fn: 'rollback', input: { name: 'churn', alias: 'Latest' } }), '--alias "Latest" is not a valid alias'],
-    ['rollback an alias never set', () => ({ fn: 'rollback', input: { name: 'churn', alias: 'shadow' } }), 'alias @shadow is not set on churn and its audit trail names no earlier holder'],
-    ['register a corrupt ONNX file', () => ({ fn: 'register', input: { path: model('corrupt.onnx'), name: 'churn', semver: '9.0.0' } }), 'is not a valid ONNX model'],
-    ['register a missing file', () => ({ fn: 'register', input: { path: model('nope.onnx'), name: 'churn', semver: '9.0.0' } }), 'does not exist'],
-    ['register a reserved --tag', () => ({ fn: 'register', input: { path: model('classifier-v1.onnx'), name: 'churn', semver: '9.0.0', tags: { 'mlv.semver': '1' } } }), '--tag mlv.semver: the mlv. and mlflow. namespaces are reserved'],
-    ['register a missing --metrics-file', () => ({ fn: 'register', input: { path: model('classifier-v1.onnx'), name: 'churn', semver: '9.0.0', metricsFile: 'nope.json' } }), '--metrics-file nope.json does not exist'],
+    [
+      'promote to prod/eu',
+      () => ({ fn: 'promote', input: { name: 'churn', ref: '2', to: 'prod/eu' } }),
+      '--to "prod/eu" is not a valid alias: only letters, digits, underscores (_) and dashes (-) are allowed',
+    ],
+    [
+      'promote --from Latest',
+      () => ({ fn: 'promote', input: { name: 'churn', ref: '2', to: 'production', from: 'Latest' } }),
+      '--from "Latest" is not a valid alias',
+    ],
+    [
+      'promote --require auc>>1',
+      () => ({ fn: 'promote', input: { name: 'churn', ref: '2', to: 'production', require: ['auc>>1'] } }),
+      '--require must look like METRIC OP NUMBER',
+    ],
+    [
+      'promote --tolerance alone',
+      () => ({ fn: 'promote', input: { name: 'churn', ref: '2', to: 'production', tolerance: '1%' } }),
+      '--tolerance applies to --no-regression, which is missing',
+    ],
+    [
+      'promote --archive-existing to an alias',
+      () => ({ fn: 'promote', input: { name: 'churn', ref: '2', to: 'production', archiveExisting: true } }),
+      '--archive-existing applies to --stage promotions',
+    ],
+    [
+      'promote --archive-existing to stage Archived',
+      () => ({
+        fn: 'promote',
+        input: { name: 'churn', ref: '2', to: 'archived', stage: true, archiveExisting: true, dryRun: true },
+      }),
+      '--archive-existing applies to --to Staging or Production, got --to Archived',
+    ],
+    [
+      'promote to stage Prod',
+      () => ({ fn: 'promote', input: { name: 'churn', ref: '2', to: 'Prod', stage: true } }),
+      '--to (a stage) must be one of None, Staging, Production, Archived, got "Prod"',
+    ],
+    [
+      'promote an unknown model',
+      () => ({ fn: 'promote', input: { name: 'nope', ref: '1', to: 'staging' } }),
+      'registered model "nope" does not exist',
+    ],
+    [
+      'promote an unknown version',
+      () => ({ fn: 'promote', input: { name: 'churn', ref: '9', to: 'staging' } }),
+      'churn has no version 9',
+    ],
+    [
+      'compare an unknown semver',
+      () => ({ fn: 'compare', input: { name: 'churn', a: '1', b: 'v7.0.0' } }),
+      'churn has no version with semver 7.0.0',
+    ],
+    [
+      'compare an unset alias',
+      () => ({ fn: 'compare', input: { name: 'churn', a: '1', b: '@nope' } }),
+      'alias @nope is not set on churn',
+    ],
+    [
+      'compare a bare word',
+      () => ({ fn: 'compare', input: { name: 'churn', a: '1', b: 'production' } }),
+      'B must be a version number (3), a semver (v1.2.0 or 1.2.0) or an alias (@production), got "production"',
+    ],
+    [
+      'rollback alias Latest',
+      () => ({ fn: 'rollback', input: { name: 'churn', alias: 'Latest' } }),
+      '--alias "Latest" is not a valid alias',
+    ],
+    [
+      'rollback an alias never set',
+      () => ({ fn: 'rollback', input: { name: 'churn', alias: 'shadow' } }),
+      'alias @shadow is not set on churn and its audit trail names no earlier holder',
+    ],
+    [
+      'register a corrupt ONNX file',
+      () => ({ fn: 'register', input: { path: model('corrupt.onnx'), name: 'churn', semver: '9.0.0' } }),
+      'is not a valid ONNX model',
+    ],
+    [
+      'register a missing file',
+      () => ({ fn: 'register', input: { path: model('nope.onnx'), name: 'churn', semver: '9.0.0' } }),
+      'does not exist',
+    ],
+    [
+      'register a reserved --tag',
+      () => ({
+        fn: 'register',
+        input: { path: model('classifier-v1.onnx'), name: 'churn', semver: '9.0.0', tags: { 'mlv.semver': '1' } },
+      }),
+      '--tag mlv.semver: the mlv. and mlflow. namespaces are reserved',
+    ],
+    [
+      'register a missing --metrics-file',
+      () => ({
+        fn: 'register',
+        input: { path: model('classifier-v1.onnx'), name: 'churn', semver: '9.0.0', metricsFile: 'nope.json' },
+      }),
+      '--metrics-file nope.json does not exist',
+    ],
   ])('%s', async (_label, make, message) => {
     const { fn, input } = make() as { fn: string; input: any };
     const commands = {

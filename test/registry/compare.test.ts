@@ -1,9 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { compareVersions, diffMetrics, diffValues, parseDependenciesTag, relativeChange, type VersionSnapshot } from '../../src/core/registry/compare.js';
+import {
+  compareVersions,
+  diffMetrics,
+  diffValues,
+  parseDependenciesTag,
+  relativeChange,
+  type VersionSnapshot,
+} from '../../src/core/registry/compare.js';
 
 describe('diffMetrics', () => {
   it('gives absolute and relative deltas of b against a, missing sides as null', () => {
-    expect(diffMetrics({ auc: 0.8, loss: 0.5, only_a: 1, zero: 0 }, { auc: 0.88, loss: 0.4, only_b: 2, zero: 1 })).toEqual([
+    expect(
+      diffMetrics({ auc: 0.8, loss: 0.5, only_a: 1, zero: 0 }, { auc: 0.88, loss: 0.4, only_b: 2, zero: 1 }),
+    ).toEqual([
       { key: 'auc', a: 0.8, b: 0.88, delta: 0.08, relative: 0.1 },
       { key: 'loss', a: 0.5, b: 0.4, delta: -0.1, relative: -0.2 },
       { key: 'only_a', a: 1, b: null, delta: null, relative: null },
@@ -68,7 +77,14 @@ describe('compareVersions', () => {
   const a = snap({
     metrics: { auc: 0.8 },
     params: { lr: '0.1', depth: '3' },
-    tags: { 'mlv.semver': '1.0.0', 'mlv.sha256': 'aaa', 'mlv.framework': 'onnx', 'mlv.dependencies': '{"numpy":"==1.26.4","torch":"==2.3.0"}', team: 'a', 'mlflow.x': 'y' },
+    tags: {
+      'mlv.semver': '1.0.0',
+      'mlv.sha256': 'aaa',
+      'mlv.framework': 'onnx',
+      'mlv.dependencies': '{"numpy":"==1.26.4","torch":"==2.3.0"}',
+      team: 'a',
+      'mlflow.x': 'y',
+    },
     aliases: ['production'],
   });
   const b = snap({
@@ -78,13 +94,27 @@ describe('compareVersions', () => {
     created_at: '2026-01-02T00:00:00.000Z',
     metrics: { auc: 0.9 },
     params: { lr: '0.05', depth: '3' },
-    tags: { 'mlv.semver': '1.1.0', 'mlv.sha256': 'bbb', 'mlv.framework': 'onnx', 'mlv.dependencies': '{"numpy":"==1.26.4","torch":"==2.4.0"}', team: 'a' },
+    tags: {
+      'mlv.semver': '1.1.0',
+      'mlv.sha256': 'bbb',
+      'mlv.framework': 'onnx',
+      'mlv.dependencies': '{"numpy":"==1.26.4","torch":"==2.4.0"}',
+      team: 'a',
+    },
     aliases: ['staging', 'challenger'],
   });
 
   it('shows metrics, changed params, metadata, changed dependencies and user tags', () => {
     const c = compareVersions('churn', a, b);
-    expect(c.a).toEqual({ version: '1', semver: '1.0.0', aliases: ['production'], stage: 'None', status: 'READY', created_at: '2026-01-01T00:00:00.000Z', run_id: 'r1' });
+    expect(c.a).toEqual({
+      version: '1',
+      semver: '1.0.0',
+      aliases: ['production'],
+      stage: 'None',
+      status: 'READY',
+      created_at: '2026-01-01T00:00:00.000Z',
+      run_id: 'r1',
+    });
     expect(c.metrics).toEqual([{ key: 'auc', a: 0.8, b: 0.9, delta: 0.1, relative: 0.125 }]);
     expect(c.params).toEqual([{ key: 'lr', a: '0.1', b: '0.05' }]);
     expect(c.dependencies).toEqual([{ key: 'torch', a: '==2.3.0', b: '==2.4.0' }]);

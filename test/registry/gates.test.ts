@@ -24,11 +24,14 @@ describe('parseRequirement', () => {
     expect(parseRequirement(input)).toEqual(expected);
   });
 
-  it.each([['auc'], ['auc=0.8'], ['auc>=high'], ['>=0.8'], ['auc>=0.8 extra'], ['auc=>0.8'], ['auc>=NaN']])('refuses %j', (input) => {
-    expect(() => parseRequirement(input)).toThrow(
-      `--require must look like METRIC OP NUMBER with OP one of >= <= == != > < (e.g. "auc>=0.88"), got "${input}"`,
-    );
-  });
+  it.each([['auc'], ['auc=0.8'], ['auc>=high'], ['>=0.8'], ['auc>=0.8 extra'], ['auc=>0.8'], ['auc>=NaN']])(
+    'refuses %j',
+    (input) => {
+      expect(() => parseRequirement(input)).toThrow(
+        `--require must look like METRIC OP NUMBER with OP one of >= <= == != > < (e.g. "auc>=0.88"), got "${input}"`,
+      );
+    },
+  );
 });
 
 describe('parseNoRegression / parseTolerance', () => {
@@ -85,7 +88,13 @@ describe('evaluateGates', () => {
     requireTags: [{ key: 'reviewed', value: 'yes' }],
   };
   const input: GateInputs = {
-    candidate: { version: '3', status: 'READY', metrics: { auc: 0.9, latency_ms: 41 }, tags: { reviewed: 'yes' }, aliases: ['staging'] },
+    candidate: {
+      version: '3',
+      status: 'READY',
+      metrics: { auc: 0.9, latency_ms: 41 },
+      tags: { reviewed: 'yes' },
+      aliases: ['staging'],
+    },
     baseline: { version: '2', metrics: { auc: 0.903, latency_ms: 40 } },
     target: 'production',
   };
@@ -97,7 +106,11 @@ describe('evaluateGates', () => {
       { name: 'from @staging', passed: true, detail: 'version 3 holds @staging' },
       { name: 'auc>=0.88', passed: true, detail: 'auc = 0.9' },
       { name: 'latency_ms<50', passed: true, detail: 'latency_ms = 41' },
-      { name: 'no regression in auc (higher is better)', passed: true, detail: '0.9 vs 0.903 (version 2, tolerance 0.005; limit ≥ 0.898)' },
+      {
+        name: 'no regression in auc (higher is better)',
+        passed: true,
+        detail: '0.9 vs 0.903 (version 2, tolerance 0.005; limit ≥ 0.898)',
+      },
       {
         name: 'no regression in latency_ms (lower is better)',
         passed: false,
@@ -111,7 +124,13 @@ describe('evaluateGates', () => {
   it('fails closed on a missing metric, a missing alias, a wrong tag and a non-READY status', () => {
     const checks = evaluateGates(gates, {
       ...input,
-      candidate: { version: '4', status: 'PENDING_REGISTRATION', metrics: {}, tags: { reviewed: 'no' }, aliases: ['canary'] },
+      candidate: {
+        version: '4',
+        status: 'PENDING_REGISTRATION',
+        metrics: {},
+        tags: { reviewed: 'no' },
+        aliases: ['canary'],
+      },
     });
     expect(checks.map((c) => [c.passed, c.detail])).toEqual([
       [false, 'version 4 is PENDING_REGISTRATION'],
@@ -125,23 +144,33 @@ describe('evaluateGates', () => {
   });
 
   it('passes no-regression when there is nothing to regress against', () => {
-    const only: Gates = { requirements: [], noRegression: [parseNoRegression('auc')], tolerance: { kind: 'absolute', value: 0 }, requireTags: [] };
+    const only: Gates = {
+      requirements: [],
+      noRegression: [parseNoRegression('auc')],
+      tolerance: { kind: 'absolute', value: 0 },
+      requireTags: [],
+    };
     const c = input.candidate;
     expect(evaluateGates(only, { candidate: c, target: 'production' })[1]).toEqual({
       name: 'no regression in auc (higher is better)',
       passed: true,
       detail: 'nothing holds production yet: no baseline (auc = 0.9)',
     });
-    expect(evaluateGates(only, { candidate: c, baseline: { version: '3', metrics: {} }, target: 'production' })[1]!.detail).toBe(
-      'version 3 already holds production',
-    );
-    expect(evaluateGates(only, { candidate: c, baseline: { version: '1', metrics: {} }, target: 'production' })[1]!.detail).toBe(
-      'baseline version 1 has no auc: nothing to compare (0.9)',
-    );
+    expect(
+      evaluateGates(only, { candidate: c, baseline: { version: '3', metrics: {} }, target: 'production' })[1]!.detail,
+    ).toBe('version 3 already holds production');
+    expect(
+      evaluateGates(only, { candidate: c, baseline: { version: '1', metrics: {} }, target: 'production' })[1]!.detail,
+    ).toBe('baseline version 1 has no auc: nothing to compare (0.9)');
   });
 
   it('applies a relative tolerance to the baseline', () => {
-    const g: Gates = { requirements: [], noRegression: [parseNoRegression('latency_ms:lower')], tolerance: parseTolerance('5%'), requireTags: [] };
+    const g: Gates = {
+      requirements: [],
+      noRegression: [parseNoRegression('latency_ms:lower')],
+      tolerance: parseTolerance('5%'),
+      requireTags: [],
+    };
     const checks = evaluateGates(g, { ...input, baseline: { version: '2', metrics: { latency_ms: 40 } } });
     expect(checks[1]).toEqual({
       name: 'no regression in latency_ms (lower is better)',
@@ -151,8 +180,17 @@ describe('evaluateGates', () => {
   });
 
   it('an exact tie passes with zero tolerance', () => {
-    const g: Gates = { requirements: [], noRegression: [parseNoRegression('auc')], tolerance: { kind: 'absolute', value: 0 }, requireTags: [] };
+    const g: Gates = {
+      requirements: [],
+      noRegression: [parseNoRegression('auc')],
+      tolerance: { kind: 'absolute', value: 0 },
+      requireTags: [],
+    };
     const checks = evaluateGates(g, { ...input, baseline: { version: '2', metrics: { auc: 0.9 } } });
-    expect(checks[1]).toEqual({ name: 'no regression in auc (higher is better)', passed: true, detail: '0.9 vs 0.9 (version 2; limit ≥ 0.9)' });
+    expect(checks[1]).toEqual({
+      name: 'no regression in auc (higher is better)',
+      passed: true,
+      detail: '0.9 vs 0.9 (version 2; limit ≥ 0.9)',
+    });
   });
 });

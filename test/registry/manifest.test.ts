@@ -61,7 +61,12 @@ python = "^3.11"
 lightgbm = "^4.3.0"
 xgboost = { version = "2.0.3", optional = true }
 `;
-    expect(parsePyproject(text)).toEqual({ numpy: '>=1.26', 'scikit-learn': '==1.5.0', lightgbm: '^4.3.0', xgboost: '2.0.3' });
+    expect(parsePyproject(text)).toEqual({
+      numpy: '>=1.26',
+      'scikit-learn': '==1.5.0',
+      lightgbm: '^4.3.0',
+      xgboost: '2.0.3',
+    });
   });
 
   it('pyproject.toml with a one-line array', () => {
@@ -69,7 +74,9 @@ xgboost = { version = "2.0.3", optional = true }
   });
 
   it('package.json dependencies only', () => {
-    expect(parsePackageJson('{"dependencies":{"onnxruntime-node":"~1.23.2"},"devDependencies":{"vitest":"4"}}')).toEqual({
+    expect(
+      parsePackageJson('{"dependencies":{"onnxruntime-node":"~1.23.2"},"devDependencies":{"vitest":"4"}}'),
+    ).toEqual({
       'onnxruntime-node': '~1.23.2',
     });
     expect(() => parsePackageJson('{', 'pkg/package.json')).toThrow('pkg/package.json is not valid JSON');

@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { condaYaml, minOnnxPackage, mlflowUtcTime, onnxMlmodel, onnxRequirements, pythonEnvYaml, yamlQuote } from '../../src/core/registry/mlmodel.js';
+import {
+  condaYaml,
+  minOnnxPackage,
+  mlflowUtcTime,
+  onnxMlmodel,
+  onnxRequirements,
+  pythonEnvYaml,
+  yamlQuote,
+} from '../../src/core/registry/mlmodel.js';
 import { repoRoot } from '../helpers/cli.js';
 
 const signature = {
@@ -52,22 +60,53 @@ utc_time_created: '2026-11-27 00:56:22.909000'
   });
 
   it('its signature lines equal what MLflow 2.17 wrote (fixtures/mlflow-reference/onnx-model-layout/MLmodel, folded lines joined)', () => {
-    const reference = readFileSync(path.join(repoRoot, 'fixtures/mlflow-reference/onnx-model-layout/MLmodel'), 'utf8').replace(/([,:])\n {4}(?=["[])/g, '$1 ');
-    const ours = onnxMlmodel({ dataFile: 'model.onnx', runId: 'r', modelUuid: 'u', sizeBytes: 1, createdAt: new Date(0), signature, opset: 17, metadata: {} });
+    const reference = readFileSync(
+      path.join(repoRoot, 'fixtures/mlflow-reference/onnx-model-layout/MLmodel'),
+      'utf8',
+    ).replace(/([,:])\n {4}(?=["[])/g, '$1 ');
+    const ours = onnxMlmodel({
+      dataFile: 'model.onnx',
+      runId: 'r',
+      modelUuid: 'u',
+      sizeBytes: 1,
+      createdAt: new Date(0),
+      signature,
+      opset: 17,
+      metadata: {},
+    });
     const pick = (t: string, key: string) => t.split('\n').find((l) => l.startsWith(`  ${key}: `));
     expect(pick(ours, 'inputs')).toBe(pick(reference, 'inputs'));
     expect(pick(ours, 'outputs')).toBe(pick(reference, 'outputs'));
-    for (const line of ['  onnx:', '    data: model.onnx', '    loader_module: mlflow.onnx', '      conda: conda.yaml', '      virtualenv: python_env.yaml', 'artifact_path: model']) {
+    for (const line of [
+      '  onnx:',
+      '    data: model.onnx',
+      '    loader_module: mlflow.onnx',
+      '      conda: conda.yaml',
+      '      virtualenv: python_env.yaml',
+      'artifact_path: model',
+    ]) {
       expect(reference.split('\n')).toContain(line);
       expect(ours.split('\n')).toContain(line);
     }
   });
 
   it('omits the signature when inputs are not expressible, and writes outputs: null when only they are not', () => {
-    const base = { dataFile: 'model.onnx', runId: 'r', modelUuid: 'u', sizeBytes: 1, createdAt: new Date(0), opset: undefined, metadata: {} };
+    const base = {
+      dataFile: 'model.onnx',
+      runId: 'r',
+      modelUuid: 'u',
+      sizeBytes: 1,
+      createdAt: new Date(0),
+      opset: undefined,
+      metadata: {},
+    };
     expect(onnxMlmodel({ ...base, signature: { inputs: null, outputs: null } })).not.toContain('signature:');
-    expect(onnxMlmodel({ ...base, signature: { inputs: signature.inputs, outputs: null } })).toContain('  outputs: null\n');
-    expect(onnxMlmodel({ ...base, modelId: 'm-0123', signature: { inputs: null, outputs: null } })).toContain('model_id: m-0123\n');
+    expect(onnxMlmodel({ ...base, signature: { inputs: signature.inputs, outputs: null } })).toContain(
+      '  outputs: null\n',
+    );
+    expect(onnxMlmodel({ ...base, modelId: 'm-0123', signature: { inputs: null, outputs: null } })).toContain(
+      'model_id: m-0123\n',
+    );
   });
 });
 
@@ -84,8 +123,12 @@ describe('environment files and helpers', () => {
   });
   it('requirements, conda and virtualenv files', () => {
     expect(onnxRequirements(17)).toBe('mlflow\nonnx>=1.12.0\nonnxruntime\n');
-    expect(condaYaml('mlflow\nonnx\n')).toBe("channels:\n- conda-forge\ndependencies:\n- python=3.11\n- pip\n- pip:\n  - mlflow\n  - onnx\nname: mlflow-env\n");
-    expect(pythonEnvYaml()).toBe("python: '3.11'\nbuild_dependencies:\n- pip\n- setuptools\n- wheel\ndependencies:\n- -r requirements.txt\n");
+    expect(condaYaml('mlflow\nonnx\n')).toBe(
+      'channels:\n- conda-forge\ndependencies:\n- python=3.11\n- pip\n- pip:\n  - mlflow\n  - onnx\nname: mlflow-env\n',
+    );
+    expect(pythonEnvYaml()).toBe(
+      "python: '3.11'\nbuild_dependencies:\n- pip\n- setuptools\n- wheel\ndependencies:\n- -r requirements.txt\n",
+    );
   });
   it.each([
     ["it's", "'it''s'"],

@@ -16,14 +16,32 @@ describe('createdBy', () => {
     [{ CI: 'true' }, 'ci:alice'],
     [{ CI: 'false' }, 'alice'],
     [
-      { GITHUB_ACTIONS: 'true', GITHUB_REPOSITORY: 'acme/churn', GITHUB_RUN_ID: '42', GITHUB_ACTOR: 'bob', GITHUB_JOB: 'train' },
+      {
+        GITHUB_ACTIONS: 'true',
+        GITHUB_REPOSITORY: 'acme/churn',
+        GITHUB_RUN_ID: '42',
+        GITHUB_ACTOR: 'bob',
+        GITHUB_JOB: 'train',
+      },
       'github-actions:acme/churn run 42 job train (bob)',
     ],
-    [{ GITHUB_ACTIONS: 'true', GITHUB_REPOSITORY: 'acme/churn', GITHUB_RUN_ID: '42', GITHUB_RUN_ATTEMPT: '2' }, 'github-actions:acme/churn run 42 attempt 2'],
-    [{ GITLAB_CI: 'true', CI_PROJECT_PATH: 'ml/churn', CI_JOB_ID: '7', GITLAB_USER_LOGIN: 'carol' }, 'gitlab-ci:ml/churn job 7 (carol)'],
+    [
+      { GITHUB_ACTIONS: 'true', GITHUB_REPOSITORY: 'acme/churn', GITHUB_RUN_ID: '42', GITHUB_RUN_ATTEMPT: '2' },
+      'github-actions:acme/churn run 42 attempt 2',
+    ],
+    [
+      { GITLAB_CI: 'true', CI_PROJECT_PATH: 'ml/churn', CI_JOB_ID: '7', GITLAB_USER_LOGIN: 'carol' },
+      'gitlab-ci:ml/churn job 7 (carol)',
+    ],
     [{ JENKINS_URL: 'http://j', JOB_NAME: 'train', BUILD_NUMBER: '9' }, 'jenkins:train build 9'],
-    [{ CIRCLECI: 'true', CIRCLE_PROJECT_USERNAME: 'acme', CIRCLE_PROJECT_REPONAME: 'churn', CIRCLE_BUILD_NUM: '3' }, 'circleci:acme/churn build 3'],
-    [{ BUILDKITE: 'true', BUILDKITE_PIPELINE_SLUG: 'ml', BUILDKITE_BUILD_NUMBER: '5', BUILDKITE_BUILD_CREATOR: 'dan' }, 'buildkite:ml build 5 (dan)'],
+    [
+      { CIRCLECI: 'true', CIRCLE_PROJECT_USERNAME: 'acme', CIRCLE_PROJECT_REPONAME: 'churn', CIRCLE_BUILD_NUM: '3' },
+      'circleci:acme/churn build 3',
+    ],
+    [
+      { BUILDKITE: 'true', BUILDKITE_PIPELINE_SLUG: 'ml', BUILDKITE_BUILD_NUMBER: '5', BUILDKITE_BUILD_CREATOR: 'dan' },
+      'buildkite:ml build 5 (dan)',
+    ],
     [{ TF_BUILD: 'True', BUILD_REPOSITORY_NAME: 'churn', BUILD_BUILDID: '11' }, 'azure-pipelines:churn build 11'],
   ])('%j → %s', (env, expected) => {
     expect(createdBy(env, 'alice')).toBe(expected);
@@ -76,15 +94,31 @@ describe('keys, metrics and params', () => {
   });
 
   it('reads JSON (nested → dotted) and key=value / key: value files', () => {
-    expect(parseKeyValueFile('{"auc": 0.9, "eval": {"f1": 0.8, "n": 3}}', 'm.json')).toEqual({ auc: 0.9, 'eval.f1': 0.8, 'eval.n': 3 });
-    expect(parseKeyValueFile('# metrics\nauc=0.9\nf1: 0.8\nname: "x y"\n', 'm.txt')).toEqual({ auc: '0.9', f1: '0.8', name: 'x y' });
-    expect(() => parseKeyValueFile('auc 0.9', 'm.txt')).toThrow('m.txt:1: expected key=value or key: value, got "auc 0.9"');
+    expect(parseKeyValueFile('{"auc": 0.9, "eval": {"f1": 0.8, "n": 3}}', 'm.json')).toEqual({
+      auc: 0.9,
+      'eval.f1': 0.8,
+      'eval.n': 3,
+    });
+    expect(parseKeyValueFile('# metrics\nauc=0.9\nf1: 0.8\nname: "x y"\n', 'm.txt')).toEqual({
+      auc: '0.9',
+      f1: '0.8',
+      name: 'x y',
+    });
+    expect(() => parseKeyValueFile('auc 0.9', 'm.txt')).toThrow(
+      'm.txt:1: expected key=value or key: value, got "auc 0.9"',
+    );
     expect(() => parseKeyValueFile('{bad', 'm.json')).toThrow('m.json is not valid JSON');
   });
 
   it('metrics files must hold numbers; params files stringify', () => {
     expect(metricsFromFile('{"auc": 0.9, "ok": true, "s": "0.5"}', 'm.json')).toEqual({ auc: 0.9, ok: 1, s: 0.5 });
-    expect(() => metricsFromFile('{"auc": "high"}', 'm.json')).toThrow('metric auc in m.json must be a number, got "high"');
-    expect(paramsFromFile('{"lr": 0.01, "layers": [64, 32], "name": "x"}', 'p.json')).toEqual({ lr: '0.01', layers: '[64,32]', name: 'x' });
+    expect(() => metricsFromFile('{"auc": "high"}', 'm.json')).toThrow(
+      'metric auc in m.json must be a number, got "high"',
+    );
+    expect(paramsFromFile('{"lr": 0.01, "layers": [64, 32], "name": "x"}', 'p.json')).toEqual({
+      lr: '0.01',
+      layers: '[64,32]',
+      name: 'x',
+    });
   });
 });

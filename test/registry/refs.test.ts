@@ -27,11 +27,23 @@ describe('parseVersionRef', () => {
 
   it.each([
     ['0', 'version reference must be a version number ≥ 1, got "0"'],
-    ['production', 'version reference must be a version number (3), a semver (v1.2.0 or 1.2.0) or an alias (@production), got "production"'],
-    ['1.2', 'version reference must be a version number (3), a semver (v1.2.0 or 1.2.0) or an alias (@production), got "1.2"'],
+    [
+      'production',
+      'version reference must be a version number (3), a semver (v1.2.0 or 1.2.0) or an alias (@production), got "production"',
+    ],
+    [
+      '1.2',
+      'version reference must be a version number (3), a semver (v1.2.0 or 1.2.0) or an alias (@production), got "1.2"',
+    ],
     ['@latest', 'version reference "latest" is not a valid alias: "latest" (in any case) is reserved by MLflow'],
-    ['@bad alias', 'version reference "bad alias" is not a valid alias: only letters, digits, underscores (_) and dashes (-) are allowed'],
-    ['', 'version reference must be a version number (3), a semver (v1.2.0 or 1.2.0) or an alias (@production), got ""'],
+    [
+      '@bad alias',
+      'version reference "bad alias" is not a valid alias: only letters, digits, underscores (_) and dashes (-) are allowed',
+    ],
+    [
+      '',
+      'version reference must be a version number (3), a semver (v1.2.0 or 1.2.0) or an alias (@production), got ""',
+    ],
   ])('%j is refused: %s', (input, message) => {
     expect(() => parseVersionRef(input)).toThrow(InputError);
     expect(() => parseVersionRef(input)).toThrow(message);
@@ -68,7 +80,9 @@ describe('aliasProblem (MLflow rules, recorded in fixtures/mlflow-reference/*/25
   });
 
   it('validateAliasName throws exit-2 errors naming the flag', () => {
-    expect(() => validateAliasName('latest', '--to')).toThrow('--to "latest" is not a valid alias: "latest" (in any case) is reserved by MLflow');
+    expect(() => validateAliasName('latest', '--to')).toThrow(
+      '--to "latest" is not a valid alias: "latest" (in any case) is reserved by MLflow',
+    );
     try {
       validateAliasName('v2', '--to');
     } catch (err) {
@@ -88,7 +102,9 @@ describe('normalizeStage', () => {
     expect(normalizeStage(input)).toBe(stage);
   });
   it('refuses unknown stages', () => {
-    expect(() => normalizeStage('Prod')).toThrow('--stage must be one of None, Staging, Production, Archived, got "Prod"');
+    expect(() => normalizeStage('Prod')).toThrow(
+      '--stage must be one of None, Staging, Production, Archived, got "Prod"',
+    );
   });
 });
 

@@ -29,7 +29,9 @@ describe('normalizeSemver', () => {
   );
 
   it('names the flag and the value', () => {
-    expect(() => normalizeSemver('1.2', '--semver')).toThrow('--semver must be a semantic version X.Y.Z (e.g. 1.2.0 or 1.2.0-rc.1), got "1.2"');
+    expect(() => normalizeSemver('1.2', '--semver')).toThrow(
+      '--semver must be a semantic version X.Y.Z (e.g. 1.2.0 or 1.2.0-rc.1), got "1.2"',
+    );
   });
 });
 
@@ -68,30 +70,62 @@ describe('decideRegistration', () => {
   ];
 
   it.each([
-    ['new higher semver', { kind: 'exact', semver: '1.2.0' }, 'ccc', { action: 'create', semver: '1.2.0', warnings: [] }],
-    ['same semver, same artifact = retry', { kind: 'exact', semver: '1.0.0' }, 'aaa', { action: 'existing', version: '1', semver: '1.0.0', warnings: [] }],
+    [
+      'new higher semver',
+      { kind: 'exact', semver: '1.2.0' },
+      'ccc',
+      { action: 'create', semver: '1.2.0', warnings: [] },
+    ],
+    [
+      'same semver, same artifact = retry',
+      { kind: 'exact', semver: '1.0.0' },
+      'aaa',
+      { action: 'existing', version: '1', semver: '1.0.0', warnings: [] },
+    ],
     ['bump minor', { kind: 'bump', bump: 'minor' }, 'ccc', { action: 'create', semver: '1.2.0', warnings: [] }],
     ['bump major', { kind: 'bump', bump: 'major' }, 'ccc', { action: 'create', semver: '2.0.0', warnings: [] }],
-    ['implicit bump = patch', { kind: 'bump', bump: 'patch', implicit: true }, 'ccc', { action: 'create', semver: '1.1.1', warnings: [] }],
+    [
+      'implicit bump = patch',
+      { kind: 'bump', bump: 'patch', implicit: true },
+      'ccc',
+      { action: 'create', semver: '1.1.1', warnings: [] },
+    ],
     [
       'bump retry of the highest artifact',
       { kind: 'bump', bump: 'patch' },
       'bbb',
-      { action: 'existing', version: '2', semver: '1.1.0', warnings: ['version 2 (1.1.0) already holds this exact artifact; not bumping again'] },
+      {
+        action: 'existing',
+        version: '2',
+        semver: '1.1.0',
+        warnings: ['version 2 (1.1.0) already holds this exact artifact; not bumping again'],
+      },
     ],
     [
       'same artifact under a new semver warns',
       { kind: 'exact', semver: '2.0.0' },
       'aaa',
-      { action: 'create', semver: '2.0.0', warnings: ['this artifact is identical (same sha256) to version 1 (1.0.0); registering it again as 2.0.0'] },
+      {
+        action: 'create',
+        semver: '2.0.0',
+        warnings: ['this artifact is identical (same sha256) to version 1 (1.0.0); registering it again as 2.0.0'],
+      },
     ],
   ] as const)('%s', (_label, request, sha, expected) => {
     expect(decideRegistration(existing, request, sha, 'churn')).toEqual(expected);
   });
 
   it('starts an empty model at 0.1.0 without flags, and from 0.0.0 with --bump', () => {
-    expect(decideRegistration([], { kind: 'bump', bump: 'patch', implicit: true }, 'x', 'm')).toEqual({ action: 'create', semver: '0.1.0', warnings: [] });
-    expect(decideRegistration([], { kind: 'bump', bump: 'major' }, 'x', 'm')).toEqual({ action: 'create', semver: '1.0.0', warnings: [] });
+    expect(decideRegistration([], { kind: 'bump', bump: 'patch', implicit: true }, 'x', 'm')).toEqual({
+      action: 'create',
+      semver: '0.1.0',
+      warnings: [],
+    });
+    expect(decideRegistration([], { kind: 'bump', bump: 'major' }, 'x', 'm')).toEqual({
+      action: 'create',
+      semver: '1.0.0',
+      warnings: [],
+    });
   });
 
   it('refuses the same semver with a different artifact', () => {

@@ -13,13 +13,19 @@ const files = readdirSync(dir).filter((f) => f.endsWith('.yml'));
 
 function invocations(text: string): { command: string; flags: string[] }[] {
   // Shell line continuations and YAML folded blocks put one command on several lines.
-  const code = text.split('\n').filter((l) => !l.trimStart().startsWith('#')).join('\n');
+  const code = text
+    .split('\n')
+    .filter((l) => !l.trimStart().startsWith('#'))
+    .join('\n');
   const joined = code.replace(/\\\n\s*/g, ' ').replace(/\n {6,}(?=--)/g, ' ');
   const out: { command: string; flags: string[] }[] = [];
   for (const m of joined.matchAll(/(?:^|[\s:])mlv((?: --json)?) ([a-z-]+)([^\n]*)/gm)) {
     // Stop at the end of the mlv command: a pipe, redirect, `||` or a comment.
     const rest = m[3]!.split(/\s(?:\|\|?|>>?|#)\s/)[0]!;
-    out.push({ command: m[2]!, flags: [...(m[1] ? ['--json'] : []), ...[...rest.matchAll(/\s(--[a-z][\w-]*)/g)].map((f) => f[1]!)] });
+    out.push({
+      command: m[2]!,
+      flags: [...(m[1] ? ['--json'] : []), ...[...rest.matchAll(/\s(--[a-z][\w-]*)/g)].map((f) => f[1]!)],
+    });
   }
   return out;
 }

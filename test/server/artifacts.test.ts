@@ -3,7 +3,16 @@
  * delete, content types, and confinement of every path to `<store>/artifacts`.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -24,7 +33,8 @@ afterAll(async () => {
   rmSync(outside, { recursive: true, force: true });
 });
 
-const put = (p: string, body: string | Buffer) => s.raw('PUT', `${A}/${p}`, { body, headers: { 'Content-Type': 'application/octet-stream' } });
+const put = (p: string, body: string | Buffer) =>
+  s.raw('PUT', `${A}/${p}`, { body, headers: { 'Content-Type': 'application/octet-stream' } });
 
 describe('upload, download, list, delete', () => {
   it('round-trips a file, creating parent directories, with MLflow content types', async () => {
@@ -97,7 +107,9 @@ describe('upload, download, list, delete', () => {
     expect((await s.raw('DELETE', `${A}/del/x/1.txt`)).json).toEqual({});
     expect((await s.raw('DELETE', `${A}/del/x`)).status).toBe(200);
     expect((await s.raw('DELETE', `${A}/del/does-not-exist.txt`)).status).toBe(200);
-    expect((await s.raw('GET', `${A}?path=del`)).json).toEqual({ files: [{ path: 'keep.txt', is_dir: false, file_size: 1 }] });
+    expect((await s.raw('GET', `${A}?path=del`)).json).toEqual({
+      files: [{ path: 'keep.txt', is_dir: false, file_size: 1 }],
+    });
   });
 
   it('refuses to write onto a directory or below a file', async () => {
@@ -111,7 +123,9 @@ describe('upload, download, list, delete', () => {
   it('never lists or serves the temp files of uploads in progress', async () => {
     await put('tmpfiles/real.txt', 'r');
     writeFileSync(path.join(s.dir, 'artifacts', 'tmpfiles', '.mlv-upload-0123456789abcdef.tmp'), 'partial');
-    expect((await s.raw('GET', `${A}?path=tmpfiles`)).json).toEqual({ files: [{ path: 'real.txt', is_dir: false, file_size: 1 }] });
+    expect((await s.raw('GET', `${A}?path=tmpfiles`)).json).toEqual({
+      files: [{ path: 'real.txt', is_dir: false, file_size: 1 }],
+    });
     expect((await s.raw('GET', `${A}/tmpfiles/.mlv-upload-0123456789abcdef.tmp`)).status).toBe(500);
     // and a finished upload leaves none behind
     expect(readdirSync(path.join(s.dir, 'artifacts', 'ow')).filter((f) => f.startsWith('.mlv-upload-'))).toEqual([]);
@@ -249,7 +263,8 @@ describe('streaming', () => {
     });
     // the server notices the broken connection and cleans up
     const dir = path.join(s.dir, 'artifacts', 'abandoned');
-    for (let i = 0; i < 50 && existsSync(dir) && readdirSync(dir).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 50 && existsSync(dir) && readdirSync(dir).length > 0; i++)
+      await new Promise((r) => setTimeout(r, 20));
     expect(existsSync(path.join(dir, 'blob.bin'))).toBe(false);
     expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
   });

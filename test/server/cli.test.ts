@@ -153,10 +153,14 @@ describe('mlv server', () => {
 
   it.each([
     ['a file', (store: string) => writeFileSync(store, 'not a directory\n'), 'EEXIST'],
-    ['a directory whose mlv.db is not a database', (store: string) => {
-      mkdirSync(store);
-      writeFileSync(path.join(store, 'mlv.db'), 'x'.repeat(4096));
-    }, 'file is not a database'],
+    [
+      'a directory whose mlv.db is not a database',
+      (store: string) => {
+        mkdirSync(store);
+        writeFileSync(path.join(store, 'mlv.db'), 'x'.repeat(4096));
+      },
+      'file is not a database',
+    ],
   ])('a store that is %s exits 2 naming it, for mlv server and the embedded default', async (_what, make, why) => {
     const dir = cwd();
     const store = path.join(dir, 'store');

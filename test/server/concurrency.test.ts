@@ -90,7 +90,10 @@ function integrity(dir: string): string {
 async function versionsOf(dir: string, model: string): Promise<number[]> {
   const s = await startTestServer({ dir });
   try {
-    const r = await s.call('GET', 'model-versions/search', { filter: `name='${model}'`, order_by: 'version_number ASC' });
+    const r = await s.call('GET', 'model-versions/search', {
+      filter: `name='${model}'`,
+      order_by: 'version_number ASC',
+    });
     expect(r.status).toBe(200);
     return (r.json.model_versions ?? []).map((v: { version: string }) => Number(v.version));
   } finally {
@@ -124,7 +127,9 @@ describe('concurrent processes on one store', () => {
       expect(data.params).toHaveLength(3 * N);
       for (const t of tags) {
         expect(data.metrics).toContainEqual({ key: `m-${t}`, value: N - 1, timestamp: N - 1, step: N - 1 });
-        expect((await s.call('GET', 'metrics/get-history', { run_id: run, metric_key: `m-${t}` })).json.metrics).toHaveLength(N);
+        expect(
+          (await s.call('GET', 'metrics/get-history', { run_id: run, metric_key: `m-${t}` })).json.metrics,
+        ).toHaveLength(N);
       }
       // Each alias points at the last version its worker created, and the version carries its tag.
       const rm = (await s.call('GET', 'registered-models/get', { name: 'shared' })).json.registered_model;
@@ -167,7 +172,8 @@ describe('a process killed in the middle of a write', () => {
     try {
       // every stored version is whole: both its tags are there
       for (const v of stored) {
-        const mv = (await s.call('GET', 'model-versions/get', { name: 'crashy', version: String(v) })).json.model_version;
+        const mv = (await s.call('GET', 'model-versions/get', { name: 'crashy', version: String(v) })).json
+          .model_version;
         expect(mv.tags).toHaveLength(2);
       }
       const next = await s.call('POST', 'model-versions/create', { name: 'crashy', source: 'runs:/r/model' });
@@ -221,40 +227,43 @@ describe('a process killed in the middle of a write', () => {
 });
 
 describe('memory', () => {
-  it.skipIf(!existsSync('/proc/self/status'))('a 256 MiB upload grows the server process by far less than its size (streamed, not buffered)', async () => {
-    const dir = store();
-    const w = worker('serve', dir);
-    const { url, pid } = (await w.firstLine) as { url: string; pid: number };
-    const hwm = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
-    const before = hwm();
-    const { hostname, port } = new URL(url);
-    const MiB = 1024 * 1024;
-    const total = 256;
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = request(
-        { host: hostname, port, method: 'PUT', path: `${A}/big.bin`, headers: { 'Content-Length': total * MiB } },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        },
-      );
-      req.on('error', reject);
-      const chunk = Buffer.alloc(MiB, 1);
-      let sent = 0;
-      const pump = () => {
-        while (sent < total) {
-          sent++;
-          if (!req.write(chunk)) return void req.once('drain', pump);
-        }
-        req.end();
-      };
-      pump();
-    });
-    expect(status).toBe(200);
-    // Buffering would cost >= 256 MiB; streaming costs socket/stream buffers and GC slack only.
-    const growth = hwm() - before;
-    expect(growth).toBeLessThan((total * MiB) / 2);
-    w.child.kill('SIGTERM');
-    await w.exited;
-  });
+  it.skipIf(!existsSync('/proc/self/status'))(
+    'a 256 MiB upload grows the server process by far less than its size (streamed, not buffered)',
+    async () => {
+      const dir = store();
+      const w = worker('serve', dir);
+      const { url, pid } = (await w.firstLine) as { url: string; pid: number };
+      const hwm = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+      const before = hwm();
+      const { hostname, port } = new URL(url);
+      const MiB = 1024 * 1024;
+      const total = 256;
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = request(
+          { host: hostname, port, method: 'PUT', path: `${A}/big.bin`, headers: { 'Content-Length': total * MiB } },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', reject);
+        const chunk = Buffer.alloc(MiB, 1);
+        let sent = 0;
+        const pump = () => {
+          while (sent < total) {
+            sent++;
+            if (!req.write(chunk)) return void req.once('drain', pump);
+          }
+          req.end();
+        };
+        pump();
+      });
+      expect(status).toBe(200);
+      // Buffering would cost >= 256 MiB; streaming costs socket/stream buffers and GC slack only.
+      const growth = hwm() - before;
+      expect(growth).toBeLessThan((total * MiB) / 2);
+      w.child.kill('SIGTERM');
+      await w.exited;
+    },
+  );
 });

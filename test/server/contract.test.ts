@@ -104,7 +104,8 @@ const EXCEPTIONS: Record<string, Exception> = {
     },
   },
   '3.6/06-experiments-get-by-name-existing#3': {
-    reason: 'MLflow 3.6 answers 500 INTERNAL_ERROR for a non-numeric experiment id (a crash); mlv answers like 2.17: 404',
+    reason:
+      'MLflow 3.6 answers 500 INTERNAL_ERROR for a non-numeric experiment id (a crash); mlv answers like 2.17: 404',
     check: (reply) => {
       expect(reply.status).toBe(404);
       expect(reply.json.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
@@ -134,10 +135,13 @@ const EXCEPTIONS: Record<string, Exception> = {
   '3.6/30-runs-get-final#0': dropAbcMetric,
   '3.6/91-logged-models-and-model-id#8': dropAbcMetric,
   '3.6/29-registered-models-search-with-versions#0': {
-    reason: 'the phantom version 7 of the failed model_id create (91) does not exist here: the None-stage latest is version 6',
+    reason:
+      'the phantom version 7 of the failed model_id create (91) does not exist here: the None-stage latest is version 6',
     patch: (body) => {
       const rm = body.registered_models[0];
-      rm.latest_versions = rm.latest_versions.map((v: { version: string }) => (v.version === '7' ? VERSION_6_OF_91 : v));
+      rm.latest_versions = rm.latest_versions.map((v: { version: string }) =>
+        v.version === '7' ? VERSION_6_OF_91 : v,
+      );
     },
   },
   '3.6/29-registered-models-search-with-versions#2': {
@@ -197,7 +201,13 @@ function substitute(text: string, ids: Map<string, string>): string {
  * The recorded body as ours should be: ids and generated names mapped, server timestamps
  * replaced by their type, extra keys we may add copied over from ours.
  */
-function normalise(recorded: unknown, actual: unknown, ids: Map<string, string>, extraKeys: string[], at = ''): unknown {
+function normalise(
+  recorded: unknown,
+  actual: unknown,
+  ids: Map<string, string>,
+  extraKeys: string[],
+  at = '',
+): unknown {
   if (typeof recorded === 'string') return substitute(recorded, ids);
   if (Array.isArray(recorded)) {
     return recorded.map((r, i) => normalise(r, Array.isArray(actual) ? actual[i] : undefined, ids, extraKeys, at));
@@ -207,7 +217,8 @@ function normalise(recorded: unknown, actual: unknown, ids: Map<string, string>,
     const act = (actual ?? {}) as Record<string, unknown>;
     for (const [k, v] of Object.entries(recorded)) {
       const here = at === '' ? k : `${at}.${k}`;
-      out[k] = SERVER_TIMESTAMPS.has(k) && typeof act[k] === 'number' ? act[k] : normalise(v, act[k], ids, extraKeys, here);
+      out[k] =
+        SERVER_TIMESTAMPS.has(k) && typeof act[k] === 'number' ? act[k] : normalise(v, act[k], ids, extraKeys, here);
     }
     for (const extra of extraKeys) {
       const parent = extra.slice(0, extra.lastIndexOf('.'));
@@ -237,13 +248,19 @@ function recordedUploadContent(exchanges: Exchange[], index: number): Buffer {
   return Buffer.from(Array.from({ length: n }, (_, i) => i % 251));
 }
 
-async function replay(server: TestServer, exchanges: Exchange[], index: number, ids: Map<string, string>): Promise<Reply> {
+async function replay(
+  server: TestServer,
+  exchanges: Exchange[],
+  index: number,
+  ids: Map<string, string>,
+): Promise<Reply> {
   const { request } = exchanges[index]!;
   const headers: Record<string, string> = { ...(request.headers ?? {}) };
   let body: string | Buffer | undefined;
   if (request.body !== null && request.body !== undefined) {
     if (typeof request.body === 'string') body = substitute(request.body, ids);
-    else if (typeof request.body === 'object' && '_bytes' in request.body) body = recordedUploadContent(exchanges, index);
+    else if (typeof request.body === 'object' && '_bytes' in request.body)
+      body = recordedUploadContent(exchanges, index);
     else body = substitute(JSON.stringify(request.body), ids);
   }
   return server.raw(request.method, substitute(request.url, ids), { headers, ...(body !== undefined ? { body } : {}) });

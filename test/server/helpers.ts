@@ -20,7 +20,11 @@ export interface TestServer {
   dir: string;
   server: RunningServer;
   /** A request with the path sent exactly as given (no URL normalisation of `..`). */
-  raw(method: string, pathAndQuery: string, opts?: { body?: string | Buffer; headers?: Record<string, string> }): Promise<Reply>;
+  raw(
+    method: string,
+    pathAndQuery: string,
+    opts?: { body?: string | Buffer; headers?: Record<string, string> },
+  ): Promise<Reply>;
   /** JSON call: GET sends `params` as a query string, other methods as a JSON body. */
   call(method: string, endpoint: string, params?: Record<string, unknown>): Promise<Reply>;
   close(): Promise<void>;
@@ -89,9 +93,7 @@ export function queryString(params: Record<string, unknown>): string {
   return s === '' ? '' : `?${s}`;
 }
 
-export async function startTestServer(
-  opts: Partial<ServerOptions> & { dir?: string } = {},
-): Promise<TestServer> {
+export async function startTestServer(opts: Partial<ServerOptions> & { dir?: string } = {}): Promise<TestServer> {
   const dir = opts.dir ?? tempStore();
   const server = await startServer({ storeDir: dir, host: '127.0.0.1', port: 0, ...opts });
   const raw: TestServer['raw'] = (method, p, o) => rawRequest(server.url, method, p, o);

@@ -65,24 +65,46 @@ describe('logged models', () => {
 
   it.each([
     ['unknown id', 'GET', 'logged-models/m-doesnotexist', {}, 404, 'RESOURCE_DOES_NOT_EXIST'],
-    ['unknown id (finalize)', 'PATCH', 'logged-models/m-doesnotexist', { status: 'LOGGED_MODEL_READY' }, 404, 'RESOURCE_DOES_NOT_EXIST'],
+    [
+      'unknown id (finalize)',
+      'PATCH',
+      'logged-models/m-doesnotexist',
+      { status: 'LOGGED_MODEL_READY' },
+      404,
+      'RESOURCE_DOES_NOT_EXIST',
+    ],
     ['unknown experiment', 'POST', 'logged-models', { experiment_id: '999999' }, 404, 'RESOURCE_DOES_NOT_EXIST'],
     ['no experiment', 'POST', 'logged-models', { name: 'x' }, 400, 'INVALID_PARAMETER_VALUE'],
-    ['unknown source run', 'POST', 'logged-models', { experiment_id: '0', source_run_id: '0'.repeat(32) }, 404, 'RESOURCE_DOES_NOT_EXIST'],
+    [
+      'unknown source run',
+      'POST',
+      'logged-models',
+      { experiment_id: '0', source_run_id: '0'.repeat(32) },
+      404,
+      'RESOURCE_DOES_NOT_EXIST',
+    ],
   ])('%s → %d', async (_what, method, endpoint, body, status, errorCode) => {
     expect(code(await s.call(method, endpoint, body))).toEqual([status, errorCode]);
   });
 
   it('refuses an unknown status', async () => {
     const id = (await createLoggedModel()).json.model.info.model_id;
-    expect(code(await s.call('PATCH', `logged-models/${id}`, { status: 'DONE' }))).toEqual([400, 'INVALID_PARAMETER_VALUE']);
+    expect(code(await s.call('PATCH', `logged-models/${id}`, { status: 'DONE' }))).toEqual([
+      400,
+      'INVALID_PARAMETER_VALUE',
+    ]);
   });
 });
 
 describe('model versions from logged models', () => {
   it('registers models:/<model_id> with model_id, resolves the download URI, and tags the logged model', async () => {
     const id = (await createLoggedModel()).json.model.info.model_id;
-    const v = await s.call('POST', 'model-versions/create', { name: 'lm-model', source: `models:/${id}`, run_id: run, model_id: id });
+    const v = await s.call('POST', 'model-versions/create', {
+      name: 'lm-model',
+      source: `models:/${id}`,
+      run_id: run,
+      model_id: id,
+    });
     expect(v.json.model_version).toMatchObject({ version: '1', source: `models:/${id}`, run_id: run });
     expect('model_id' in v.json.model_version).toBe(false); // MLflow 3.6 does not echo it either
     expect((await s.call('GET', 'model-versions/get-download-uri', { name: 'lm-model', version: '1' })).json).toEqual({

@@ -49,8 +49,12 @@ describe('routing', () => {
     expect(r.headers.allow).toContain('POST');
   });
   it('registered-models/search is GET only (POST → 405), experiments/search takes both', async () => {
-    expect((await s.raw('POST', '/api/2.0/mlflow/registered-models/search', { body: '{}', headers: JSON_CT })).status).toBe(405);
-    expect((await s.raw('POST', '/api/2.0/mlflow/experiments/search', { body: '{}', headers: JSON_CT })).status).toBe(200);
+    expect(
+      (await s.raw('POST', '/api/2.0/mlflow/registered-models/search', { body: '{}', headers: JSON_CT })).status,
+    ).toBe(405);
+    expect((await s.raw('POST', '/api/2.0/mlflow/experiments/search', { body: '{}', headers: JSON_CT })).status).toBe(
+      200,
+    );
     expect((await s.raw('GET', '/api/2.0/mlflow/experiments/search')).status).toBe(200);
   });
   it('serves the same API under /ajax-api/2.0/ (the MLflow UI prefix)', async () => {
@@ -106,8 +110,8 @@ describe('request bodies', () => {
   it.each([
     [{ name: 123 }, "Invalid value 123 for parameter 'name' supplied:  Hint: Value was of type 'int'."],
     [{ name: true }, "Invalid value true for parameter 'name' supplied:  Hint: Value was of type 'bool'."],
-    [{ name: ['x'] }, 'Invalid value ["x"] for parameter \'name\' supplied:  Hint: Value was of type \'list\'.'],
-    [{ name: 'ok', tags: 'x' }, 'Invalid value "x" for parameter \'tags\' supplied:  Hint: Value was of type \'str\'.'],
+    [{ name: ['x'] }, "Invalid value [\"x\"] for parameter 'name' supplied:  Hint: Value was of type 'list'."],
+    [{ name: 'ok', tags: 'x' }, "Invalid value \"x\" for parameter 'tags' supplied:  Hint: Value was of type 'str'."],
   ])('a field of the wrong JSON type %j → 400', async (body, start) => {
     const r = await s.call('POST', 'experiments/create', body);
     expect(r.status).toBe(400);
@@ -131,7 +135,10 @@ describe('request bodies', () => {
     await s.call('POST', 'registered-models/create', { name: 'proto-rep' });
     const r = await s.raw('GET', '/api/2.0/mlflow/registered-models/get?name=proto-rep&name=other');
     expect(r.json.registered_model.name).toBe('proto-rep');
-    const bad = await s.raw('GET', '/api/2.0/mlflow/registered-models/get-latest-versions?name=proto-rep&stages=None&stages=Bogus');
+    const bad = await s.raw(
+      'GET',
+      '/api/2.0/mlflow/registered-models/get-latest-versions?name=proto-rep&stages=None&stages=Bogus',
+    );
     expect(bad.status).toBe(400);
     expect(bad.json.message).toContain('Invalid Model Version stage: Bogus');
   });
@@ -144,7 +151,9 @@ describe('request bodies', () => {
 
 describe('security middleware (MLflow 3)', () => {
   it('refuses a foreign Host header with 403 text/plain', async () => {
-    const r = await s.raw('GET', '/api/2.0/mlflow/experiments/search?max_results=1', { headers: { Host: 'evil.example.com' } });
+    const r = await s.raw('GET', '/api/2.0/mlflow/experiments/search?max_results=1', {
+      headers: { Host: 'evil.example.com' },
+    });
     expect([r.status, r.contentType, r.text]).toEqual([
       403,
       'text/plain',
@@ -152,7 +161,9 @@ describe('security middleware (MLflow 3)', () => {
     ]);
   });
   it('accepts localhost with another port, and exempts /health', async () => {
-    expect((await s.raw('GET', '/api/2.0/mlflow/experiments/search', { headers: { Host: 'localhost:5000' } })).status).toBe(200);
+    expect(
+      (await s.raw('GET', '/api/2.0/mlflow/experiments/search', { headers: { Host: 'localhost:5000' } })).status,
+    ).toBe(200);
     expect((await s.raw('GET', '/health', { headers: { Host: 'evil.example.com' } })).status).toBe(200);
   });
   it('refuses a cross-origin write, allows a localhost origin and cross-origin reads', async () => {
@@ -166,7 +177,9 @@ describe('security middleware (MLflow 3)', () => {
       headers: { ...JSON_CT, Origin: 'http://localhost:3000' },
     });
     expect(local.status).toBe(200);
-    const read = await s.raw('GET', '/api/2.0/mlflow/experiments/search', { headers: { Origin: 'http://evil.example.com' } });
+    const read = await s.raw('GET', '/api/2.0/mlflow/experiments/search', {
+      headers: { Origin: 'http://evil.example.com' },
+    });
     expect(read.status).toBe(200);
   });
   it('--allowed-hosts extends the accepted Host names', async () => {

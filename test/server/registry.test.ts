@@ -40,7 +40,11 @@ describe('registered models', () => {
       tags: [{ key: 'owner', value: 'team-a' }],
     });
     const bare = await model('rm-bare');
-    expect(Object.keys(bare.json.registered_model).sort()).toEqual(['creation_timestamp', 'last_updated_timestamp', 'name']);
+    expect(Object.keys(bare.json.registered_model).sort()).toEqual([
+      'creation_timestamp',
+      'last_updated_timestamp',
+      'name',
+    ]);
     expect((await s.call('GET', 'registered-models/get', { name: 'rm-full' })).json).toEqual(full.json);
   });
 
@@ -48,14 +52,49 @@ describe('registered models', () => {
     ['duplicate name', 'POST', 'registered-models/create', { name: 'rm-full' }, 400, 'RESOURCE_ALREADY_EXISTS'],
     ['empty name', 'POST', 'registered-models/create', { name: '' }, 400, 'INVALID_PARAMETER_VALUE'],
     ['no name', 'POST', 'registered-models/create', {}, 400, 'INVALID_PARAMETER_VALUE'],
-    ['bad tag key', 'POST', 'registered-models/create', { name: 'x', tags: [{ key: 'bad key!', value: 'v' }] }, 400, 'INVALID_PARAMETER_VALUE'],
+    [
+      'bad tag key',
+      'POST',
+      'registered-models/create',
+      { name: 'x', tags: [{ key: 'bad key!', value: 'v' }] },
+      400,
+      'INVALID_PARAMETER_VALUE',
+    ],
     ['get missing', 'GET', 'registered-models/get', { name: 'nope' }, 404, 'RESOURCE_DOES_NOT_EXIST'],
     ['get without name', 'GET', 'registered-models/get', {}, 400, 'INVALID_PARAMETER_VALUE'],
-    ['update missing', 'PATCH', 'registered-models/update', { name: 'nope', description: 'x' }, 404, 'RESOURCE_DOES_NOT_EXIST'],
-    ['set-tag bad key', 'POST', 'registered-models/set-tag', { name: 'rm-full', key: 'bad key!', value: 'x' }, 400, 'INVALID_PARAMETER_VALUE'],
-    ['set-tag missing model', 'POST', 'registered-models/set-tag', { name: 'nope', key: 'a', value: 'b' }, 404, 'RESOURCE_DOES_NOT_EXIST'],
+    [
+      'update missing',
+      'PATCH',
+      'registered-models/update',
+      { name: 'nope', description: 'x' },
+      404,
+      'RESOURCE_DOES_NOT_EXIST',
+    ],
+    [
+      'set-tag bad key',
+      'POST',
+      'registered-models/set-tag',
+      { name: 'rm-full', key: 'bad key!', value: 'x' },
+      400,
+      'INVALID_PARAMETER_VALUE',
+    ],
+    [
+      'set-tag missing model',
+      'POST',
+      'registered-models/set-tag',
+      { name: 'nope', key: 'a', value: 'b' },
+      404,
+      'RESOURCE_DOES_NOT_EXIST',
+    ],
     ['delete missing', 'DELETE', 'registered-models/delete', { name: 'nope' }, 404, 'RESOURCE_DOES_NOT_EXIST'],
-    ['rename missing', 'POST', 'registered-models/rename', { name: 'nope', new_name: 'x' }, 404, 'RESOURCE_DOES_NOT_EXIST'],
+    [
+      'rename missing',
+      'POST',
+      'registered-models/rename',
+      { name: 'nope', new_name: 'x' },
+      404,
+      'RESOURCE_DOES_NOT_EXIST',
+    ],
   ])('%s → %d %s', async (_what, method, endpoint, body, status, errorCode) => {
     expect(code(await s.call(method, endpoint, body))).toEqual([status, errorCode]);
   });
@@ -70,9 +109,15 @@ describe('registered models', () => {
     const u = await s.call('PATCH', 'registered-models/update', { name: 'rm-upd', description: 'new' });
     expect(u.json.registered_model.description).toBe('new');
     const updatedAt = u.json.registered_model.last_updated_timestamp;
-    expect((await s.call('POST', 'registered-models/set-tag', { name: 'rm-upd', key: 'stage', value: 'candidate' })).json).toEqual({});
-    expect((await s.call('POST', 'registered-models/set-tag', { name: 'rm-upd', key: 'owner', value: 'b' })).status).toBe(200);
-    expect((await s.call('DELETE', 'registered-models/delete-tag', { name: 'rm-upd', key: 'never-set' })).status).toBe(200);
+    expect(
+      (await s.call('POST', 'registered-models/set-tag', { name: 'rm-upd', key: 'stage', value: 'candidate' })).json,
+    ).toEqual({});
+    expect(
+      (await s.call('POST', 'registered-models/set-tag', { name: 'rm-upd', key: 'owner', value: 'b' })).status,
+    ).toBe(200);
+    expect((await s.call('DELETE', 'registered-models/delete-tag', { name: 'rm-upd', key: 'never-set' })).status).toBe(
+      200,
+    );
     const got = (await s.call('GET', 'registered-models/get', { name: 'rm-upd' })).json.registered_model;
     expect(got.tags).toEqual([
       { key: 'owner', value: 'b' },
@@ -99,10 +144,13 @@ describe('registered models', () => {
       aliases: [{ alias: 'champion', version: '1' }],
       latest_versions: [expect.objectContaining({ name: 'renamed', version: '1' })],
     });
-    expect(code(await s.call('GET', 'registered-models/get', { name: 'to-rename' }))).toEqual([404, 'RESOURCE_DOES_NOT_EXIST']);
-    expect((await s.call('GET', 'model-versions/get', { name: 'renamed', version: '1' })).json.model_version.aliases).toEqual([
-      'champion',
+    expect(code(await s.call('GET', 'registered-models/get', { name: 'to-rename' }))).toEqual([
+      404,
+      'RESOURCE_DOES_NOT_EXIST',
     ]);
+    expect(
+      (await s.call('GET', 'model-versions/get', { name: 'renamed', version: '1' })).json.model_version.aliases,
+    ).toEqual(['champion']);
     expect(code(await s.call('POST', 'registered-models/rename', { name: 'renamed', new_name: 'rm-full' }))).toEqual([
       400,
       'RESOURCE_ALREADY_EXISTS',
@@ -115,8 +163,14 @@ describe('registered models', () => {
     await version('rm-del');
     await s.call('POST', 'registered-models/alias', { name: 'rm-del', alias: 'a', version: '2' });
     expect((await s.call('DELETE', 'registered-models/delete', { name: 'rm-del' })).json).toEqual({});
-    expect(code(await s.call('GET', 'model-versions/get', { name: 'rm-del', version: '1' }))).toEqual([404, 'RESOURCE_DOES_NOT_EXIST']);
-    expect(code(await s.call('DELETE', 'registered-models/delete', { name: 'rm-del' }))).toEqual([404, 'RESOURCE_DOES_NOT_EXIST']);
+    expect(code(await s.call('GET', 'model-versions/get', { name: 'rm-del', version: '1' }))).toEqual([
+      404,
+      'RESOURCE_DOES_NOT_EXIST',
+    ]);
+    expect(code(await s.call('DELETE', 'registered-models/delete', { name: 'rm-del' }))).toEqual([
+      404,
+      'RESOURCE_DOES_NOT_EXIST',
+    ]);
     await model('rm-del');
     expect(await version('rm-del')).toBe('1');
   });
@@ -155,7 +209,11 @@ describe('registered-models/search', () => {
     const filter = "name LIKE 'srch-%'";
     expect(names(await search({ filter }))).toEqual(['srch-Alpha', 'srch-beta', 'srch-gamma']);
     expect(names(await search({ filter, order_by: 'name DESC' }))).toEqual(['srch-gamma', 'srch-beta', 'srch-Alpha']);
-    expect(names(await search({ filter, order_by: 'creation_timestamp DESC' }))).toEqual(['srch-gamma', 'srch-beta', 'srch-Alpha']);
+    expect(names(await search({ filter, order_by: 'creation_timestamp DESC' }))).toEqual([
+      'srch-gamma',
+      'srch-beta',
+      'srch-Alpha',
+    ]);
     await s.call('PATCH', 'registered-models/update', { name: 'srch-Alpha', description: 'touched' });
     expect(names(await search({ filter, order_by: 'last_updated_timestamp DESC' }))[0]).toBe('srch-Alpha');
   });
@@ -176,7 +234,11 @@ describe('registered-models/search', () => {
 
   it.each([
     [{ max_results: 1000 }, 200, undefined],
-    [{ max_results: 1001 }, 400, 'Invalid value "1001" for parameter \'max_results\' supplied:  Hint: Value was of type \'str\'.'],
+    [
+      { max_results: 1001 },
+      400,
+      "Invalid value \"1001\" for parameter 'max_results' supplied:  Hint: Value was of type 'str'.",
+    ],
     [{ max_results: 0 }, 400, undefined],
     [{ max_results: 'abc' }, 400, undefined],
     [{ filter: 'name = ' }, 400, 'Invalid clause(s) in filter string: name, ='],
@@ -232,9 +294,14 @@ describe('model versions', () => {
   });
 
   it('bumps the registered model last_updated_timestamp', async () => {
-    const before = (await s.call('GET', 'registered-models/get', { name: 'mv' })).json.registered_model.last_updated_timestamp;
-    const v = await s.call('POST', 'model-versions/create', { name: 'mv', source: `mlflow-artifacts:/1/${RUN}/artifacts/model` });
-    const after = (await s.call('GET', 'registered-models/get', { name: 'mv' })).json.registered_model.last_updated_timestamp;
+    const before = (await s.call('GET', 'registered-models/get', { name: 'mv' })).json.registered_model
+      .last_updated_timestamp;
+    const v = await s.call('POST', 'model-versions/create', {
+      name: 'mv',
+      source: `mlflow-artifacts:/1/${RUN}/artifacts/model`,
+    });
+    const after = (await s.call('GET', 'registered-models/get', { name: 'mv' })).json.registered_model
+      .last_updated_timestamp;
     expect(after).toBeGreaterThan(before);
     expect(after).toBe(v.json.model_version.creation_timestamp);
   });
@@ -243,17 +310,45 @@ describe('model versions', () => {
     ['unknown model', { name: 'nope', source: `runs:/${RUN}/model` }, 404, 'RESOURCE_DOES_NOT_EXIST'],
     ['missing source', { name: 'mv' }, 400, 'INVALID_PARAMETER_VALUE'],
     ['local path', { name: 'mv', source: '/srv/some/local/model' }, 400, 'INVALID_PARAMETER_VALUE'],
-    ['local path with run_id', { name: 'mv', source: '/srv/some/local/model', run_id: RUN }, 400, 'INVALID_PARAMETER_VALUE'],
+    [
+      'local path with run_id',
+      { name: 'mv', source: '/srv/some/local/model', run_id: RUN },
+      400,
+      'INVALID_PARAMETER_VALUE',
+    ],
     ['relative path', { name: 'mv', source: 'model' }, 400, 'INVALID_PARAMETER_VALUE'],
-    ['.. in the source', { name: 'mv', source: `mlflow-artifacts:/2/${RUN}/artifacts/../../x` }, 400, 'INVALID_PARAMETER_VALUE'],
-    ['tag value not a string', { name: 'mv', source: `runs:/${RUN}/m`, tags: [{ key: 'k', value: 5 }] }, 400, 'INVALID_PARAMETER_VALUE'],
+    [
+      '.. in the source',
+      { name: 'mv', source: `mlflow-artifacts:/2/${RUN}/artifacts/../../x` },
+      400,
+      'INVALID_PARAMETER_VALUE',
+    ],
+    [
+      'tag value not a string',
+      { name: 'mv', source: `runs:/${RUN}/m`, tags: [{ key: 'k', value: 5 }] },
+      400,
+      'INVALID_PARAMETER_VALUE',
+    ],
     ['models:/ of an unknown version', { name: 'mv', source: 'models:/mv/999' }, 404, 'RESOURCE_DOES_NOT_EXIST'],
     ['models:/ of an unknown alias', { name: 'mv', source: 'models:/mv@nobody' }, 400, 'INVALID_PARAMETER_VALUE'],
-    ['models:/ of an unknown logged model', { name: 'mv', source: 'models:/m-unknown' }, 404, 'RESOURCE_DOES_NOT_EXIST'],
+    [
+      'models:/ of an unknown logged model',
+      { name: 'mv', source: 'models:/m-unknown' },
+      404,
+      'RESOURCE_DOES_NOT_EXIST',
+    ],
   ])('%s → %d (and no version number is used up)', async (_what, body, status, errorCode) => {
-    const before = await s.call('GET', 'model-versions/search', { filter: "name='mv'", max_results: 1, order_by: 'version_number DESC' });
+    const before = await s.call('GET', 'model-versions/search', {
+      filter: "name='mv'",
+      max_results: 1,
+      order_by: 'version_number DESC',
+    });
     expect(code(await s.call('POST', 'model-versions/create', body))).toEqual([status, errorCode]);
-    const after = await s.call('GET', 'model-versions/search', { filter: "name='mv'", max_results: 1, order_by: 'version_number DESC' });
+    const after = await s.call('GET', 'model-versions/search', {
+      filter: "name='mv'",
+      max_results: 1,
+      order_by: 'version_number DESC',
+    });
     expect(after.json.model_versions[0].version).toBe(before.json.model_versions[0].version);
   });
 
@@ -266,14 +361,22 @@ describe('model versions', () => {
       404,
       'RESOURCE_DOES_NOT_EXIST',
     ]);
-    expect(code(await s.call('GET', 'model-versions/get', { name: 'mv-numbers', version: '2' }))).toEqual([404, 'RESOURCE_DOES_NOT_EXIST']);
+    expect(code(await s.call('GET', 'model-versions/get', { name: 'mv-numbers', version: '2' }))).toEqual([
+      404,
+      'RESOURCE_DOES_NOT_EXIST',
+    ]);
     expect(await version('mv-numbers')).toBe('5');
   });
 
   it.each([
     [{ name: 'mv', version: '999' }, 404, 'RESOURCE_DOES_NOT_EXIST', 'Model Version (name=mv, version=999) not found'],
     [{ name: 'nope', version: '1' }, 404, 'RESOURCE_DOES_NOT_EXIST', 'Model Version (name=nope, version=1) not found'],
-    [{ name: 'mv', version: 'abc' }, 400, 'INVALID_PARAMETER_VALUE', "Parameter 'version' must be an integer, got 'abc'."],
+    [
+      { name: 'mv', version: 'abc' },
+      400,
+      'INVALID_PARAMETER_VALUE',
+      "Parameter 'version' must be an integer, got 'abc'.",
+    ],
     [{ name: 'mv' }, 400, 'INVALID_PARAMETER_VALUE', undefined],
   ])('get %j → %d', async (params, status, errorCode, message) => {
     for (const endpoint of ['model-versions/get', 'model-versions/get-download-uri']) {
@@ -301,7 +404,9 @@ describe('model versions', () => {
       const uri = await s.call('GET', 'model-versions/get-download-uri', { name: 'dl-ref', version: v });
       expect(uri.json, source).toEqual({ artifact_uri: resolved });
       // The source itself is kept as given.
-      expect((await s.call('GET', 'model-versions/get', { name: 'dl-ref', version: v })).json.model_version.source).toBe(source);
+      expect(
+        (await s.call('GET', 'model-versions/get', { name: 'dl-ref', version: v })).json.model_version.source,
+      ).toBe(source);
     }
   });
 
@@ -309,26 +414,33 @@ describe('model versions', () => {
     const v = await version('mv');
     const u = await s.call('PATCH', 'model-versions/update', { name: 'mv', version: v, description: 'updated' });
     expect(u.json.model_version.description).toBe('updated');
-    expect(code(await s.call('PATCH', 'model-versions/update', { name: 'mv', version: '999', description: 'x' }))).toEqual([
-      404,
-      'RESOURCE_DOES_NOT_EXIST',
-    ]);
-    expect((await s.call('POST', 'model-versions/set-tag', { name: 'mv', version: v, key: 'validated', value: 'true' })).json).toEqual({});
+    expect(
+      code(await s.call('PATCH', 'model-versions/update', { name: 'mv', version: '999', description: 'x' })),
+    ).toEqual([404, 'RESOURCE_DOES_NOT_EXIST']);
+    expect(
+      (await s.call('POST', 'model-versions/set-tag', { name: 'mv', version: v, key: 'validated', value: 'true' }))
+        .json,
+    ).toEqual({});
     const numeric = await s.call('POST', 'model-versions/set-tag', { name: 'mv', version: v, key: 't', value: 5 });
     expect([numeric.status, numeric.json.message]).toEqual([
       400,
       "Invalid value 5 for parameter 'value' supplied:  Hint: Value was of type 'int'. See the API docs for more information about request parameters.",
     ]);
-    expect(code(await s.call('POST', 'model-versions/set-tag', { name: 'mv', version: 1, key: 't', value: 'x' }))).toEqual([
-      400,
-      'INVALID_PARAMETER_VALUE',
-    ]);
+    expect(
+      code(await s.call('POST', 'model-versions/set-tag', { name: 'mv', version: 1, key: 't', value: 'x' })),
+    ).toEqual([400, 'INVALID_PARAMETER_VALUE']);
     expect((await s.call('GET', 'model-versions/get', { name: 'mv', version: v })).json.model_version.tags).toEqual([
       { key: 'validated', value: 'true' },
     ]);
-    expect((await s.call('DELETE', 'model-versions/delete-tag', { name: 'mv', version: v, key: 'validated' })).status).toBe(200);
-    expect((await s.call('DELETE', 'model-versions/delete-tag', { name: 'mv', version: v, key: 'never-set' })).status).toBe(200);
-    expect((await s.call('GET', 'model-versions/get', { name: 'mv', version: v })).json.model_version.tags).toBeUndefined();
+    expect(
+      (await s.call('DELETE', 'model-versions/delete-tag', { name: 'mv', version: v, key: 'validated' })).status,
+    ).toBe(200);
+    expect(
+      (await s.call('DELETE', 'model-versions/delete-tag', { name: 'mv', version: v, key: 'never-set' })).status,
+    ).toBe(200);
+    expect(
+      (await s.call('GET', 'model-versions/get', { name: 'mv', version: v })).json.model_version.tags,
+    ).toBeUndefined();
   });
 });
 
@@ -373,7 +485,9 @@ describe('stages', () => {
   it('get-latest-versions: newest per stage in first-appearance order, GET and POST, filtered by stages', async () => {
     await transition('3', 'Staging');
     const versionsOf = (r: Reply) =>
-      (r.json.model_versions ?? []).map((v: { version: string; current_stage: string }) => `${v.version}:${v.current_stage}`);
+      (r.json.model_versions ?? []).map(
+        (v: { version: string; current_stage: string }) => `${v.version}:${v.current_stage}`,
+      );
     // stages by their lowest version: 1 Archived, 2 Production, 3 Staging, 4 None
     expect(versionsOf(await s.call('POST', 'registered-models/get-latest-versions', { name: 'stg' }))).toEqual([
       '1:Archived',
@@ -382,16 +496,23 @@ describe('stages', () => {
       '4:None',
     ]);
     expect(
-      versionsOf(await s.call('GET', 'registered-models/get-latest-versions', { name: 'stg', stages: ['Production', 'staging'] })),
+      versionsOf(
+        await s.call('GET', 'registered-models/get-latest-versions', {
+          name: 'stg',
+          stages: ['Production', 'staging'],
+        }),
+      ),
     ).toEqual(['2:Production', '3:Staging']);
-    expect(versionsOf(await s.call('POST', 'registered-models/get-latest-versions', { name: 'stg', stages: ['None'] }))).toEqual([
-      '4:None',
+    expect(
+      versionsOf(await s.call('POST', 'registered-models/get-latest-versions', { name: 'stg', stages: ['None'] })),
+    ).toEqual(['4:None']);
+    expect(
+      code(await s.call('POST', 'registered-models/get-latest-versions', { name: 'stg', stages: ['Bogus'] })),
+    ).toEqual([400, 'INVALID_PARAMETER_VALUE']);
+    expect(code(await s.call('POST', 'registered-models/get-latest-versions', { name: 'nope' }))).toEqual([
+      404,
+      'RESOURCE_DOES_NOT_EXIST',
     ]);
-    expect(code(await s.call('POST', 'registered-models/get-latest-versions', { name: 'stg', stages: ['Bogus'] }))).toEqual([
-      400,
-      'INVALID_PARAMETER_VALUE',
-    ]);
-    expect(code(await s.call('POST', 'registered-models/get-latest-versions', { name: 'nope' }))).toEqual([404, 'RESOURCE_DOES_NOT_EXIST']);
     const rm = (await s.call('GET', 'registered-models/get', { name: 'stg' })).json.registered_model;
     expect(rm.latest_versions.map((v: { version: string }) => v.version)).toEqual(['1', '2', '3', '4']);
     expect(rm.latest_versions[0].aliases).toBeUndefined();
@@ -404,7 +525,8 @@ describe('aliases', () => {
     await version('al');
     await version('al');
   });
-  const setAlias = (alias: string, v: string, name = 'al') => s.call('POST', 'registered-models/alias', { name, alias, version: v });
+  const setAlias = (alias: string, v: string, name = 'al') =>
+    s.call('POST', 'registered-models/alias', { name, alias, version: v });
 
   it('sets, reads, and moves an alias; model aliases are {alias, version} objects, version aliases strings', async () => {
     expect((await setAlias('champion', '1')).json).toEqual({});
@@ -417,19 +539,24 @@ describe('aliases', () => {
       { alias: 'challenger', version: '2' },
       { alias: 'champion', version: '2' },
     ]);
-    expect((await s.call('GET', 'model-versions/get', { name: 'al', version: '2' })).json.model_version.aliases).toEqual([
-      'challenger',
-      'champion',
-    ]);
-    expect((await s.call('GET', 'model-versions/get', { name: 'al', version: '1' })).json.model_version.aliases).toBeUndefined();
+    expect(
+      (await s.call('GET', 'model-versions/get', { name: 'al', version: '2' })).json.model_version.aliases,
+    ).toEqual(['challenger', 'champion']);
+    expect(
+      (await s.call('GET', 'model-versions/get', { name: 'al', version: '1' })).json.model_version.aliases,
+    ).toBeUndefined();
     const search = await s.call('GET', 'model-versions/search', { filter: "name='al'" });
     expect(search.json.model_versions.every((v: object) => !('aliases' in v))).toBe(true);
   });
 
   it('is case-sensitive: Champion and champion coexist', async () => {
     expect((await setAlias('Champion', '1')).status).toBe(200);
-    expect((await s.call('GET', 'registered-models/alias', { name: 'al', alias: 'Champion' })).json.model_version.version).toBe('1');
-    expect((await s.call('GET', 'registered-models/alias', { name: 'al', alias: 'champion' })).json.model_version.version).toBe('2');
+    expect(
+      (await s.call('GET', 'registered-models/alias', { name: 'al', alias: 'Champion' })).json.model_version.version,
+    ).toBe('1');
+    expect(
+      (await s.call('GET', 'registered-models/alias', { name: 'al', alias: 'champion' })).json.model_version.version,
+    ).toBe('2');
   });
 
   it.each([
@@ -445,9 +572,15 @@ describe('aliases', () => {
 
   it('reading a missing alias is 400 (not 404); an unknown model is 404', async () => {
     const r = await s.call('GET', 'registered-models/alias', { name: 'al', alias: 'nope' });
-    expect([r.status, r.json]).toEqual([400, { error_code: 'INVALID_PARAMETER_VALUE', message: 'Registered model alias nope not found.' }]);
+    expect([r.status, r.json]).toEqual([
+      400,
+      { error_code: 'INVALID_PARAMETER_VALUE', message: 'Registered model alias nope not found.' },
+    ]);
     expect(code(await setAlias('x', '1', 'nope'))).toEqual([404, 'RESOURCE_DOES_NOT_EXIST']);
-    expect(code(await s.call('GET', 'registered-models/alias', { name: 'nope', alias: 'x' }))).toEqual([404, 'RESOURCE_DOES_NOT_EXIST']);
+    expect(code(await s.call('GET', 'registered-models/alias', { name: 'nope', alias: 'x' }))).toEqual([
+      404,
+      'RESOURCE_DOES_NOT_EXIST',
+    ]);
   });
 
   it('deletes an alias (JSON body); deleting a missing alias is 200', async () => {
@@ -464,7 +597,10 @@ describe('aliases', () => {
   it('deleting a version removes the aliases pointing at it', async () => {
     await setAlias('doomed', '1');
     expect((await s.call('DELETE', 'model-versions/delete', { name: 'al', version: '1' })).status).toBe(200);
-    expect(code(await s.call('GET', 'registered-models/alias', { name: 'al', alias: 'doomed' }))).toEqual([400, 'INVALID_PARAMETER_VALUE']);
+    expect(code(await s.call('GET', 'registered-models/alias', { name: 'al', alias: 'doomed' }))).toEqual([
+      400,
+      'INVALID_PARAMETER_VALUE',
+    ]);
     const rm = (await s.call('GET', 'registered-models/get', { name: 'al' })).json.registered_model;
     expect(rm.aliases.map((a: { alias: string }) => a.alias)).toEqual(['champion']);
   });
@@ -480,7 +616,8 @@ describe('model-versions/search', () => {
     await model('vs-2');
     await version('vs-2'); // 1
   });
-  const ids = (r: Reply) => (r.json.model_versions ?? []).map((v: { name: string; version: string }) => `${v.name}/${v.version}`);
+  const ids = (r: Reply) =>
+    (r.json.model_versions ?? []).map((v: { name: string; version: string }) => `${v.name}/${v.version}`);
   const search = (params: Record<string, unknown>) => s.call('GET', 'model-versions/search', params);
 
   it.each([
@@ -488,7 +625,7 @@ describe('model-versions/search', () => {
     [`run_id='${RUN_B}'`, ['vs/2']],
     [`run_id IN ('${RUN_B}', '${RUN}') and name = 'vs-2'`, ['vs-2/1']],
     ["name='vs' and tags.framework='sklearn'", ['vs/1']],
-    ['name=\'vs\' and version_number >= 2', ['vs/3', 'vs/2']],
+    ["name='vs' and version_number >= 2", ['vs/3', 'vs/2']],
     ["source_path LIKE 'mlflow-artifacts:/9/%'", ['vs/3']],
     ["name LIKE 'vs%' and version_number = 1", ['vs-2/1', 'vs/1']],
     ["name='no-such-model'", []],
@@ -499,10 +636,19 @@ describe('model-versions/search', () => {
   it('orders newest change first by default; order_by overrides; pages', async () => {
     await s.call('PATCH', 'model-versions/update', { name: 'vs', version: '1', description: 'touched' });
     expect(ids(await search({ filter: "name='vs'" }))).toEqual(['vs/1', 'vs/3', 'vs/2']);
-    expect(ids(await search({ filter: "name='vs'", order_by: 'version_number ASC' }))).toEqual(['vs/1', 'vs/2', 'vs/3']);
+    expect(ids(await search({ filter: "name='vs'", order_by: 'version_number ASC' }))).toEqual([
+      'vs/1',
+      'vs/2',
+      'vs/3',
+    ]);
     const p1 = await search({ filter: "name='vs'", order_by: 'version_number DESC', max_results: 2 });
     expect([ids(p1), p1.json.next_page_token]).toEqual([['vs/3', 'vs/2'], 'eyJvZmZzZXQiOiAyfQ==']);
-    const p2 = await search({ filter: "name='vs'", order_by: 'version_number DESC', max_results: 2, page_token: p1.json.next_page_token });
+    const p2 = await search({
+      filter: "name='vs'",
+      order_by: 'version_number DESC',
+      max_results: 2,
+      page_token: p1.json.next_page_token,
+    });
     expect([ids(p2), p2.json.next_page_token]).toEqual([['vs/1'], undefined]);
   });
 
@@ -511,7 +657,10 @@ describe('model-versions/search', () => {
     [{ filter: "run_id LIKE 'x%'" }, undefined],
     [{ filter: "version_number = 'one'" }, undefined],
     [{ filter: "bogus = 'x'" }, undefined],
-    [{ max_results: 200001 }, 'Invalid value "200001" for parameter \'max_results\' supplied:  Hint: Value was of type \'str\'.'],
+    [
+      { max_results: 200001 },
+      "Invalid value \"200001\" for parameter 'max_results' supplied:  Hint: Value was of type 'str'.",
+    ],
     [{ order_by: 'stage DESC' }, undefined],
   ])('%j → 400', async (params, start) => {
     const r = await search(params);

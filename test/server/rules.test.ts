@@ -35,7 +35,10 @@ describe('parseFilter', () => {
     ['name ilike "Rec%"', [{ type: 'attribute', key: 'name', comparator: 'ILIKE', value: 'Rec%' }]],
     ["tags.owner = 'team-a'", [{ type: 'tag', key: 'owner', comparator: '=', value: 'team-a' }]],
     ["tags.`my key` != 'x'", [{ type: 'tag', key: 'my key', comparator: '!=', value: 'x' }]],
-    ['tags."mlflow.prompt.is_prompt" = \'true\'', [{ type: 'tag', key: 'mlflow.prompt.is_prompt', comparator: '=', value: 'true' }]],
+    [
+      'tags."mlflow.prompt.is_prompt" = \'true\'',
+      [{ type: 'tag', key: 'mlflow.prompt.is_prompt', comparator: '=', value: 'true' }],
+    ],
     ['version_number >= 3', [{ type: 'attribute', key: 'version_number', comparator: '>=', value: 3 }]],
     ["run_id IN ('a', 'b')", [{ type: 'attribute', key: 'run_id', comparator: 'IN', value: ['a', 'b'] }]],
     ["run_id NOT IN ('a')", [{ type: 'attribute', key: 'run_id', comparator: 'NOT IN', value: ['a'] }]],
@@ -56,7 +59,7 @@ describe('parseFilter', () => {
     // recorded: 2.17/16 and 2.17/21
     ['name = ', 'Invalid clause(s) in filter string: name, ='],
     ['name==', 'Invalid clause(s) in filter string: name, =='],
-    ["name = 'a' or name = 'b'", 'Invalid clause(s) in filter string: name, =, \'a\', or, name, =, \'b\''],
+    ["name = 'a' or name = 'b'", "Invalid clause(s) in filter string: name, =, 'a', or, name, =, 'b'"],
     ['name LIKE', 'Invalid clause(s) in filter string: name, LIKE'],
   ])('%s is refused', (filter, message) => {
     expect(errorOf(() => parseFilter(filter))).toEqual({ code: 'INVALID_PARAMETER_VALUE', message });
@@ -118,15 +121,15 @@ describe('validateKey (params, metrics, tags)', () => {
     ],
     [
       '../escape',
-      'Invalid value "../escape" for parameter \'params[0].key\' supplied: Names may be treated as files in certain cases, and must not resolve to other names when treated as such. This name would resolve to \'../escape\'',
+      "Invalid value \"../escape\" for parameter 'params[0].key' supplied: Names may be treated as files in certain cases, and must not resolve to other names when treated as such. This name would resolve to '../escape'",
     ],
     [
       '/abs',
-      'Invalid value "/abs" for parameter \'params[0].key\' supplied: Names may be treated as files in certain cases, and must not resolve to other names when treated as such. This name would resolve to \'/abs\'',
+      "Invalid value \"/abs\" for parameter 'params[0].key' supplied: Names may be treated as files in certain cases, and must not resolve to other names when treated as such. This name would resolve to '/abs'",
     ],
     [
       'a//b',
-      'Invalid value "a//b" for parameter \'params[0].key\' supplied: Names may be treated as files in certain cases, and must not resolve to other names when treated as such. This name would resolve to \'a/b\'',
+      "Invalid value \"a//b\" for parameter 'params[0].key' supplied: Names may be treated as files in certain cases, and must not resolve to other names when treated as such. This name would resolve to 'a/b'",
     ],
   ])('refuses %s', (key, message) => {
     expect(errorOf(() => validateKey(key, 'params[0].key'))).toEqual({ code: 'INVALID_PARAMETER_VALUE', message });
@@ -150,7 +153,10 @@ describe('validateAlias', () => {
     ['LaTeSt', "'latest' alias name (case insensitive) is reserved."],
     ['v3', "Version alias name 'v3' is reserved."],
     ['V12', "Version alias name 'V12' is reserved."],
-    ['bad alias!', "Invalid alias name: 'bad alias!'. Names may only contain alphanumerics, underscores (_), and dashes (-)."],
+    [
+      'bad alias!',
+      "Invalid alias name: 'bad alias!'. Names may only contain alphanumerics, underscores (_), and dashes (-).",
+    ],
     ['a.b', "Invalid alias name: 'a.b'. Names may only contain alphanumerics, underscores (_), and dashes (-)."],
   ])('refuses %s', (alias, message) => {
     expect(errorOf(() => validateAlias(alias))).toEqual({ code: 'INVALID_PARAMETER_VALUE', message });
@@ -163,7 +169,7 @@ describe('versions and stages', () => {
     ['42', 42],
     [' 7 ', 7],
   ])('parseVersion(%j) = %d', (s, n) => expect(parseVersion(s)).toBe(n));
-  it('refuses a non-integer version with MLflow 3.6\'s message', () => {
+  it("refuses a non-integer version with MLflow 3.6's message", () => {
     expect(errorOf(() => parseVersion('abc'))).toEqual({
       code: 'INVALID_PARAMETER_VALUE',
       message: "Parameter 'version' must be an integer, got 'abc'.",
@@ -218,9 +224,19 @@ describe('safeArtifactPath', () => {
     ['', ''],
     ['with%20space/x', 'with space/x'],
   ])('%j → %j', (raw, rel) => expect(safeArtifactPath(raw)).toBe(rel));
-  it.each(['..', 'a/../../x', 'a/%2E%2E/x', 'a/%252e%252e/x', '/etc/passwd', '%2Fetc/passwd', 'C:/x', 'a\\..\\b', 'a%00b', 'a#b'])(
-    'refuses %s',
-    (raw) => expect(errorOf(() => safeArtifactPath(raw))).toEqual({ code: 'INVALID_PARAMETER_VALUE', message: 'Invalid path' }),
+  it.each([
+    '..',
+    'a/../../x',
+    'a/%2E%2E/x',
+    'a/%252e%252e/x',
+    '/etc/passwd',
+    '%2Fetc/passwd',
+    'C:/x',
+    'a\\..\\b',
+    'a%00b',
+    'a#b',
+  ])('refuses %s', (raw) =>
+    expect(errorOf(() => safeArtifactPath(raw))).toEqual({ code: 'INVALID_PARAMETER_VALUE', message: 'Invalid path' }),
   );
 });
 
@@ -233,21 +249,41 @@ describe('request guard (DNS rebinding, cross-site writes)', () => {
     ['GET', '/api/2.0/mlflow/experiments/search', { host: '[::1]:5000' }, undefined],
     ['GET', '/api/2.0/mlflow/experiments/search', { host: 'registry.corp.example:5000' }, undefined],
     ['GET', '/api/2.0/mlflow/experiments/search', { host: 'gpu1.lab.example' }, undefined],
-    ['GET', '/api/2.0/mlflow/experiments/search', { host: 'evil.example.com' }, 'Invalid Host header - possible DNS rebinding attack detected'],
+    [
+      'GET',
+      '/api/2.0/mlflow/experiments/search',
+      { host: 'evil.example.com' },
+      'Invalid Host header - possible DNS rebinding attack detected',
+    ],
     ['GET', '/health', { host: 'evil.example.com' }, undefined],
     ['GET', '/version', { host: 'evil.example.com' }, undefined],
-    ['POST', '/api/2.0/mlflow/experiments/create', { host: 'localhost', origin: 'http://evil.example.com' }, 'Cross-origin request blocked'],
-    ['POST', '/api/2.0/mlflow/experiments/create', { host: 'localhost', origin: 'null' }, 'Cross-origin request blocked'],
+    [
+      'POST',
+      '/api/2.0/mlflow/experiments/create',
+      { host: 'localhost', origin: 'http://evil.example.com' },
+      'Cross-origin request blocked',
+    ],
+    [
+      'POST',
+      '/api/2.0/mlflow/experiments/create',
+      { host: 'localhost', origin: 'null' },
+      'Cross-origin request blocked',
+    ],
     ['POST', '/api/2.0/mlflow/experiments/create', { host: 'localhost', origin: 'http://localhost:3000' }, undefined],
     ['GET', '/api/2.0/mlflow/experiments/search', { host: 'localhost', origin: 'http://evil.example.com' }, undefined],
   ] as const)('loopback: %s %s %j → %s', (method, p, headers, refusal) => {
     expect(loopback.check(method, p, headers)).toBe(refusal);
   });
   it('does not check Host when bound to all interfaces, but still blocks cross-site writes', () => {
-    expect(everywhere.check('GET', '/api/2.0/mlflow/experiments/search', { host: 'registry-host:5000' })).toBeUndefined();
-    expect(everywhere.check('DELETE', '/api/2.0/mlflow/registered-models/delete', { host: 'h', origin: 'https://evil.example' })).toBe(
-      'Cross-origin request blocked',
-    );
+    expect(
+      everywhere.check('GET', '/api/2.0/mlflow/experiments/search', { host: 'registry-host:5000' }),
+    ).toBeUndefined();
+    expect(
+      everywhere.check('DELETE', '/api/2.0/mlflow/registered-models/delete', {
+        host: 'h',
+        origin: 'https://evil.example',
+      }),
+    ).toBe('Cross-origin request blocked');
   });
   it.each([
     ['127.0.0.1', true],

@@ -64,7 +64,10 @@ describe('experiments', () => {
 
   it('searches by name (GET and POST), tag, LIKE, with pagination and order', async () => {
     for (const name of ['search-b', 'search-a', 'search-c']) {
-      await s.call('POST', 'experiments/create', { name, tags: [{ key: 'kind', value: name === 'search-c' ? 'x' : 'y' }] });
+      await s.call('POST', 'experiments/create', {
+        name,
+        tags: [{ key: 'kind', value: name === 'search-c' ? 'x' : 'y' }],
+      });
     }
     const names = (r: { json: { experiments?: { name: string }[] } }) => (r.json.experiments ?? []).map((e) => e.name);
     expect(names(await s.call('GET', 'experiments/search', { filter: "name = 'search-a'" }))).toEqual(['search-a']);
@@ -76,11 +79,9 @@ describe('experiments', () => {
       'search-a',
       'search-b',
     ]);
-    expect(names(await s.call('GET', 'experiments/search', { filter: "name LIKE 'search-%'", order_by: ['name ASC'] }))).toEqual([
-      'search-a',
-      'search-b',
-      'search-c',
-    ]);
+    expect(
+      names(await s.call('GET', 'experiments/search', { filter: "name LIKE 'search-%'", order_by: ['name ASC'] })),
+    ).toEqual(['search-a', 'search-b', 'search-c']);
     expect(names(await s.call('GET', 'experiments/search', { filter: "name LIKE 'SEARCH-%'" }))).toEqual([]);
     expect(names(await s.call('GET', 'experiments/search', { filter: "name ILIKE 'SEARCH-%'" }))).toHaveLength(3);
 
@@ -99,8 +100,12 @@ describe('experiments', () => {
 
   it('renames, tags, deletes and restores; deleted experiments are hidden from the default search', async () => {
     const { experiment_id: id } = (await s.call('POST', 'experiments/create', { name: 'lifecycle' })).json;
-    expect((await s.call('POST', 'experiments/update', { experiment_id: id, new_name: 'lifecycle-2' })).status).toBe(200);
-    expect((await s.call('POST', 'experiments/set-experiment-tag', { experiment_id: id, key: 'k', value: 'v' })).status).toBe(200);
+    expect((await s.call('POST', 'experiments/update', { experiment_id: id, new_name: 'lifecycle-2' })).status).toBe(
+      200,
+    );
+    expect(
+      (await s.call('POST', 'experiments/set-experiment-tag', { experiment_id: id, key: 'k', value: 'v' })).status,
+    ).toBe(200);
     expect((await s.call('GET', 'experiments/get', { experiment_id: id })).json.experiment).toMatchObject({
       name: 'lifecycle-2',
       tags: [{ key: 'k', value: 'v' }],
@@ -108,7 +113,10 @@ describe('experiments', () => {
     expect((await s.call('POST', 'experiments/delete', { experiment_id: id })).status).toBe(200);
     const active = await s.call('GET', 'experiments/search', { filter: "name = 'lifecycle-2'" });
     expect(active.json).toEqual({});
-    const deleted = await s.call('GET', 'experiments/search', { filter: "name = 'lifecycle-2'", view_type: 'DELETED_ONLY' });
+    const deleted = await s.call('GET', 'experiments/search', {
+      filter: "name = 'lifecycle-2'",
+      view_type: 'DELETED_ONLY',
+    });
     expect(deleted.json.experiments[0].lifecycle_stage).toBe('deleted');
     const run = await s.call('POST', 'runs/create', { experiment_id: id });
     expect([run.status, run.json.error_code]).toEqual([400, 'INVALID_PARAMETER_VALUE']);
@@ -158,7 +166,11 @@ describe('runs', () => {
     expect(r.json.run.info.run_name).toMatch(/^[a-z]+-[a-z]+-\d{1,3}$/);
     expect(r.json.run.info.user_id).toBe('');
     expect(r.json.run.info.start_time).toBe(0);
-    const named = await s.call('POST', 'runs/create', { experiment_id: '0', user_id: 'alice', tags: [{ key: 'mlflow.runName', value: 'from-tag' }] });
+    const named = await s.call('POST', 'runs/create', {
+      experiment_id: '0',
+      user_id: 'alice',
+      tags: [{ key: 'mlflow.runName', value: 'from-tag' }],
+    });
     expect(named.json.run.info).toMatchObject({ user_id: 'alice', run_name: 'from-tag' });
     const clash = await s.call('POST', 'runs/create', {
       experiment_id: '0',
@@ -182,7 +194,9 @@ describe('runs', () => {
     expect(got.json.run.outputs).toEqual({});
     // run_uuid is accepted in place of run_id
     expect((await s.raw('GET', `/api/2.0/mlflow/runs/get?run_uuid=${id}`)).json.run.info.run_id).toBe(id);
-    expect((await s.call('GET', 'runs/get', { run_id: '0'.repeat(32) })).json.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
+    expect((await s.call('GET', 'runs/get', { run_id: '0'.repeat(32) })).json.error_code).toBe(
+      'RESOURCE_DOES_NOT_EXIST',
+    );
     expect((await s.call('GET', 'runs/get', {})).status).toBe(400);
   });
 
@@ -191,9 +205,14 @@ describe('runs', () => {
     expect((await s.call('POST', 'runs/delete', { run_id: id })).status).toBe(200);
     expect((await s.call('GET', 'runs/get', { run_id: id })).json.run.info.lifecycle_stage).toBe('deleted');
     const log = await s.call('POST', 'runs/log-batch', { run_id: id, params: [{ key: 'a', value: '1' }] });
-    expect([log.status, log.json.message]).toEqual([400, `The run ${id} must be in the 'active' state. Current state is deleted.`]);
+    expect([log.status, log.json.message]).toEqual([
+      400,
+      `The run ${id} must be in the 'active' state. Current state is deleted.`,
+    ]);
     expect((await s.call('POST', 'runs/restore', { run_id: id })).status).toBe(200);
-    expect((await s.call('POST', 'runs/log-batch', { run_id: id, params: [{ key: 'a', value: '1' }] })).status).toBe(200);
+    expect((await s.call('POST', 'runs/log-batch', { run_id: id, params: [{ key: 'a', value: '1' }] })).status).toBe(
+      200,
+    );
   });
 });
 
@@ -243,11 +262,21 @@ describe('runs/log-batch (SUMMARY §5)', () => {
     ],
     [
       'duplicate key in one batch',
-      { params: [{ key: 'dup', value: 'a' }, { key: 'dup', value: 'b' }] },
+      {
+        params: [
+          { key: 'dup', value: 'a' },
+          { key: 'dup', value: 'b' },
+        ],
+      },
       400,
       "Duplicate parameter keys have been submitted: ['dup']. Please ensure the request contains only one param value per param key.",
     ],
-    ['key over 250 chars', { params: [{ key: 'k'.repeat(251), value: 'v' }] }, 400, "'Param key' exceeds the maximum length of 250 characters"],
+    [
+      'key over 250 chars',
+      { params: [{ key: 'k'.repeat(251), value: 'v' }] },
+      400,
+      "'Param key' exceeds the maximum length of 250 characters",
+    ],
     [
       '101 params',
       { params: Array.from({ length: 101 }, (_, i) => ({ key: `p${i}`, value: 'v' })) },
@@ -272,9 +301,19 @@ describe('runs/log-batch (SUMMARY §5)', () => {
       400,
       "Missing value for required parameter 'metrics[0].timestamp'. See the API docs for more information about request parameters.",
     ],
-    ['metric value "abc" (MLflow stores 0.0; mlv refuses)', { metrics: [{ key: 'm', value: 'abc', timestamp: 1 }] }, 400, undefined],
+    [
+      'metric value "abc" (MLflow stores 0.0; mlv refuses)',
+      { metrics: [{ key: 'm', value: 'abc', timestamp: 1 }] },
+      400,
+      undefined,
+    ],
     ['param value of the wrong type', { params: [{ key: 'p', value: 1 }] }, 400, undefined],
-    ['tag without key', { tags: [{ value: 'v' }] }, 400, "Missing value for required parameter 'tags[0].key'. See the API docs for more information about request parameters."],
+    [
+      'tag without key',
+      { tags: [{ value: 'v' }] },
+      400,
+      "Missing value for required parameter 'tags[0].key'. See the API docs for more information about request parameters.",
+    ],
   ])('%s → %d', async (_what, batch, status, message) => {
     const r = await s.call('POST', 'runs/log-batch', { run_id: run, ...batch });
     expect(r.status).toBe(status);
@@ -339,7 +378,10 @@ describe('runs/log-batch (SUMMARY §5)', () => {
   });
 
   it('unknown or missing run', async () => {
-    const unknown = await s.call('POST', 'runs/log-batch', { run_id: '0'.repeat(32), params: [{ key: 'a', value: 'b' }] });
+    const unknown = await s.call('POST', 'runs/log-batch', {
+      run_id: '0'.repeat(32),
+      params: [{ key: 'a', value: 'b' }],
+    });
     expect([unknown.status, unknown.json.message]).toEqual([404, `Run with id=${'0'.repeat(32)} not found`]);
     const missing = await s.call('POST', 'runs/log-batch', { params: [{ key: 'a', value: 'b' }] });
     expect([missing.status, missing.json.error_code]).toEqual([400, 'INVALID_PARAMETER_VALUE']);
@@ -347,7 +389,9 @@ describe('runs/log-batch (SUMMARY §5)', () => {
 
   it('log-metric, log-parameter, set-tag and delete-tag (single-item forms)', async () => {
     const id = await newRun();
-    expect((await s.call('POST', 'runs/log-metric', { run_id: id, key: 'x', value: 2.5, timestamp: 7, step: 1 })).status).toBe(200);
+    expect(
+      (await s.call('POST', 'runs/log-metric', { run_id: id, key: 'x', value: 2.5, timestamp: 7, step: 1 })).status,
+    ).toBe(200);
     expect((await s.call('POST', 'runs/log-parameter', { run_id: id, key: 'p', value: 'v' })).status).toBe(200);
     expect((await s.call('POST', 'runs/set-tag', { run_id: id, key: 't', value: 'v' })).status).toBe(200);
     expect((await s.call('POST', 'runs/set-tag', { run_id: id, key: 't', value: 'v2' })).status).toBe(200);

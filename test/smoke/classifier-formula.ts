@@ -27,8 +27,8 @@ export function classify(p: { W: number[][]; b: number[] }, x: ArrayLike<number>
 
 /** The `features` input mlv generates for the classifier from a seed. */
 export const features = (seed: number, batch: number) =>
-  generateInputs([{ name: 'features', type: 'float32', typeText: 'tensor(float)', shape: ['N', 4] }], { seed, batch }).features!
-    .data as Float32Array;
+  generateInputs([{ name: 'features', type: 'float32', typeText: 'tensor(float)', shape: ['N', 4] }], { seed, batch })
+    .features!.data as Float32Array;
 
 /** v2 against v1 on the same rows: label agreement, max/mean |Δ probability|, smallest logit margin of either. */
 export function v2AgainstV1(x: ArrayLike<number>, rows: number) {

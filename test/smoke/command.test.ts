@@ -79,16 +79,29 @@ describe('runSmoke in process (what promote --smoke and compare call)', () => {
 
   it('resolves paths against ctx.cwd', async () => {
     const { ctx } = testContext({ cwd: repoRoot });
-    const r = await runSmoke(ctx, { model: 'fixtures/models/classifier-v1-mlflow', iterations: 1, warmup: 0, threads: 1 });
+    const r = await runSmoke(ctx, {
+      model: 'fixtures/models/classifier-v1-mlflow',
+      iterations: 1,
+      warmup: 0,
+      threads: 1,
+    });
     expect(r.model).toBe('fixtures/models/classifier-v1-mlflow');
     expect(r.passed).toBe(true);
   });
 
   it('warns that --batch does not apply to an input file', async () => {
     const { ctx, stderr } = testContext({ cwd: repoRoot });
-    const r = await runSmoke(ctx, { model: m('classifier-v1.onnx'), input: 'fixtures/inputs/classifier.json', batch: 64, iterations: 1, warmup: 0 });
+    const r = await runSmoke(ctx, {
+      model: m('classifier-v1.onnx'),
+      input: 'fixtures/inputs/classifier.json',
+      batch: 64,
+      iterations: 1,
+      warmup: 0,
+    });
     expect(r.run.rows).toBe(8);
-    expect(stderr.text).toContain('--batch, --dim and --seed apply to generated inputs; using the 8 rows of fixtures/inputs/classifier.json');
+    expect(stderr.text).toContain(
+      '--batch, --dim and --seed apply to generated inputs; using the 8 rows of fixtures/inputs/classifier.json',
+    );
   });
 
   it.each([
@@ -96,7 +109,9 @@ describe('runSmoke in process (what promote --smoke and compare call)', () => {
     [{ model: m('corrupt.onnx') }, InputError, /corrupt\.onnx is not a valid ONNX model/],
   ])('throws for usage and bad models: %o', async (extra, type, message) => {
     const { ctx } = testContext();
-    const err = await runSmoke(ctx, { model: m('classifier-v1.onnx'), iterations: 1, ...extra }).catch((e: unknown) => e);
+    const err = await runSmoke(ctx, { model: m('classifier-v1.onnx'), iterations: 1, ...extra }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(type);
     expect((err as Error).message).toMatch(message);
   });
@@ -105,13 +120,24 @@ describe('runSmoke in process (what promote --smoke and compare call)', () => {
 describe('generated inputs of every element type reach the runtime', () => {
   it('bool, uint8, int32, float16, float64, int8, uint16 and string', async () => {
     const dir = tempDir();
-    const types = [['b', 'bool'], ['u', 'uint8'], ['i', 'int32'], ['h', 'float16'], ['d', 'double'], ['k', 'int8'], ['w', 'uint16']] as const;
+    const types = [
+      ['b', 'bool'],
+      ['u', 'uint8'],
+      ['i', 'int32'],
+      ['h', 'float16'],
+      ['d', 'double'],
+      ['k', 'int8'],
+      ['w', 'uint16'],
+    ] as const;
     const file = path.join(dir, 'types.onnx');
     writeFileSync(
       file,
       encodeModel({
         graphName: 'types',
-        inputs: [...types.map(([name, elemType]) => ({ name, elemType, shape: ['N', 1] })), { name: 's', elemType: 'string', shape: ['N'] }],
+        inputs: [
+          ...types.map(([name, elemType]) => ({ name, elemType, shape: ['N', 1] })),
+          { name: 's', elemType: 'string', shape: ['N'] },
+        ],
         outputs: [
           { name: 'y', elemType: 'float', shape: ['N', types.length] },
           { name: 's_out', elemType: 'string', shape: ['N'] },
@@ -126,7 +152,16 @@ describe('generated inputs of every element type reach the runtime', () => {
     const golden = path.join(dir, 'golden.json');
     const r = await runMlv(['smoke', file, '--batch', '3', '--iterations', '1', '--save-outputs', golden, '--json']);
     expect(r.code).toBe(0);
-    expect(r.json<SmokeReport>().inputs.map((i) => i.type)).toEqual(['bool', 'uint8', 'int32', 'float16', 'float64', 'int8', 'uint16', 'string']);
+    expect(r.json<SmokeReport>().inputs.map((i) => i.type)).toEqual([
+      'bool',
+      'uint8',
+      'int32',
+      'float16',
+      'float64',
+      'int8',
+      'uint16',
+      'string',
+    ]);
     // The model casts each input to float: y's row i is the row's inputs, in order.
     const saved = JSON.parse((await import('node:fs')).readFileSync(golden, 'utf8'));
     const row0 = types.map(([n]) => {
@@ -135,7 +170,18 @@ describe('generated inputs of every element type reach the runtime', () => {
     });
     saved.outputs.y.data[0].forEach((v: number, j: number) => expect(v).toBeCloseTo(row0[j], 3));
     expect(saved.outputs.s_out.data).toEqual(saved.inputs.s.data);
-    const again = await runMlv(['smoke', file, '--iterations', '1', '--expect-outputs', golden, '--atol', '0', '--rtol', '0']);
+    const again = await runMlv([
+      'smoke',
+      file,
+      '--iterations',
+      '1',
+      '--expect-outputs',
+      golden,
+      '--atol',
+      '0',
+      '--rtol',
+      '0',
+    ]);
     expect(again.code).toBe(0);
   });
 });

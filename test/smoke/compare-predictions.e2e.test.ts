@@ -15,7 +15,8 @@ import { features, v2AgainstV1 } from './classifier-formula.js';
 const fixture = (f: string) => path.join(repoRoot, 'fixtures', f);
 
 let home: string;
-const mlv = (args: string[]): Promise<CliResult> => runMlv(args, { cwd: home, env: { MLV_HOME: path.join(home, 'registry') } });
+const mlv = (args: string[]): Promise<CliResult> =>
+  runMlv(args, { cwd: home, env: { MLV_HOME: path.join(home, 'registry') } });
 
 beforeAll(async () => {
   home = tempDir('mlv-compare-predictions-');
@@ -51,7 +52,18 @@ describe('compare --predictions', () => {
     const r = await mlv(['--json', 'compare', 'churn', '1', '2', '--predictions', '--batch', '256']);
     expect(r.code, r.stderr).toBe(0);
     const out = r.json<CompareResult>();
-    expect(Object.keys(out)).toEqual(['name', 'a', 'b', 'metrics', 'params', 'metadata', 'dependencies', 'tags', 'all', 'predictions']);
+    expect(Object.keys(out)).toEqual([
+      'name',
+      'a',
+      'b',
+      'metrics',
+      'params',
+      'metadata',
+      'dependencies',
+      'tags',
+      'all',
+      'predictions',
+    ]);
     expect([out.a.version, out.b.version]).toEqual(['1', '2']);
     expect(out.predictions!.input).toBe('generated (seed 0, batch 256)');
     const agree = expectMatchesFormula(out.predictions, features(0, 256), 256);
@@ -85,7 +97,8 @@ describe('compare --predictions', () => {
   });
 
   it('--md and the piped view show the predictions table after the metrics', async () => {
-    const json = (await mlv(['--json', 'compare', 'churn', '1', '2', '--predictions'])).json<CompareResult>().predictions!;
+    const json = (await mlv(['--json', 'compare', 'churn', '1', '2', '--predictions'])).json<CompareResult>()
+      .predictions!;
     const [label, probabilities] = json.outputs;
     const pct = `${Number((json.agreement! * 100).toFixed(2))}% (label)`;
 
@@ -98,7 +111,11 @@ describe('compare --predictions', () => {
       `| \`probabilities\` | ${fmt(probabilities!.max_abs_diff)} | ${fmt(probabilities!.mean_abs_diff)} |`,
     ].join('\n');
     expect(md.stdout).toContain(table);
-    expect(md.stdout).toMatch(new RegExp(`\\nAgreement ${pct.replace(/[.()]/g, '\\$&')} · latency ratio B/A \\d+\\.\\d\\d× \\(p50\\) · 16 rows: generated \\(seed 0, batch 16\\)\\n`));
+    expect(md.stdout).toMatch(
+      new RegExp(
+        `\\nAgreement ${pct.replace(/[.()]/g, '\\$&')} · latency ratio B/A \\d+\\.\\d\\d× \\(p50\\) · 16 rows: generated \\(seed 0, batch 16\\)\\n`,
+      ),
+    );
     expect(md.stdout.indexOf('| `auc` |')).toBeLessThan(md.stdout.indexOf('| prediction |'));
 
     const piped = await mlv(['compare', 'churn', '1', '2', '--predictions']);
@@ -117,7 +134,9 @@ describe('compare --predictions', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^error: models:\/churn\/3 has no MLmodel file and no \.onnx file$/m);
-    expect(r.stderr).toContain('hint: --predictions runs both versions as ONNX models; without it, compare shows metrics and metadata only\n');
+    expect(r.stderr).toContain(
+      'hint: --predictions runs both versions as ONNX models; without it, compare shows metrics and metadata only\n',
+    );
     // The metadata comparison of the same versions still works.
     expect((await mlv(['compare', 'churn', ...refs])).code).toBe(0);
   });

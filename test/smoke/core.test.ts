@@ -2,16 +2,41 @@ import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { countNonFinite, evaluateGates, outputProblems } from '../../src/core/smoke/checks.js';
 import { classAgreement, compareToExpected, diffTensors, predictedClasses } from '../../src/core/smoke/compare.js';
-import { DEFAULT_SYMBOLIC_DIM, INT_CEILING, generateInputs, resolveInputShapes } from '../../src/core/smoke/generate.js';
+import {
+  DEFAULT_SYMBOLIC_DIM,
+  INT_CEILING,
+  generateInputs,
+  resolveInputShapes,
+} from '../../src/core/smoke/generate.js';
 import { GOLDEN_FORMAT, encodeTensors, parseGoldenFile } from '../../src/core/smoke/golden.js';
 import { percentile, summarizeLatency, throughput } from '../../src/core/smoke/latency.js';
 import { mulberry32, normal } from '../../src/core/smoke/random.js';
 import { bindSymbols, tensorsFromDocument, tensorsFromLines } from '../../src/core/smoke/records.js';
-import { floatToHalf, formatIndex, formatShape, halfToFloat, toNested, type HostTensor, type TensorSpec } from '../../src/core/smoke/tensor.js';
+import {
+  floatToHalf,
+  formatIndex,
+  formatShape,
+  halfToFloat,
+  toNested,
+  type HostTensor,
+  type TensorSpec,
+} from '../../src/core/smoke/tensor.js';
 
-const f32 = (dims: number[], values: number[]): HostTensor => ({ type: 'float32', dims, data: Float32Array.from(values) });
-const f64 = (dims: number[], values: number[]): HostTensor => ({ type: 'float64', dims, data: Float64Array.from(values) });
-const i64 = (dims: number[], values: number[]): HostTensor => ({ type: 'int64', dims, data: BigInt64Array.from(values.map(BigInt)) });
+const f32 = (dims: number[], values: number[]): HostTensor => ({
+  type: 'float32',
+  dims,
+  data: Float32Array.from(values),
+});
+const f64 = (dims: number[], values: number[]): HostTensor => ({
+  type: 'float64',
+  dims,
+  data: Float64Array.from(values),
+});
+const i64 = (dims: number[], values: number[]): HostTensor => ({
+  type: 'int64',
+  dims,
+  data: BigInt64Array.from(values.map(BigInt)),
+});
 const spec = (name: string, type: TensorSpec['type'], shape: TensorSpec['shape']): TensorSpec => ({
   name,
   type,
@@ -62,7 +87,11 @@ describe('random', () => {
 });
 
 describe('generated inputs', () => {
-  const specs = [spec('ids', 'int64', ['batch', 3]), spec('x', 'float32', ['batch', 'seq', null]), spec('flag', 'bool', [null])];
+  const specs = [
+    spec('ids', 'int64', ['batch', 3]),
+    spec('x', 'float32', ['batch', 'seq', null]),
+    spec('flag', 'bool', [null]),
+  ];
 
   it('binds batch axes, named symbols and unknown dims', () => {
     expect(resolveInputShapes(specs, { batch: 5 })).toEqual({
@@ -70,7 +99,11 @@ describe('generated inputs', () => {
       x: [5, DEFAULT_SYMBOLIC_DIM, DEFAULT_SYMBOLIC_DIM],
       flag: [5],
     });
-    expect(resolveInputShapes(specs, { batch: 5, dims: { seq: 2, batch: 4 } })).toEqual({ ids: [4, 3], x: [4, 2, 8], flag: [5] });
+    expect(resolveInputShapes(specs, { batch: 5, dims: { seq: 2, batch: 4 } })).toEqual({
+      ids: [4, 3],
+      x: [4, 2, 8],
+      flag: [5],
+    });
   });
 
   it('is deterministic per seed and respects each type', () => {
@@ -122,7 +155,17 @@ describe('input documents', () => {
 
   it('multi-input records pack int64 and float32', () => {
     const t = tensorsFromDocument(
-      { dataframe_split: { columns: ['ids', 'x'], data: [[[1, 2, 3], [0.5, 1]]] } },
+      {
+        dataframe_split: {
+          columns: ['ids', 'x'],
+          data: [
+            [
+              [1, 2, 3],
+              [0.5, 1],
+            ],
+          ],
+        },
+      },
       multi,
       'in.json',
     );
@@ -131,22 +174,82 @@ describe('input documents', () => {
   });
 
   it.each<[string, unknown, TensorSpec[], string]>([
-    ['unknown input', { inputs: { featurez: rows } }, classifier, 'in.json: "featurez" is not an input of the model (its inputs: features)'],
-    ['missing input', { inputs: { ids: [[1, 2, 3]] } }, multi, 'in.json has no value for input "x" (the model\'s inputs: ids, x)'],
-    ['a string in floats', { inputs: { features: [[1, 'a', 3, 4]] } }, classifier, 'in.json: input "features" at [0][1]: expected a number (float32), got "a"'],
-    ['a fraction in int64', { inputs: { ids: [[1, 2.5, 3]], x: [[0, 0]] } }, multi, 'in.json: input "ids" at [0][1]: expected an integer (int64), got 2.5'],
-    ['wrong width', { inputs: { features: [[1, 2, 3]] } }, classifier, 'in.json: input "features" has shape [1, 3], the model expects [N, 4]'],
-    ['wrong rank', { inputs: { features: [1, 2, 3, 4] } }, classifier, 'in.json: input "features" has shape [4], the model expects [N, 4]'],
-    ['ragged', { inputs: { features: [[1, 2, 3, 4], [1, 2]] } }, classifier, 'in.json: input "features" is ragged: [1] has 2 entries, expected 4'],
+    [
+      'unknown input',
+      { inputs: { featurez: rows } },
+      classifier,
+      'in.json: "featurez" is not an input of the model (its inputs: features)',
+    ],
+    [
+      'missing input',
+      { inputs: { ids: [[1, 2, 3]] } },
+      multi,
+      'in.json has no value for input "x" (the model\'s inputs: ids, x)',
+    ],
+    [
+      'a string in floats',
+      { inputs: { features: [[1, 'a', 3, 4]] } },
+      classifier,
+      'in.json: input "features" at [0][1]: expected a number (float32), got "a"',
+    ],
+    [
+      'a fraction in int64',
+      { inputs: { ids: [[1, 2.5, 3]], x: [[0, 0]] } },
+      multi,
+      'in.json: input "ids" at [0][1]: expected an integer (int64), got 2.5',
+    ],
+    [
+      'wrong width',
+      { inputs: { features: [[1, 2, 3]] } },
+      classifier,
+      'in.json: input "features" has shape [1, 3], the model expects [N, 4]',
+    ],
+    [
+      'wrong rank',
+      { inputs: { features: [1, 2, 3, 4] } },
+      classifier,
+      'in.json: input "features" has shape [4], the model expects [N, 4]',
+    ],
+    [
+      'ragged',
+      {
+        inputs: {
+          features: [
+            [1, 2, 3, 4],
+            [1, 2],
+          ],
+        },
+      },
+      classifier,
+      'in.json: input "features" is ragged: [1] has 2 entries, expected 4',
+    ],
     [
       'batch disagreement',
-      { inputs: { ids: [[1, 2, 3]], x: [[0, 0], [1, 1]] } },
+      {
+        inputs: {
+          ids: [[1, 2, 3]],
+          x: [
+            [0, 0],
+            [1, 1],
+          ],
+        },
+      },
       multi,
       'in.json: inputs disagree on dimension "batch": "ids" has 1, "x" has 2',
     ],
-    ['no format key', { rows }, classifier, 'in.json: expected {"inputs": …}, {"instances": …}, {"dataframe_split": …} or {"dataframe_records": …}, got keys "rows"'],
+    [
+      'no format key',
+      { rows },
+      classifier,
+      'in.json: expected {"inputs": …}, {"instances": …}, {"dataframe_split": …} or {"dataframe_records": …}, got keys "rows"',
+    ],
     ['no rows', { inputs: { features: [] } }, classifier, 'in.json: input "features" has no rows'],
-    ['int out of range', { inputs: { ids: [[1, 2, 2 ** 60]], x: [[0, 0]] } }, multi, 'in.json: input "ids" at [0][2]: 1152921504606847000 is out of range for int64'],
+    [
+      'int out of range',
+      { inputs: { ids: [[1, 2, 2 ** 60]], x: [[0, 0]] } },
+      multi,
+      'in.json: input "ids" at [0][2]: 1152921504606847000 is out of range for int64',
+    ],
   ])('%s is an InputError', (_name, doc, specs, message) => {
     let err: unknown;
     try {
@@ -172,8 +275,19 @@ describe('input documents', () => {
 
 describe('comparing outputs', () => {
   it('diffTensors: max and mean of |a − b|, non-finite mismatches apart', () => {
-    const d = diffTensors('y', f32([2, 2], [1, 2, Number.NaN, 4]), f32([2, 2], [1.5, 2, Number.NaN, Number.POSITIVE_INFINITY]));
-    expect(d).toEqual({ name: 'y', max_abs_diff: 0.5, mean_abs_diff: 0.25, nonfinite_mismatches: 1, differing: 2, count: 4 });
+    const d = diffTensors(
+      'y',
+      f32([2, 2], [1, 2, Number.NaN, 4]),
+      f32([2, 2], [1.5, 2, Number.NaN, Number.POSITIVE_INFINITY]),
+    );
+    expect(d).toEqual({
+      name: 'y',
+      max_abs_diff: 0.5,
+      mean_abs_diff: 0.25,
+      nonfinite_mismatches: 1,
+      differing: 2,
+      count: 4,
+    });
   });
 
   it('diffTensors refuses different shapes', () => {
@@ -193,8 +307,14 @@ describe('comparing outputs', () => {
   });
 
   it('classAgreement prefers the label output', () => {
-    const cand = { label: i64([4], [0, 1, 1, 0]), probabilities: f32([4, 2], [0.9, 0.1, 0.2, 0.8, 0.4, 0.6, 0.6, 0.4]) };
-    const base = { label: i64([4], [0, 1, 0, 0]), probabilities: f32([4, 2], [0.9, 0.1, 0.2, 0.8, 0.6, 0.4, 0.6, 0.4]) };
+    const cand = {
+      label: i64([4], [0, 1, 1, 0]),
+      probabilities: f32([4, 2], [0.9, 0.1, 0.2, 0.8, 0.4, 0.6, 0.6, 0.4]),
+    };
+    const base = {
+      label: i64([4], [0, 1, 0, 0]),
+      probabilities: f32([4, 2], [0.9, 0.1, 0.2, 0.8, 0.6, 0.4, 0.6, 0.4]),
+    };
     const pairs = ['label', 'probabilities'].map((n) => ({ candidate: n, baseline: n }));
     expect(classAgreement(cand, base, pairs)).toEqual({ output: 'label', rate: 0.75, rows: 4 });
     expect(classAgreement(cand, base, [pairs[1]!])).toEqual({ output: 'probabilities', rate: 0.75, rows: 4 });
@@ -203,19 +323,39 @@ describe('comparing outputs', () => {
 
   it('compareToExpected passes within atol + rtol·|expected| and names the worst element', () => {
     const expected = { y: f64([2, 2], [1, 100, Number.NaN, -5]) };
-    const ok = compareToExpected({ y: f64([2, 2], [1.0005, 100.05, Number.NaN, -5]) }, expected, { atol: 1e-3, rtol: 1e-3 });
+    const ok = compareToExpected({ y: f64([2, 2], [1.0005, 100.05, Number.NaN, -5]) }, expected, {
+      atol: 1e-3,
+      rtol: 1e-3,
+    });
     expect(ok).toMatchObject({ passed: true, mismatches: 0, compared: 4, worst: null });
-    const bad = compareToExpected({ y: f64([2, 2], [1.01, 100.5, Number.NaN, -5]) }, expected, { atol: 1e-3, rtol: 1e-3 });
+    const bad = compareToExpected({ y: f64([2, 2], [1.01, 100.5, Number.NaN, -5]) }, expected, {
+      atol: 1e-3,
+      rtol: 1e-3,
+    });
     expect(bad.passed).toBe(false);
     expect(bad.mismatches).toBe(2);
     // excess over tolerance: [0][0] 0.01 − 0.002 = 0.008; [0][1] 0.5 − 0.101 = 0.399 → [0][1] is worst
-    expect(bad.worst).toEqual({ output: 'y', index: '[0][1]', actual: 100.5, expected: 100, abs_diff: 0.5, allowed: 0.101 });
+    expect(bad.worst).toEqual({
+      output: 'y',
+      index: '[0][1]',
+      actual: 100.5,
+      expected: 100,
+      abs_diff: 0.5,
+      allowed: 0.101,
+    });
   });
 
   it('compareToExpected reports missing outputs and shape changes', () => {
-    const r = compareToExpected({ a: f32([2], [1, 2]) }, { a: f32([3], [1, 2, 3]), b: f32([1], [0]) }, { atol: 0, rtol: 0 });
+    const r = compareToExpected(
+      { a: f32([2], [1, 2]) },
+      { a: f32([3], [1, 2, 3]), b: f32([1], [0]) },
+      { atol: 0, rtol: 0 },
+    );
     expect(r.passed).toBe(false);
-    expect(r.problems).toEqual(['output "a" has shape [2], expected [3]', 'output "b" is expected but the model does not produce it']);
+    expect(r.problems).toEqual([
+      'output "a" has shape [2], expected [3]',
+      'output "b" is expected but the model does not produce it',
+    ]);
   });
 
   it('a NaN where a number was expected is a mismatch', () => {
@@ -228,22 +368,32 @@ describe('checks', () => {
   const declared = [spec('label', 'int64', ['N']), spec('p', 'float32', ['N', 2]), spec('pairs', 'float32', ['M', 8])];
 
   it('outputProblems: nothing when outputs conform', () => {
-    expect(outputProblems(declared, { label: i64([3], [0, 1, 0]), p: f32([3, 2], [0, 0, 0, 0, 0, 0]), pairs: f32([5, 8], new Array(40).fill(0)) }, { N: 3 })).toEqual([]);
+    expect(
+      outputProblems(
+        declared,
+        { label: i64([3], [0, 1, 0]), p: f32([3, 2], [0, 0, 0, 0, 0, 0]), pairs: f32([5, 8], new Array(40).fill(0)) },
+        { N: 3 },
+      ),
+    ).toEqual([]);
   });
 
   it('outputProblems names type, shape and missing outputs', () => {
-    expect(outputProblems(declared, { label: f32([3], [0, 1, 0]), p: f32([3, 3], new Array(9).fill(0)) }, { N: 3 })).toEqual([
+    expect(
+      outputProblems(declared, { label: f32([3], [0, 1, 0]), p: f32([3, 3], new Array(9).fill(0)) }, { N: 3 }),
+    ).toEqual([
       'output "label" is declared int64 but the model produced float32',
       'output "p" is declared [N, 2] (N=3) but the model produced [3, 3]',
       'output "pairs" is declared but was not produced',
     ]);
-    expect(outputProblems([spec('p', 'float32', ['N', 2])], { p: f32([4, 2], new Array(8).fill(0)) }, { N: 3 })).toEqual([
-      'output "p" is declared [N, 2] (N=3) but the model produced [4, 2]',
-    ]);
+    expect(
+      outputProblems([spec('p', 'float32', ['N', 2])], { p: f32([4, 2], new Array(8).fill(0)) }, { N: 3 }),
+    ).toEqual(['output "p" is declared [N, 2] (N=3) but the model produced [4, 2]']);
   });
 
   it('countNonFinite', () => {
-    expect(countNonFinite(f32([5], [1, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN]))).toEqual({
+    expect(
+      countNonFinite(f32([5], [1, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN])),
+    ).toEqual({
       nan: 2,
       posInf: 1,
       negInf: 1,
@@ -294,8 +444,19 @@ describe('tensor helpers', () => {
   it('golden files round-trip, non-finite floats included', () => {
     const outputs = { y: f32([2, 2], [1, Number.NaN, Number.NEGATIVE_INFINITY, 0.25]), label: i64([2], [1, 0]) };
     const inputs = { x: f32([2, 1], [3, 4]) };
-    const file = JSON.parse(JSON.stringify({ format: GOLDEN_FORMAT, model: 'm.onnx', sha256: '0', inputs: encodeTensors(inputs), outputs: encodeTensors(outputs) }));
-    expect(file.outputs.y.data).toEqual([[1, 'NaN'], ['-Infinity', 0.25]]);
+    const file = JSON.parse(
+      JSON.stringify({
+        format: GOLDEN_FORMAT,
+        model: 'm.onnx',
+        sha256: '0',
+        inputs: encodeTensors(inputs),
+        outputs: encodeTensors(outputs),
+      }),
+    );
+    expect(file.outputs.y.data).toEqual([
+      [1, 'NaN'],
+      ['-Infinity', 0.25],
+    ]);
     const back = parseGoldenFile(file, 'g.json');
     expect(back.outputs).toEqual(outputs);
     expect(back.inputsDocument).toEqual({ inputs: { x: [[3], [4]] } });

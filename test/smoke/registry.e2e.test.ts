@@ -89,7 +89,13 @@ describe.concurrent('models:/ references', () => {
 
   it('compares with a registry baseline exactly as with the local files', async () => {
     const args = ['--batch', '64', '--json', ...FAST];
-    const viaRegistry = await mlv(['smoke', 'models:/churn/v1.1.0', '--baseline', 'models:/churn/@production', ...args]);
+    const viaRegistry = await mlv([
+      'smoke',
+      'models:/churn/v1.1.0',
+      '--baseline',
+      'models:/churn/@production',
+      ...args,
+    ]);
     const local = await mlv(['smoke', m('classifier-v2.onnx'), '--baseline', m('classifier-v1.onnx'), ...args]);
     expect(viaRegistry.code).toBe(0);
     const a = viaRegistry.json<SmokeReport>().comparison!;
@@ -140,7 +146,10 @@ describe('promote --smoke', () => {
     const r = await mlv(['promote', 'churn', 'v2.0.0', '--to', 'production', '--smoke', '--json']);
     expect(r.code).toBe(1);
     const result = r.json<{ checks: { name: string; passed: boolean; detail: string }[] }>();
-    expect(result.checks.find((c) => c.name === 'smoke test')).toMatchObject({ passed: false, detail: expect.stringMatching(/finite \(y: \d+ NaN of 32/) });
+    expect(result.checks.find((c) => c.name === 'smoke test')).toMatchObject({
+      passed: false,
+      detail: expect.stringMatching(/finite \(y: \d+ NaN of 32/),
+    });
     const after = await api('registered-models/alias', { name: 'churn', alias: 'production' });
     expect(after.model_version.version).toBe('1');
     expect(after).toEqual(before);

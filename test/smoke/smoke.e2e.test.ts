@@ -34,11 +34,23 @@ describe.concurrent('mlv smoke on the fixtures: models that pass', () => {
     expect(r.code).toBe(0);
     const report = r.json<SmokeReport>();
     expect(Object.keys(report)).toEqual([
-      'model', 'sha256', 'inputs', 'outputs', 'checks', 'latency_ms', 'throughput_rows_per_s', 'run', 'passed',
+      'model',
+      'sha256',
+      'inputs',
+      'outputs',
+      'checks',
+      'latency_ms',
+      'throughput_rows_per_s',
+      'run',
+      'passed',
     ]);
     expect(report.passed).toBe(true);
     expect(report.sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(report.checks.map((c) => [c.name, c.passed])).toEqual([['loads', true], ['outputs', true], ['finite', true]]);
+    expect(report.checks.map((c) => [c.name, c.passed])).toEqual([
+      ['loads', true],
+      ['outputs', true],
+      ['finite', true],
+    ]);
     expect(report.run.rows).toBe(rows);
     expect(report.run.iterations).toBe(3);
     const l = report.latency_ms;
@@ -60,8 +72,12 @@ describe.concurrent('mlv smoke on the fixtures: models that pass', () => {
   it('the human report is a table: tab-separated when piped', async () => {
     const r = await smoke([m('classifier-v1.onnx')]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('io\tname\ttype\tshape\ninput\tfeatures\tfloat32\t[N, 4]\noutput\tlabel\tint64\t[N]\noutput\tprobabilities\tfloat32\t[N, 2]');
-    expect(r.stdout).toMatch(/check\tok\tdetail\nloads\t✓\tonnxruntime 1\.\d+\.\d+\noutputs\t✓\t2 outputs with the declared types and shapes\nfinite\t✓/);
+    expect(r.stdout).toContain(
+      'io\tname\ttype\tshape\ninput\tfeatures\tfloat32\t[N, 4]\noutput\tlabel\tint64\t[N]\noutput\tprobabilities\tfloat32\t[N, 2]',
+    );
+    expect(r.stdout).toMatch(
+      /check\tok\tdetail\nloads\t✓\tonnxruntime 1\.\d+\.\d+\noutputs\t✓\t2 outputs with the declared types and shapes\nfinite\t✓/,
+    );
     expect(r.stdout).toMatch(/latency ms\tp50\tp95\tp99\tmax\trows\/s\ncandidate\t[\d.]+\t[\d.]+\t[\d.]+\t[\d.]+\t\d+/);
     expect(r.stdout.trimEnd().endsWith('✓ smoke test passed')).toBe(true);
   });
@@ -70,12 +86,36 @@ describe.concurrent('mlv smoke on the fixtures: models that pass', () => {
 describe.concurrent('bad models: exit 2 with one line', () => {
   it.each([
     ['corrupt.onnx', [], /^error: .*corrupt\.onnx is not a valid ONNX model: truncated protobuf/],
-    ['not-onnx.onnx', [], /^error: .*not-onnx\.onnx is not a valid ONNX model: it is a text file, not an ONNX protobuf$/],
-    ['unsupported-op.onnx', [], /^error: .*unsupported-op\.onnx uses operator FrobnicateV2 \(opset 17\), which onnxruntime [\d.]+ does not implement$/],
-    ['unsupported-opset.onnx', [], /^error: .*unsupported-opset\.onnx imports opset 99 of ai\.onnx, but onnxruntime [\d.]+ supports up to opset 23$/],
-    ['wrong-output-shape.onnx', [], /^error: .*wrong-output-shape\.onnx: output "y" is declared \[N, 3\] \(N=16\) but the model produced \[16, 2\]$/],
-    ['wrong-output-type.onnx', [], /^error: .*wrong-output-type\.onnx declares y as tensor\(int64\) but its node produces tensor\(float\)$/],
-    ['runtime-error.onnx', ['--batch', '3'], /^error: .*runtime-error\.onnx failed at run time on a batch of 3: .*cannot be reshaped to the requested shape/],
+    [
+      'not-onnx.onnx',
+      [],
+      /^error: .*not-onnx\.onnx is not a valid ONNX model: it is a text file, not an ONNX protobuf$/,
+    ],
+    [
+      'unsupported-op.onnx',
+      [],
+      /^error: .*unsupported-op\.onnx uses operator FrobnicateV2 \(opset 17\), which onnxruntime [\d.]+ does not implement$/,
+    ],
+    [
+      'unsupported-opset.onnx',
+      [],
+      /^error: .*unsupported-opset\.onnx imports opset 99 of ai\.onnx, but onnxruntime [\d.]+ supports up to opset 23$/,
+    ],
+    [
+      'wrong-output-shape.onnx',
+      [],
+      /^error: .*wrong-output-shape\.onnx: output "y" is declared \[N, 3\] \(N=16\) but the model produced \[16, 2\]$/,
+    ],
+    [
+      'wrong-output-type.onnx',
+      [],
+      /^error: .*wrong-output-type\.onnx declares y as tensor\(int64\) but its node produces tensor\(float\)$/,
+    ],
+    [
+      'runtime-error.onnx',
+      ['--batch', '3'],
+      /^error: .*runtime-error\.onnx failed at run time on a batch of 3: .*cannot be reshaped to the requested shape/,
+    ],
     ['missing.onnx', [], /^error: model .*missing\.onnx does not exist$/],
   ])('%s', async (file, extra, message) => {
     const r = await smoke([m(file), ...extra]);
@@ -93,7 +133,8 @@ describe.concurrent('non-finite outputs', () => {
     const report = r.json<SmokeReport>();
     expect(report.passed).toBe(false);
     // Independent count: log(x) is NaN exactly where the generated x < 0.
-    const x = generateInputs([{ name: 'x', type: 'float32', typeText: '', shape: ['N', 2] }], { seed: 0, batch: 16 }).x!.data as Float32Array;
+    const x = generateInputs([{ name: 'x', type: 'float32', typeText: '', shape: ['N', 2] }], { seed: 0, batch: 16 }).x!
+      .data as Float32Array;
     const negatives = [...x].filter((v) => v < 0).length;
     const first = [...x].findIndex((v) => v < 0);
     expect(negatives).toBeGreaterThan(0);
@@ -108,7 +149,9 @@ describe.concurrent('non-finite outputs', () => {
   it('pass with --allow-nonfinite', async () => {
     const r = await smoke([m('nan.onnx'), '--allow-nonfinite', '--json']);
     expect(r.code).toBe(0);
-    expect(r.json<SmokeReport>().checks.find((c) => c.name === 'finite')?.detail).toMatch(/— allowed by --allow-nonfinite$/);
+    expect(r.json<SmokeReport>().checks.find((c) => c.name === 'finite')?.detail).toMatch(
+      /— allowed by --allow-nonfinite$/,
+    );
   });
 });
 
@@ -123,7 +166,14 @@ describe.concurrent('--baseline: v2 against v1 on the same generated inputs', ()
   });
 
   it('reports max/mean abs diff per output, agreement and latency ratio', async () => {
-    const r = await smoke([m('classifier-v2.onnx'), '--baseline', m('classifier-v1.onnx'), '--batch', String(batch), '--json']);
+    const r = await smoke([
+      m('classifier-v2.onnx'),
+      '--baseline',
+      m('classifier-v1.onnx'),
+      '--batch',
+      String(batch),
+      '--json',
+    ]);
     expect(r.code).toBe(0);
     const c = r.json<SmokeReport>().comparison!;
     expect(c.baseline).toBe(m('classifier-v1.onnx'));
@@ -148,7 +198,15 @@ describe.concurrent('--baseline: v2 against v1 on the same generated inputs', ()
     [['--max-latency-ratio', '1000'], 0, []],
     [['--max-latency-ratio', '0.000001', '--min-agreement', '1'], 1, ['min-agreement', 'max-latency-ratio']],
   ])('gates %j → exit %d', async (gates, code, failed) => {
-    const r = await smoke([m('classifier-v2.onnx'), '--baseline', m('classifier-v1.onnx'), '--batch', String(batch), '--json', ...gates]);
+    const r = await smoke([
+      m('classifier-v2.onnx'),
+      '--baseline',
+      m('classifier-v1.onnx'),
+      '--batch',
+      String(batch),
+      '--json',
+      ...gates,
+    ]);
     expect(r.code).toBe(code);
     const report = r.json<SmokeReport>();
     expect(report.checks.filter((c) => !c.passed).map((c) => c.name)).toEqual(failed);
@@ -156,17 +214,31 @@ describe.concurrent('--baseline: v2 against v1 on the same generated inputs', ()
   });
 
   it('the same model as its own baseline: zero difference, full agreement', async () => {
-    const r = await smoke([m('classifier-v1.onnx'), '--baseline', m('classifier-v1-mlflow'), '--json', '--max-abs-diff', '0', '--min-agreement', '1']);
+    const r = await smoke([
+      m('classifier-v1.onnx'),
+      '--baseline',
+      m('classifier-v1-mlflow'),
+      '--json',
+      '--max-abs-diff',
+      '0',
+      '--min-agreement',
+      '1',
+    ]);
     expect(r.code).toBe(0);
     const c = r.json<SmokeReport>().comparison!;
-    expect(c.outputs.map((o) => [o.max_abs_diff, o.mean_abs_diff])).toEqual([[0, 0], [0, 0]]);
+    expect(c.outputs.map((o) => [o.max_abs_diff, o.mean_abs_diff])).toEqual([
+      [0, 0],
+      [0, 0],
+    ]);
     expect(c.agreement).toBe(1);
   });
 
   it('a baseline with other inputs is an input error', async () => {
     const r = await smoke([m('classifier-v1.onnx'), '--baseline', m('multi-input.onnx')]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^error: baseline .*multi-input\.onnx needs input "ids", which .*classifier-v1\.onnx does not have \(its inputs: features\)/);
+    expect(r.stderr).toMatch(
+      /^error: baseline .*multi-input\.onnx needs input "ids", which .*classifier-v1\.onnx does not have \(its inputs: features\)/,
+    );
   });
 });
 
@@ -179,7 +251,12 @@ describe.concurrent('latency and throughput gates', () => {
   ])('%j → exit %d', async (gates, code, failed) => {
     const r = await smoke([m('slow.onnx'), '--batch', '2', '--json', ...gates]);
     expect(r.code).toBe(code);
-    expect(r.json<SmokeReport>().checks.filter((c) => !c.passed).map((c) => c.name)).toEqual(failed);
+    expect(
+      r
+        .json<SmokeReport>()
+        .checks.filter((c) => !c.passed)
+        .map((c) => c.name),
+    ).toEqual(failed);
   });
 
   it('comparison gates without --baseline are usage errors', async () => {
@@ -194,7 +271,13 @@ describe.concurrent('--input', () => {
   const goldenFile = path.join(golden, 'classifier-golden.json');
 
   it('every supported format gives the same outputs as {"inputs": …}', async () => {
-    const base = await smoke([m('classifier-v1.onnx'), '--input', inp('classifier.json'), '--save-outputs', goldenFile]);
+    const base = await smoke([
+      m('classifier-v1.onnx'),
+      '--input',
+      inp('classifier.json'),
+      '--save-outputs',
+      goldenFile,
+    ]);
     expect(base.code).toBe(0);
     for (const f of [
       'classifier.jsonl',
@@ -203,7 +286,18 @@ describe.concurrent('--input', () => {
       'classifier-dataframe-records.json',
       'classifier-instances.json',
     ]) {
-      const r = await smoke([m('classifier-v1.onnx'), '--input', inp(f), '--expect-outputs', goldenFile, '--atol', '0', '--rtol', '0', '--json']);
+      const r = await smoke([
+        m('classifier-v1.onnx'),
+        '--input',
+        inp(f),
+        '--expect-outputs',
+        goldenFile,
+        '--atol',
+        '0',
+        '--rtol',
+        '0',
+        '--json',
+      ]);
       expect([f, r.code, r.stderr]).toEqual([f, 0, '']);
       expect(r.json<SmokeReport>().expected).toMatchObject({ compared: 24, mismatches: 0 });
     }
@@ -224,25 +318,43 @@ describe.concurrent('--input', () => {
     const out = path.join(tempDir(), 'out.json');
     const r = await smoke([m('multi-input.onnx'), '--input', inp('multi-input.json'), '--save-outputs', out]);
     expect(r.code).toBe(0);
-    const ids = [[1, 2, 3], [0, 0, 7], [42, 5, 9]];
-    const x = [[0.5, -0.5], [1.5, 2.0], [-3.25, 0.0]];
+    const ids = [
+      [1, 2, 3],
+      [0, 0, 7],
+      [42, 5, 9],
+    ];
+    const x = [
+      [0.5, -0.5],
+      [1.5, 2.0],
+      [-3.25, 0.0],
+    ];
     const expected = ids.map((row, i) => 0.1 * row[0]! + 0.2 * row[1]! + 0.3 * row[2]! + x[i]![0]! - x[i]![1]!);
     const saved = JSON.parse(readFileSync(out, 'utf8')) as { outputs: { y: { data: number[][] } } };
     saved.outputs.y.data.forEach((row, i) => expect(row[0]).toBeCloseTo(expected[i]!, 5));
   });
 
   it('reads stdin with --input -', async () => {
-    const r = await smoke([m('classifier-v1.onnx'), '--input', '-', '--json'], { input: readFileSync(inp('classifier.json'), 'utf8') });
+    const r = await smoke([m('classifier-v1.onnx'), '--input', '-', '--json'], {
+      input: readFileSync(inp('classifier.json'), 'utf8'),
+    });
     expect(r.code).toBe(0);
     expect(r.json<SmokeReport>().run.rows).toBe(8);
   });
 
   it.each([
     ['classifier-v1.onnx', 'invalid/wrong-name.json', '"featurez" is not an input of the model (its inputs: features)'],
-    ['classifier-v1.onnx', 'invalid/wrong-type.json', 'input "features" at [0][2]: expected a number (float32), got "high"'],
+    [
+      'classifier-v1.onnx',
+      'invalid/wrong-type.json',
+      'input "features" at [0][2]: expected a number (float32), got "high"',
+    ],
     ['classifier-v1.onnx', 'invalid/wrong-shape.json', 'input "features" has shape [8, 3], the model expects [N, 4]'],
     ['classifier-v1.onnx', 'invalid/ragged.json', 'input "features" is ragged: [1] has 2 entries, expected 4'],
-    ['multi-input.onnx', 'invalid/multi-input-float-ids.json', 'input "ids" at [0][0]: expected an integer (int64), got 1.5'],
+    [
+      'multi-input.onnx',
+      'invalid/multi-input-float-ids.json',
+      'input "ids" at [0][0]: expected an integer (int64), got 1.5',
+    ],
     ['multi-input.onnx', 'classifier.json', '"features" is not an input of the model (its inputs: ids, x)'],
     ['classifier-v1.onnx', 'invalid/not-json.json', 'is not valid JSON: '],
     ['classifier-v1.onnx', 'invalid/missing.json', 'does not exist'],
@@ -263,7 +375,10 @@ describe('--save-outputs / --expect-outputs', () => {
     const save = await smoke([m('classifier-v1.onnx'), '--save-outputs', file, '--seed', '5']);
     expect(save.code).toBe(0);
     expect(save.stderr).toContain(`saved inputs and outputs to ${file}`);
-    const saved = JSON.parse(readFileSync(file, 'utf8')) as { format: string; inputs: { features: { shape: number[] } } };
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as {
+      format: string;
+      inputs: { features: { shape: number[] } };
+    };
     expect(saved.format).toBe('mlv-smoke-outputs/1');
     expect(saved.inputs.features.shape).toEqual([16, 4]);
     const again = await smoke([m('classifier-v1.onnx'), '--expect-outputs', file, '--json']);
@@ -284,7 +399,12 @@ describe('--save-outputs / --expect-outputs', () => {
     const tol = (e: number) => 1e-5 + 1e-5 * Math.abs(e);
     const candidates = [
       ...a.labels.map((l, i) => ({ index: `label[${i}]`, excess: Math.abs(b.labels[i]! - l) - tol(l) })),
-      ...a.probs.flatMap((p, i) => [0, 1].map((k) => ({ index: `probabilities[${i}][${k}]`, excess: Math.abs(b.probs[i]![k]! - p[k]!) - tol(p[k]!) }))),
+      ...a.probs.flatMap((p, i) =>
+        [0, 1].map((k) => ({
+          index: `probabilities[${i}][${k}]`,
+          excess: Math.abs(b.probs[i]![k]! - p[k]!) - tol(p[k]!),
+        })),
+      ),
     ];
     const worst = candidates.reduce((w, c) => (c.excess > w.excess ? c : w));
     const failing = candidates.filter((c) => c.excess > 0).length;
@@ -318,8 +438,14 @@ describe('--save-outputs / --expect-outputs', () => {
 
 describe.concurrent('usage errors exit 2', () => {
   it.each([
-    [['--batch', '0'], "error: option '--batch <n>' argument '0' is invalid. --batch must be an integer ≥ 1, got \"0\""],
-    [['--min-agreement', '1.5', '--baseline', 'x'], 'argument \'1.5\' is invalid. --min-agreement must be a number in [0, 1], got "1.5"'],
+    [
+      ['--batch', '0'],
+      "error: option '--batch <n>' argument '0' is invalid. --batch must be an integer ≥ 1, got \"0\"",
+    ],
+    [
+      ['--min-agreement', '1.5', '--baseline', 'x'],
+      'argument \'1.5\' is invalid. --min-agreement must be a number in [0, 1], got "1.5"',
+    ],
     [['--atol', '0.1'], 'error: --atol and --rtol apply to --expect-outputs, which is missing'],
     [['--dim', 'seq'], '--dim must be NAME=SIZE with SIZE ≥ 1, got "seq"'],
   ])('%j', async (args, message) => {

@@ -10,14 +10,17 @@ import { expectClose } from './close.js';
 import * as ref from './reference-values.generated.js';
 
 describe('Bayesian proportions, Beta(1, 1) priors', () => {
-  it.each(ref.bayes)('$args: $call', ({ call, args: [xt, nt, xc, nc, alpha], expected: [pb, lossT, lossC, lo, hi] }) => {
-    const r = bayesianProportions({ conversions: xt, n: nt }, { conversions: xc, n: nc }, alpha);
-    expectClose(r.probBetter, pb, 1e-10, 1e-15, `${call} (prob_better)`);
-    expectClose(r.expectedLossTreatment, lossT, 1e-8, 1e-16, `${call} (expected_loss_treatment)`);
-    expectClose(r.expectedLossControl, lossC, 1e-8, 1e-16, `${call} (expected_loss_control)`);
-    expectClose(r.relativeUpliftCi[0], lo, 1e-8, 1e-12, `${call} (ci low)`);
-    expectClose(r.relativeUpliftCi[1], hi, 1e-8, 1e-12, `${call} (ci high)`);
-  });
+  it.each(ref.bayes)(
+    '$args: $call',
+    ({ call, args: [xt, nt, xc, nc, alpha], expected: [pb, lossT, lossC, lo, hi] }) => {
+      const r = bayesianProportions({ conversions: xt, n: nt }, { conversions: xc, n: nc }, alpha);
+      expectClose(r.probBetter, pb, 1e-10, 1e-15, `${call} (prob_better)`);
+      expectClose(r.expectedLossTreatment, lossT, 1e-8, 1e-16, `${call} (expected_loss_treatment)`);
+      expectClose(r.expectedLossControl, lossC, 1e-8, 1e-16, `${call} (expected_loss_control)`);
+      expectClose(r.relativeUpliftCi[0], lo, 1e-8, 1e-12, `${call} (ci low)`);
+      expectClose(r.relativeUpliftCi[1], hi, 1e-8, 1e-12, `${call} (ci high)`);
+    },
+  );
 
   it('the exact sum agrees with quadrature for non-integer parameters', () => {
     // same posterior shifted by 1e-9 forces the quadrature path; the answer must barely move
@@ -47,6 +50,9 @@ describe('Bayesian means, normal approximation', () => {
   });
 
   it('has no relative-uplift interval when the control mean is 0', () => {
-    expect(bayesianMeans({ mean: 1, sd: 1, n: 10 }, { mean: 0, sd: 1, n: 10 }, 0.05).relativeUpliftCi).toEqual([null, null]);
+    expect(bayesianMeans({ mean: 1, sd: 1, n: 10 }, { mean: 0, sd: 1, n: 10 }, 0.05).relativeUpliftCi).toEqual([
+      null,
+      null,
+    ]);
   });
 });

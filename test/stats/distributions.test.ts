@@ -40,7 +40,9 @@ describe('normal distribution', () => {
   it.each(ref.norm_sf)('$call', ({ call, args: [x], expected }) =>
     expectClose(normalSf(x), expected, REL * Math.max(1, x * x), 0, call),
   );
-  it.each(ref.norm_ppf)('$call', ({ call, args: [p], expected }) => expectClose(normalQuantile(p), expected, 1e-14, 1e-16, call));
+  it.each(ref.norm_ppf)('$call', ({ call, args: [p], expected }) =>
+    expectClose(normalQuantile(p), expected, 1e-14, 1e-16, call),
+  );
   it('is exact at the ends and rejects p outside [0, 1]', () => {
     expect(normalQuantile(0)).toBe(-Infinity);
     expect(normalQuantile(1)).toBe(Infinity);
@@ -53,7 +55,9 @@ describe('log-gamma and log-beta', () => {
     // absolute near the zeros at 1 and 2
     expectClose(logGamma(x), expected, 1e-14, 2e-15, call),
   );
-  it.each(ref.betaln)('$call', ({ call, args: [a, b], expected }) => expectClose(logBeta(a, b), expected, 1e-13, 1e-14, call));
+  it.each(ref.betaln)('$call', ({ call, args: [a, b], expected }) =>
+    expectClose(logBeta(a, b), expected, 1e-13, 1e-14, call),
+  );
 });
 
 describe('regularized incomplete beta', () => {
@@ -80,7 +84,9 @@ describe("Student's t", () => {
   it.each(ref.t_cdf)('$call', ({ call, args: [t, df], expected }) =>
     expectClose(tCdf(t, df), expected, 1e-13 * Math.max(1, t * t), 0, call),
   );
-  it.each(ref.t_ppf)('$call', ({ call, args: [p, df], expected }) => expectClose(tQuantile(p, df), expected, 1e-12, 1e-15, call));
+  it.each(ref.t_ppf)('$call', ({ call, args: [p, df], expected }) =>
+    expectClose(tQuantile(p, df), expected, 1e-12, 1e-15, call),
+  );
   it('is the normal at df = Infinity', () => {
     expect(tSf(1.5, Infinity)).toBe(normalSf(1.5));
     expect(tQuantile(0.975, Infinity)).toBe(normalQuantile(0.975));
@@ -114,7 +120,11 @@ describe('numerics', () => {
   });
   it('integrate is exact for polynomials and accurate for smooth functions', () => {
     // ∫₀¹ x¹⁰ dx = 1/11; ∫₀^π sin = 2 (closed forms)
-    expectClose(integrate((x) => x ** 10, 0, 1), 1 / 11, 1e-15);
+    expectClose(
+      integrate((x) => x ** 10, 0, 1),
+      1 / 11,
+      1e-15,
+    );
     expectClose(
       integrate((x) => Math.sin(x), 0, Math.PI),
       2,

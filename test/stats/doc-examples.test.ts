@@ -14,7 +14,14 @@ const show = (v: unknown): string => {
   if (v === null) return 'null';
   if (typeof v === 'number') return String(v);
   if (Array.isArray(v)) return '[' + v.map(show).join(', ') + ']';
-  if (typeof v === 'object') return '{ ' + Object.entries(v as object).map(([k, x]) => `${k}: ${show(x)}`).join(', ') + ' }';
+  if (typeof v === 'object')
+    return (
+      '{ ' +
+      Object.entries(v as object)
+        .map(([k, x]) => `${k}: ${show(x)}`)
+        .join(', ') +
+      ' }'
+    );
   return String(v);
 };
 // sloppy-mode Function so `with` can put the module's exports in scope of the example
@@ -22,7 +29,9 @@ const evaluate = new Function('S', 'expr', 'with (S) { return eval(expr); }') as
 
 const examples: [string, string, string][] = [];
 for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
-  for (const m of readFileSync(path.join(dir, file), 'utf8').matchAll(/@example (.*?) \/\/ (.*?)( \(≈[^)]*\))?( \*\/)?$/gm)) {
+  for (const m of readFileSync(path.join(dir, file), 'utf8').matchAll(
+    /@example (.*?) \/\/ (.*?)( \(≈[^)]*\))?( \*\/)?$/gm,
+  )) {
     examples.push([file, m[1]!, m[2]!]);
   }
 }
@@ -38,6 +47,8 @@ describe('doc-comment examples', () => {
     expect(actual.replace(NUM, '#')).toBe(result.replace(NUM, '#'));
     const a = actual.match(NUM)?.map(Number) ?? [];
     const e = result.match(NUM)?.map(Number) ?? [];
-    a.forEach((x, i) => expect(Math.abs(x - e[i]!), `${actual} vs ${result}`).toBeLessThanOrEqual(1e-12 * Math.abs(e[i]!)));
+    a.forEach((x, i) =>
+      expect(Math.abs(x - e[i]!), `${actual} vs ${result}`).toBeLessThanOrEqual(1e-12 * Math.abs(e[i]!)),
+    );
   });
 });

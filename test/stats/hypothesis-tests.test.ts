@@ -81,7 +81,11 @@ describe("Fisher's exact test", () => {
 
 describe("Welch's t-test from summary statistics", () => {
   it.each(ref.welch)('$call', ({ call, args: [t, c, alt], expected: [stat, p] }) => {
-    const r = welchTTest({ mean: t[0], sd: t[1], n: t[2] }, { mean: c[0], sd: c[1], n: c[2] }, { alternative: alt as Alternative });
+    const r = welchTTest(
+      { mean: t[0], sd: t[1], n: t[2] },
+      { mean: c[0], sd: c[1], n: c[2] },
+      { alternative: alt as Alternative },
+    );
     expectClose(r.statistic, stat, 1e-12, 1e-15, call);
     expectClose(r.pValue, p, 1e-10, 1e-300, call);
   });
@@ -94,14 +98,21 @@ describe("Welch's t-test from summary statistics", () => {
     },
   );
 
-  it.each(ref.welch_margin)('non-inferiority margin: $call', ({ call, args: [t, c, delta0, alt], expected: [stat, p] }) => {
-    const r = welchTTest({ mean: t[0], sd: t[1], n: t[2] }, { mean: c[0], sd: c[1], n: c[2] }, {
-      alternative: alt as Alternative,
-      nullDifference: delta0,
-    });
-    expectClose(r.statistic, stat, 1e-12, 0, call);
-    expectClose(r.pValue, p, 1e-10, 0, call);
-  });
+  it.each(ref.welch_margin)(
+    'non-inferiority margin: $call',
+    ({ call, args: [t, c, delta0, alt], expected: [stat, p] }) => {
+      const r = welchTTest(
+        { mean: t[0], sd: t[1], n: t[2] },
+        { mean: c[0], sd: c[1], n: c[2] },
+        {
+          alternative: alt as Alternative,
+          nullDifference: delta0,
+        },
+      );
+      expectClose(r.statistic, stat, 1e-12, 0, call);
+      expectClose(r.pValue, p, 1e-10, 0, call);
+    },
+  );
 
   it('gives t = 0, p = 1 when both sds are 0', () => {
     expect(welchTTest({ mean: 1, sd: 0, n: 10 }, { mean: 1, sd: 0, n: 10 })).toMatchObject({ statistic: 0, pValue: 1 });

@@ -10,7 +10,12 @@ import * as ref from './reference-values.generated.js';
 
 describe('difference of proportions, unpooled (Wald) interval', () => {
   it.each(ref.diff_ci)('$call', ({ call, args: [xt, nt, xc, nc, alpha, alt], expected: [lo, hi] }) => {
-    const r = proportionDifferenceInterval({ conversions: xt, n: nt }, { conversions: xc, n: nc }, alpha, alt as Alternative);
+    const r = proportionDifferenceInterval(
+      { conversions: xt, n: nt },
+      { conversions: xc, n: nc },
+      alpha,
+      alt as Alternative,
+    );
     expectClose(r.ci[0], lo, 1e-10, 1e-16, call);
     expectClose(r.ci[1], hi, 1e-10, 1e-16, call);
   });
@@ -18,7 +23,12 @@ describe('difference of proportions, unpooled (Wald) interval', () => {
 
 describe('difference of means, Welch interval', () => {
   it.each(ref.welch_ci)('$call', ({ call, args: [t, c, alpha, alt], expected: [df, lo, hi] }) => {
-    const r = meanDifferenceInterval({ mean: t[0], sd: t[1], n: t[2] }, { mean: c[0], sd: c[1], n: c[2] }, alpha, alt as Alternative);
+    const r = meanDifferenceInterval(
+      { mean: t[0], sd: t[1], n: t[2] },
+      { mean: c[0], sd: c[1], n: c[2] },
+      alpha,
+      alt as Alternative,
+    );
     // the reference samples reproduce the summary statistics to ~1e-15, hence 1e-9 not 1e-12
     expectClose(r.df, df, 1e-9, 0, call);
     expectClose(r.ci[0], lo, 1e-9, 1e-14, call);

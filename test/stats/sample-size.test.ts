@@ -41,7 +41,10 @@ describe('control-arm size by formula', () => {
 
 describe('arcsine = statsmodels NormalIndPower on proportion_effectsize', () => {
   it.each(ref.arcsine)('$call', ({ call, args: [p1, d, alpha, power, K, alt], expected: [solvePower, tight] }) => {
-    const n = controlSizeExact(design({ method: 'arcsine', baseline: p1, alpha, power, ratio: K, alternative: alt as Sides }), d);
+    const n = controlSizeExact(
+      design({ method: 'arcsine', baseline: p1, alpha, power, ratio: K, alternative: alt as Sides }),
+      d,
+    );
     // solve_power's own answer (it stops at a power residual ~1e-9) …
     expectClose(n, solvePower, 1e-8, 0, call);
     // … and the exact root of statsmodels' power function
@@ -49,14 +52,20 @@ describe('arcsine = statsmodels NormalIndPower on proportion_effectsize', () => 
   });
 
   it.each(ref.arcsine_mde)('inverse: $call', ({ call, args: [p1, n1, alpha, power, K, alt], expected }) => {
-    const r = minimumDetectableEffect(design({ method: 'arcsine', baseline: p1, alpha, power, ratio: K, alternative: alt as Sides }), n1);
+    const r = minimumDetectableEffect(
+      design({ method: 'arcsine', baseline: p1, alpha, power, ratio: K, alternative: alt as Sides }),
+      n1,
+    );
     expectClose(r!.mdeAbsolute, expected, 1e-9, 0, call);
   });
 });
 
 describe('continuous one-sided = statsmodels (no far tail)', () => {
   it.each(ref.continuous_sm)('$call', ({ call, args: [d, sd, alpha, power, K], expected }) => {
-    const n = controlSizeExact(design({ method: 'continuous', sd, alpha, power, ratio: K, alternative: 'one-sided' }), d);
+    const n = controlSizeExact(
+      design({ method: 'continuous', sd, alpha, power, ratio: K, alternative: 'one-sided' }),
+      d,
+    );
     expectClose(n, expected, 1e-9, 0, call);
   });
 });

@@ -1,18 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import { pValueFromZ, sequentialHalfWidth, sequentialRho, sequentialTest, type Alternative } from '../../src/core/stats/index.js';
+import {
+  pValueFromZ,
+  sequentialHalfWidth,
+  sequentialRho,
+  sequentialTest,
+  type Alternative,
+} from '../../src/core/stats/index.js';
 import { expectClose } from './close.js';
 import * as ref from './reference-values.generated.js';
 
 describe('normal-mixture confidence sequence (GrowthBook gbstats formulas)', () => {
-  it.each(ref.sequential)('$args: $call', ({ call, args: [est, se, n, alpha, alt, N], expected: [rho, hw, p, lo, hi] }) => {
-    const twoSided = alt === 'two-sided';
-    expectClose(sequentialRho(alpha, N, twoSided), rho, 1e-15, 0, call);
-    expectClose(sequentialHalfWidth(se, n, alpha, N, alt as Alternative), hw, 1e-14, 0, call);
-    const r = sequentialTest(est, se, n, alpha, alt as Alternative, N);
-    expectClose(r.pValue, p, 1e-10, 1e-300, call);
-    expectClose(r.ci[0], lo, 1e-13, 1e-16, call);
-    expectClose(r.ci[1], hi, 1e-13, 1e-16, call);
-  });
+  it.each(ref.sequential)(
+    '$args: $call',
+    ({ call, args: [est, se, n, alpha, alt, N], expected: [rho, hw, p, lo, hi] }) => {
+      const twoSided = alt === 'two-sided';
+      expectClose(sequentialRho(alpha, N, twoSided), rho, 1e-15, 0, call);
+      expectClose(sequentialHalfWidth(se, n, alpha, N, alt as Alternative), hw, 1e-14, 0, call);
+      const r = sequentialTest(est, se, n, alpha, alt as Alternative, N);
+      expectClose(r.pValue, p, 1e-10, 1e-300, call);
+      expectClose(r.ci[0], lo, 1e-13, 1e-16, call);
+      expectClose(r.ci[1], hi, 1e-13, 1e-16, call);
+    },
+  );
 
   it('the always-valid p-value is the α at which the sequence touches 0', () => {
     const r = sequentialTest(0.3, 0.08, 10000, 0.05, 'two-sided');

@@ -204,7 +204,9 @@ function meanSummary(arm: ArmStats, metric: string): MeanSummary {
  * within arms, x̄ the mean of x over all arms. Per arm: mean' = ȳ − θ(x̄_a − x̄),
  * var' = var(y) + θ²var(x) − 2θcov(x,y). The variance reduction is 1 − Σ(n−1)var' / Σ(n−1)var(y).
  */
-export function cupedAdjust(arms: MeanSummary[]): { arms: MeanSummary[]; theta: number; varianceReduction: number } | undefined {
+export function cupedAdjust(
+  arms: MeanSummary[],
+): { arms: MeanSummary[]; theta: number; varianceReduction: number } | undefined {
   if (arms.some((a) => a.x === undefined)) return undefined;
   let num = 0;
   let den = 0;
@@ -232,7 +234,8 @@ export function cupedAdjust(arms: MeanSummary[]): { arms: MeanSummary[]; theta: 
 function validateProportion(arm: ArmStats, metric: string): ProportionArm {
   if (arm.type !== 'proportion') throw new Error(`internal: ${metric} is not a proportion metric`);
   const where = `metric ${metric}, variant ${arm.variant}`;
-  if (!Number.isInteger(arm.n) || arm.n < 1) throw new InputError(`${where}: units must be a whole number ≥ 1, got ${arm.n}`);
+  if (!Number.isInteger(arm.n) || arm.n < 1)
+    throw new InputError(`${where}: units must be a whole number ≥ 1, got ${arm.n}`);
   if (!Number.isInteger(arm.conversions) || arm.conversions < 0) {
     throw new InputError(`${where}: conversions must be a whole number ≥ 0, got ${arm.conversions}`);
   }
@@ -244,7 +247,9 @@ function validateProportion(arm: ArmStats, metric: string): ProportionArm {
 export function chooseControl(variants: string[], requested: string | undefined): string {
   if (requested !== undefined) {
     if (!variants.includes(requested)) {
-      throw new InputError(`--control-variant ${requested}: no such variant`, { hint: `variants: ${variants.join(', ')}` });
+      throw new InputError(`--control-variant ${requested}: no such variant`, {
+        hint: `variants: ${variants.join(', ')}`,
+      });
     }
     return requested;
   }
@@ -257,16 +262,22 @@ function fmtNum(x: number): string {
 
 /** Runs the whole analysis. Throws InputError/UsageError (exit 2) on data or option problems. */
 export function analyzeExperiment(data: ExperimentData, opts: AnalysisOptions): AnalysisResult {
-  if (!(opts.alpha > 0 && opts.alpha < 1)) throw new UsageError(`--alpha must be a number in (0, 1), got ${opts.alpha}`);
+  if (!(opts.alpha > 0 && opts.alpha < 1))
+    throw new UsageError(`--alpha must be a number in (0, 1), got ${opts.alpha}`);
   if (data.variants.length < 2) {
-    throw new InputError(`need a control and at least one treatment arm, got ${data.variants.length} variant(s): ${data.variants.map((v) => v.variant).join(', ')}`);
+    throw new InputError(
+      `need a control and at least one treatment arm, got ${data.variants.length} variant(s): ${data.variants.map((v) => v.variant).join(', ')}`,
+    );
   }
   if (opts.margin !== undefined) {
     if (!(opts.margin >= 0)) throw new UsageError(`--margin must be a number ≥ 0, got ${opts.margin}`);
     if (opts.alternative === 'two-sided') {
-      throw new UsageError('--margin needs a one-sided test: --alternative greater or less (or leave --alternative out)');
+      throw new UsageError(
+        '--margin needs a one-sided test: --alternative greater or less (or leave --alternative out)',
+      );
     }
-    if (opts.test !== 'z') throw new UsageError(`--margin works with the z-test and Welch's t-test, not --test ${opts.test}`);
+    if (opts.test !== 'z')
+      throw new UsageError(`--margin works with the z-test and Welch's t-test, not --test ${opts.test}`);
   }
   const control = chooseControl(
     data.variants.map((v) => v.variant),
@@ -290,7 +301,9 @@ export function analyzeExperiment(data: ExperimentData, opts: AnalysisOptions): 
   if (split.length !== order.length) {
     throw new UsageError(
       `--expected-split has ${split.length} part(s) but the experiment has ${order.length} arms (${order.join(', ')})`,
-      { hint: `give one share per arm, control first: e.g. ${order.map(() => Math.round(100 / order.length)).join('/')}` },
+      {
+        hint: `give one share per arm, control first: e.g. ${order.map(() => Math.round(100 / order.length)).join('/')}`,
+      },
     );
   }
   const gof = chiSquareGoodnessOfFit(counts, split);
@@ -299,7 +312,8 @@ export function analyzeExperiment(data: ExperimentData, opts: AnalysisOptions): 
   if (data.metrics.every((m) => opts.roles.find((r) => r.name === m.name)?.guardrail === true)) {
     throw new UsageError('every metric is a guardrail: at least one primary metric (--metric) is needed for a verdict');
   }
-  const roleOf = (name: string): MetricRole => opts.roles.find((r) => r.name === name) ?? { name, guardrail: false, lowerIsBetter: false };
+  const roleOf = (name: string): MetricRole =>
+    opts.roles.find((r) => r.name === name) ?? { name, guardrail: false, lowerIsBetter: false };
 
   // Per metric: arms and comparisons (p-values adjusted afterwards).
   const metrics: MetricReport[] = [];
@@ -408,7 +422,14 @@ export function analyzeExperiment(data: ExperimentData, opts: AnalysisOptions): 
           decisionP = s.pValue;
         }
         report.comparisons.push(cmp);
-        pending.push({ report: cmp, decisionP, guardrail: role.guardrail, lowerIsBetter: role.lowerIsBetter, metric, props: { c, t } });
+        pending.push({
+          report: cmp,
+          decisionP,
+          guardrail: role.guardrail,
+          lowerIsBetter: role.lowerIsBetter,
+          metric,
+          props: { c, t },
+        });
       });
     } else {
       let summaries = arms.map((a) => meanSummary(a, metric.name));
@@ -433,7 +454,15 @@ export function analyzeExperiment(data: ExperimentData, opts: AnalysisOptions): 
         const t = summaries[j + 1]!;
         const w = welchTTest(toArm(t), toArm(c), { alternative, nullDifference: delta0 });
         const diff = meanDifferenceInterval(toArm(t), toArm(c), opts.alpha, alternative);
-        const rel = relativeUplift(t.mean, t.variance / t.n, c.mean, c.variance / c.n, opts.alpha, alternative, diff.df);
+        const rel = relativeUplift(
+          t.mean,
+          t.variance / t.n,
+          c.mean,
+          c.variance / c.n,
+          opts.alpha,
+          alternative,
+          diff.df,
+        );
         const cmp: ComparisonReport = {
           variant,
           vs: control,
@@ -459,7 +488,14 @@ export function analyzeExperiment(data: ExperimentData, opts: AnalysisOptions): 
           decisionP = s.pValue;
         }
         report.comparisons.push(cmp);
-        pending.push({ report: cmp, decisionP, guardrail: role.guardrail, lowerIsBetter: role.lowerIsBetter, metric, means: { c, t } });
+        pending.push({
+          report: cmp,
+          decisionP,
+          guardrail: role.guardrail,
+          lowerIsBetter: role.lowerIsBetter,
+          metric,
+          means: { c, t },
+        });
       });
     }
   }
@@ -498,11 +534,15 @@ export function analyzeExperiment(data: ExperimentData, opts: AnalysisOptions): 
     const mine = pending.filter((p) => p.report.variant === variant);
     const blocked = mine.filter((p) => p.guardrail && p.report.verdict === 'treatment_worse');
     const worse = mine.filter((p) => !p.guardrail && p.report.verdict === 'treatment_worse');
-    const better = mine.filter((p) => !p.guardrail && (p.report.verdict === 'treatment_better' || p.report.verdict === 'non_inferior'));
+    const better = mine.filter(
+      (p) => !p.guardrail && (p.report.verdict === 'treatment_better' || p.report.verdict === 'non_inferior'),
+    );
     let verdict: OverallVerdict;
     if (blocked.length > 0) {
       verdict = 'dont_ship';
-      reasons.push(`${variant}: guardrail ${blocked.map((b) => b.metric.name).join(', ')} moved significantly in the bad direction`);
+      reasons.push(
+        `${variant}: guardrail ${blocked.map((b) => b.metric.name).join(', ')} moved significantly in the bad direction`,
+      );
     } else if (worse.length > 0) {
       verdict = 'dont_ship';
       reasons.push(`${variant}: ${worse.map((b) => b.metric.name).join(', ')} significantly worse than ${control}`);
@@ -584,7 +624,11 @@ function shift(ci: Interval, delta0: number): Interval {
 
 /** Units per arm at which the observed difference would be significant with the requested power. */
 function unitsNeeded(
-  p: { props?: { c: ProportionArm; t: ProportionArm }; means?: { c: MeanSummary; t: MeanSummary }; report: ComparisonReport },
+  p: {
+    props?: { c: ProportionArm; t: ProportionArm };
+    means?: { c: MeanSummary; t: MeanSummary };
+    report: ComparisonReport;
+  },
   opts: AnalysisOptions,
 ): { control: number; treatment: number } | null {
   const alternative = p.report.alternative;

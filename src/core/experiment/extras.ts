@@ -25,7 +25,8 @@ export function bayesianComparison(
   arms: { type: 'proportion'; t: ProportionArm; c: ProportionArm } | { type: 'mean'; t: MeanArm; c: MeanArm },
   alpha: number,
 ): BayesianReport {
-  const r = arms.type === 'proportion' ? bayesianProportions(arms.t, arms.c, alpha) : bayesianMeans(arms.t, arms.c, alpha);
+  const r =
+    arms.type === 'proportion' ? bayesianProportions(arms.t, arms.c, alpha) : bayesianMeans(arms.t, arms.c, alpha);
   return {
     prob_better: r.probBetter,
     expected_loss_treatment: r.expectedLossTreatment,
@@ -57,5 +58,12 @@ export function unitsNeededForEffect(
     });
   }
   if (!(effect.sd > 0)) return null;
-  return unitsPerArmToDetect({ effect: effect.difference, sd: effect.sd, alpha, power, alternative, ratio: effect.ratio });
+  return unitsPerArmToDetect({
+    effect: effect.difference,
+    sd: effect.sd,
+    alpha,
+    power,
+    alternative,
+    ratio: effect.ratio,
+  });
 }

@@ -9,9 +9,7 @@ import type { ArmStats, ExperimentData, MetricType } from './types.js';
 export interface ArmSpec {
   /** The `name:` prefix, when given. */
   name: string | undefined;
-  stats:
-    | { type: 'proportion'; conversions: number; n: number }
-    | { type: 'mean'; mean: number; sd: number; n: number };
+  stats: { type: 'proportion'; conversions: number; n: number } | { type: 'mean'; mean: number; sd: number; n: number };
 }
 
 function number(text: string, flag: string, what: string): number {
@@ -34,7 +32,8 @@ export function parseArmSpec(text: string, flag: string): ArmSpec {
     const [a, b] = body.split('/') as [string, string];
     const conversions = number(a, flag, 'conversions');
     const n = number(b, flag, 'units');
-    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} ${text}: units must be a whole number ≥ 1, got ${b.trim()}`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new UsageError(`${flag} ${text}: units must be a whole number ≥ 1, got ${b.trim()}`);
     if (!Number.isInteger(conversions) || conversions < 0) {
       throw new UsageError(`${flag} ${text}: conversions must be a whole number ≥ 0, got ${a.trim()}`);
     }
@@ -47,7 +46,8 @@ export function parseArmSpec(text: string, flag: string): ArmSpec {
       const eq = part.indexOf('=');
       if (eq < 0) throw new UsageError(`${flag} ${text}: expected key=value, got "${part}"`, { hint: example });
       const key = part.slice(0, eq).trim().toLowerCase();
-      if (!['mean', 'sd', 'n'].includes(key)) throw new UsageError(`${flag} ${text}: unknown key "${key}" (mean, sd, n)`);
+      if (!['mean', 'sd', 'n'].includes(key))
+        throw new UsageError(`${flag} ${text}: unknown key "${key}" (mean, sd, n)`);
       fields.set(key, part.slice(eq + 1));
     }
     for (const key of ['mean', 'sd', 'n']) {
@@ -57,7 +57,8 @@ export function parseArmSpec(text: string, flag: string): ArmSpec {
     const sd = number(fields.get('sd')!, flag, 'sd');
     const n = number(fields.get('n')!, flag, 'n');
     if (sd < 0) throw new UsageError(`${flag} ${text}: sd must be ≥ 0, got ${sd}`);
-    if (!Number.isInteger(n) || n < 2) throw new UsageError(`${flag} ${text}: n must be a whole number ≥ 2 for a mean, got ${n}`);
+    if (!Number.isInteger(n) || n < 2)
+      throw new UsageError(`${flag} ${text}: n must be a whole number ≥ 2 for a mean, got ${n}`);
     return { name, stats: { type: 'mean', mean, sd, n } };
   }
   throw new UsageError(`${flag}: cannot read "${text}"`, { hint: example });
@@ -81,7 +82,10 @@ export function countsExperiment(
   const names = treatments.map((t, i) => t.name ?? (treatments.length === 1 ? 'treatment' : `treatment${i + 1}`));
   const all = [controlName, ...names];
   const dup = all.find((n, i) => all.indexOf(n) !== i);
-  if (dup !== undefined) throw new UsageError(`arm name ${dup} is used twice`, { hint: 'name treatment arms with NAME: in front, e.g. --treatment b:520/10000' });
+  if (dup !== undefined)
+    throw new UsageError(`arm name ${dup} is used twice`, {
+      hint: 'name treatment arms with NAME: in front, e.g. --treatment b:520/10000',
+    });
   const arms: ArmStats[] = [control, ...treatments].map((spec, i): ArmStats => {
     const variant = all[i]!;
     const s = spec.stats;
@@ -129,7 +133,9 @@ export function parseSplit(text: string): number[] {
   const parts = text.split(/[/:,]/).map((p) => p.trim());
   const shares = parts.map((p) => (p === '' ? NaN : Number(p)));
   if (shares.length < 2 || shares.some((s) => !Number.isFinite(s) || s <= 0)) {
-    throw new UsageError(`--expected-split must be positive shares separated by "/", e.g. 80/20 or 50/25/25; got "${text}"`);
+    throw new UsageError(
+      `--expected-split must be positive shares separated by "/", e.g. 80/20 or 50/25/25; got "${text}"`,
+    );
   }
   return shares;
 }

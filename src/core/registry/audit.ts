@@ -71,7 +71,8 @@ export function decodeAudit(key: string, value: string): AuditEvent | undefined 
   }
   if (typeof v !== 'object' || v === null) return undefined;
   const o = v as Record<string, unknown>;
-  if ((o.action !== 'promote' && o.action !== 'rollback') || (o.kind !== 'alias' && o.kind !== 'stage')) return undefined;
+  if ((o.action !== 'promote' && o.action !== 'rollback') || (o.kind !== 'alias' && o.kind !== 'stage'))
+    return undefined;
   if (typeof o.target !== 'string' || typeof o.version !== 'string' || typeof o.at !== 'string') return undefined;
   const e: AuditEvent = {
     action: o.action,

@@ -133,7 +133,12 @@ const METADATA_TAGS: [string, string][] = [
 ];
 
 /** Compares two versions of `name`: b relative to a (delta = b − a). */
-export function compareVersions(name: string, a: VersionSnapshot, b: VersionSnapshot, opts: { all?: boolean } = {}): Comparison {
+export function compareVersions(
+  name: string,
+  a: VersionSnapshot,
+  b: VersionSnapshot,
+  opts: { all?: boolean } = {},
+): Comparison {
   const all = opts.all === true;
   const meta = (key: string, va: string | null, vb: string | null) => ({ key, a: va, b: vb, changed: va !== vb });
   const metadata = [
@@ -154,7 +159,11 @@ export function compareVersions(name: string, a: VersionSnapshot, b: VersionSnap
     metrics: diffMetrics(a.metrics, b.metrics),
     params: diffValues(a.params, b.params, all),
     metadata,
-    dependencies: diffValues(parseDependenciesTag(a.tags[TAG.dependencies]), parseDependenciesTag(b.tags[TAG.dependencies]), all),
+    dependencies: diffValues(
+      parseDependenciesTag(a.tags[TAG.dependencies]),
+      parseDependenciesTag(b.tags[TAG.dependencies]),
+      all,
+    ),
     tags: diffValues(userTags(a.tags), userTags(b.tags), all),
     all,
   };

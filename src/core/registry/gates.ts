@@ -23,7 +23,9 @@ export interface Requirement {
 export function parseRequirement(input: string): Requirement {
   const m = /^\s*([^<>=!\s]+)\s*(>=|<=|==|!=|>|<)\s*(\S+)\s*$/.exec(input);
   const bad = () =>
-    new InputError(`--require must look like METRIC OP NUMBER with OP one of ${COMPARATORS.join(' ')} (e.g. "auc>=0.88"), got "${input}"`);
+    new InputError(
+      `--require must look like METRIC OP NUMBER with OP one of ${COMPARATORS.join(' ')} (e.g. "auc>=0.88"), got "${input}"`,
+    );
   if (!m) throw bad();
   const threshold = parseNumber(m[3]!);
   if (threshold === undefined) throw bad();
@@ -63,7 +65,9 @@ export interface NoRegression {
 export function parseNoRegression(input: string): NoRegression {
   const m = /^([^:\s]+)(?::(higher|lower))?$/.exec(input.trim());
   if (!m) {
-    throw new InputError(`--no-regression must be METRIC or METRIC:lower (lower is better) or METRIC:higher, got "${input}"`);
+    throw new InputError(
+      `--no-regression must be METRIC or METRIC:lower (lower is better) or METRIC:higher, got "${input}"`,
+    );
   }
   return { metric: m[1]!, better: (m[2] as 'higher' | 'lower' | undefined) ?? 'higher' };
 }
@@ -163,7 +167,11 @@ export function evaluateGates(gates: Gates, input: GateInputs): Check[] {
   for (const r of gates.requirements) {
     const v = candidate.metrics[r.metric];
     if (v === undefined) {
-      checks.push({ name: r.text, passed: false, detail: `metric ${r.metric} is not logged for version ${candidate.version}` });
+      checks.push({
+        name: r.text,
+        passed: false,
+        detail: `metric ${r.metric} is not logged for version ${candidate.version}`,
+      });
       continue;
     }
     const ok = compare(v, r.op, r.threshold);
@@ -177,7 +185,11 @@ export function evaluateGates(gates: Gates, input: GateInputs): Check[] {
       continue;
     }
     if (!baseline) {
-      checks.push({ name, passed: true, detail: `nothing holds ${input.target} yet: no baseline (${g.metric} = ${fmt(v)})` });
+      checks.push({
+        name,
+        passed: true,
+        detail: `nothing holds ${input.target} yet: no baseline (${g.metric} = ${fmt(v)})`,
+      });
       continue;
     }
     if (baseline.version === candidate.version) {
@@ -186,12 +198,16 @@ export function evaluateGates(gates: Gates, input: GateInputs): Check[] {
     }
     const b = baseline.metrics[g.metric];
     if (b === undefined) {
-      checks.push({ name, passed: true, detail: `baseline version ${baseline.version} has no ${g.metric}: nothing to compare (${fmt(v)})` });
+      checks.push({
+        name,
+        passed: true,
+        detail: `baseline version ${baseline.version} has no ${g.metric}: nothing to compare (${fmt(v)})`,
+      });
       continue;
     }
     const limit = regressionLimit(b, g.better, gates.tolerance);
     const ok = Number.isFinite(v) && (g.better === 'higher' ? v >= limit : v <= limit);
-    const tol = (gates.tolerance.value === 0 ? '' : `, tolerance ${fmtTolerance(gates.tolerance)}`);
+    const tol = gates.tolerance.value === 0 ? '' : `, tolerance ${fmtTolerance(gates.tolerance)}`;
     checks.push({
       name,
       passed: ok,

@@ -15,7 +15,10 @@ export function normalizePackageName(name: string): string {
 
 /** One PEP 508 requirement (`torch==2.3.0 ; python_version >= "3.9"`) → [name, specifier]. */
 export function parseRequirementLine(line: string): [string, string] | undefined {
-  const s = line.replace(/\s+#.*$/, '').replace(/^#.*$/, '').trim();
+  const s = line
+    .replace(/\s+#.*$/, '')
+    .replace(/^#.*$/, '')
+    .trim();
   // Per-requirement options (--hash=…, --config-settings …) are not part of the version.
   const cut = s.search(/\s--?[a-z]/i);
   const req = cut >= 0 ? s.slice(0, cut).trim() : s;

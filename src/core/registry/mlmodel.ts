@@ -44,7 +44,12 @@ export function yamlQuote(s: string): string {
 
 /** A plain YAML scalar when safe, else single-quoted. */
 function yamlScalar(s: string): string {
-  if (/^[A-Za-z0-9_./-][A-Za-z0-9_ ./@+-]*$/.test(s) && !/^(true|false|null|yes|no|on|off|~)$/i.test(s) && !/^[-+]?[\d.]+(e[-+]?\d+)?$/i.test(s) && !s.endsWith(' ')) {
+  if (
+    /^[A-Za-z0-9_./-][A-Za-z0-9_ ./@+-]*$/.test(s) &&
+    !/^(true|false|null|yes|no|on|off|~)$/i.test(s) &&
+    !/^[-+]?[\d.]+(e[-+]?\d+)?$/i.test(s) &&
+    !s.endsWith(' ')
+  ) {
     return s;
   }
   return yamlQuote(s);

@@ -10,7 +10,8 @@ export function createdBy(env: NodeJS.ProcessEnv, user: string): string {
   const e = (k: string) => (env[k] && env[k] !== '' ? env[k] : undefined);
   const by = (who: string | undefined) => (who ? ` (${who})` : '');
   if (e('GITHUB_ACTIONS') === 'true') {
-    const attempt = e('GITHUB_RUN_ATTEMPT') && e('GITHUB_RUN_ATTEMPT') !== '1' ? ` attempt ${e('GITHUB_RUN_ATTEMPT')}` : '';
+    const attempt =
+      e('GITHUB_RUN_ATTEMPT') && e('GITHUB_RUN_ATTEMPT') !== '1' ? ` attempt ${e('GITHUB_RUN_ATTEMPT')}` : '';
     const job = e('GITHUB_JOB') ? ` job ${e('GITHUB_JOB')}` : '';
     return `github-actions:${e('GITHUB_REPOSITORY') ?? '?'} run ${e('GITHUB_RUN_ID') ?? '?'}${attempt}${job}${by(e('GITHUB_ACTOR'))}`;
   }
@@ -34,9 +35,7 @@ export function createdBy(env: NodeJS.ProcessEnv, user: string): string {
 
 /** The user name to record: the CI actor if known, else the local account. */
 export function userName(env: NodeJS.ProcessEnv, osUser: string | undefined): string {
-  return (
-    env.GITHUB_ACTOR || env.GITLAB_USER_LOGIN || osUser || env.USER || env.LOGNAME || env.USERNAME || 'unknown'
-  );
+  return env.GITHUB_ACTOR || env.GITLAB_USER_LOGIN || osUser || env.USER || env.LOGNAME || env.USERNAME || 'unknown';
 }
 
 /** MLflow's rule for metric, param and tag keys (mlflow/utils/validation.py). */
@@ -100,11 +99,13 @@ export function parseKeyValueFile(text: string, file: string): Record<string, un
     const out: Record<string, unknown> = {};
     const walk = (o: Record<string, unknown>, prefix: string) => {
       for (const [k, val] of Object.entries(o)) {
-        if (val !== null && typeof val === 'object' && !Array.isArray(val)) walk(val as Record<string, unknown>, `${prefix}${k}.`);
+        if (val !== null && typeof val === 'object' && !Array.isArray(val))
+          walk(val as Record<string, unknown>, `${prefix}${k}.`);
         else out[`${prefix}${k}`] = val;
       }
     };
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InputError(`${file} must hold a JSON object of key: value`);
+    if (typeof v !== 'object' || v === null || Array.isArray(v))
+      throw new InputError(`${file} must hold a JSON object of key: value`);
     walk(v as Record<string, unknown>, '');
     return out;
   }

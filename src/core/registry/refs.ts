@@ -88,5 +88,8 @@ export function normalizeStage(input: string, what = '--stage'): Stage {
  * @example isProductionLike('prod-eu') // true
  */
 export function isProductionLike(target: string): boolean {
-  return /^(prod|production|champion|live|stable|main|release)([-_].*)?$/i.test(target) || /(^|[-_])prod(uction)?([-_]|$)/i.test(target);
+  return (
+    /^(prod|production|champion|live|stable|main|release)([-_].*)?$/i.test(target) ||
+    /(^|[-_])prod(uction)?([-_]|$)/i.test(target)
+  );
 }

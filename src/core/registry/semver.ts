@@ -10,7 +10,8 @@ import { InputError } from '../../errors.js';
 export type Bump = 'major' | 'minor' | 'patch';
 export const BUMPS: readonly Bump[] = ['major', 'minor', 'patch'];
 
-const STRICT = /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?$/;
+const STRICT =
+  /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?$/;
 
 /**
  * `v1.2.0` / `1.2.0` / `1.2.0-rc.1` → the canonical form without `v`. Build metadata (`+abc`) is
@@ -20,9 +21,12 @@ const STRICT = /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d
 export function normalizeSemver(input: string, flag = '--semver'): string {
   const s = input.trim();
   if (s.includes('+')) {
-    throw new InputError(`${flag} must be a semantic version without build metadata (X.Y.Z or X.Y.Z-pre), got "${input}"`, {
-      hint: 'build metadata (+…) does not order versions; record it with --tag instead',
-    });
+    throw new InputError(
+      `${flag} must be a semantic version without build metadata (X.Y.Z or X.Y.Z-pre), got "${input}"`,
+      {
+        hint: 'build metadata (+…) does not order versions; record it with --tag instead',
+      },
+    );
   }
   if (!STRICT.test(s)) {
     throw new InputError(`${flag} must be a semantic version X.Y.Z (e.g. 1.2.0 or 1.2.0-rc.1), got "${input}"`);
@@ -93,9 +97,12 @@ export function decideRegistration(
   sha256: string,
   model: string,
 ): RegisterDecision {
-  const withSemver = existing.filter((e): e is RegisteredSemver & { semver: string } => e.semver !== undefined && isSemver(e.semver));
+  const withSemver = existing.filter(
+    (e): e is RegisteredSemver & { semver: string } => e.semver !== undefined && isSemver(e.semver),
+  );
   const highest = highestSemver(withSemver.map((e) => e.semver));
-  const holderOfHighest = highest === undefined ? undefined : withSemver.find((e) => normalizeSemver(e.semver) === highest);
+  const holderOfHighest =
+    highest === undefined ? undefined : withSemver.find((e) => normalizeSemver(e.semver) === highest);
   const warnings: string[] = [];
 
   let wanted: string;
@@ -105,7 +112,9 @@ export function decideRegistration(
         action: 'existing',
         version: holderOfHighest.version,
         semver: normalizeSemver(holderOfHighest.semver),
-        warnings: [`version ${holderOfHighest.version} (${highest}) already holds this exact artifact; not bumping again`],
+        warnings: [
+          `version ${holderOfHighest.version} (${highest}) already holds this exact artifact; not bumping again`,
+        ],
       };
     }
     wanted = request.implicit && highest === undefined ? '0.1.0' : nextSemver(highest, request.bump);

@@ -113,9 +113,11 @@ export function evaluateGates(gates: Gates, m: GateMeasures): Check[] {
     }
   };
   if (gates.maxP99Ms !== undefined) atMost('max-p99-ms', 'p99', m.p99Ms, gates.maxP99Ms, ' ms');
-  if (gates.minThroughput !== undefined) atLeast('min-throughput', 'throughput', m.throughput, gates.minThroughput, ' rows/s');
+  if (gates.minThroughput !== undefined)
+    atLeast('min-throughput', 'throughput', m.throughput, gates.minThroughput, ' rows/s');
   if (gates.maxAbsDiff !== undefined) atMost('max-abs-diff', 'max abs diff', m.maxAbsDiff, gates.maxAbsDiff);
   if (gates.minAgreement !== undefined) atLeast('min-agreement', 'agreement', m.agreement, gates.minAgreement);
-  if (gates.maxLatencyRatio !== undefined) atMost('max-latency-ratio', 'latency ratio', m.latencyRatio, gates.maxLatencyRatio);
+  if (gates.maxLatencyRatio !== undefined)
+    atMost('max-latency-ratio', 'latency ratio', m.latencyRatio, gates.maxLatencyRatio);
   return checks;
 }

@@ -1,5 +1,14 @@
 import { InputError } from '../../errors.js';
-import { FLOAT_TYPES, INT_TYPES, elementCount, formatIndex, formatShape, jsonAt, numberAt, type HostTensor } from './tensor.js';
+import {
+  FLOAT_TYPES,
+  INT_TYPES,
+  elementCount,
+  formatIndex,
+  formatShape,
+  jsonAt,
+  numberAt,
+  type HostTensor,
+} from './tensor.js';
 
 /** Difference between a candidate's and a baseline's values of one output. */
 export interface OutputDiff {
@@ -186,7 +195,14 @@ export function compareToExpected(
           mismatches++;
           if (worstExcess < 0) {
             worstExcess = 0;
-            worst = { output: name, index: formatIndex(a.dims, i), actual: jsonAt(a, i), expected: jsonAt(e, i), abs_diff: null, allowed: null };
+            worst = {
+              output: name,
+              index: formatIndex(a.dims, i),
+              actual: jsonAt(a, i),
+              expected: jsonAt(e, i),
+              abs_diff: null,
+              allowed: null,
+            };
           }
         }
         continue;
@@ -221,5 +237,12 @@ export function compareToExpected(
       }
     }
   }
-  return { passed: problems.length === 0 && mismatches === 0, compared, mismatches, problems, worst, max_abs_diff: maxAbs };
+  return {
+    passed: problems.length === 0 && mismatches === 0,
+    compared,
+    mismatches,
+    problems,
+    worst,
+    max_abs_diff: maxAbs,
+  };
 }

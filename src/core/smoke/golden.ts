@@ -29,7 +29,19 @@ export function encodeTensors(tensors: Readonly<Record<string, HostTensor>>): Re
 }
 
 const TYPES: ReadonlySet<string> = new Set([
-  'float32', 'float64', 'float16', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64', 'bool', 'string',
+  'float32',
+  'float64',
+  'float16',
+  'int8',
+  'int16',
+  'int32',
+  'int64',
+  'uint8',
+  'uint16',
+  'uint32',
+  'uint64',
+  'bool',
+  'string',
 ]);
 
 /** Reads the tensors of a golden file section back, validating each against its own header. */
@@ -48,7 +60,9 @@ export function decodeTensors(section: unknown, label: string): Record<string, H
     const data = type.startsWith('float') ? revive(g.data) : g.data;
     const t = toTensor(data, { name, type, typeText: `tensor(${type})`, shape: g.shape as number[] }, label);
     if (elementCount(t.dims) !== elementCount(g.shape as number[])) {
-      throw new InputError(`${label}: "${name}" has ${formatShape(t.dims)} values for shape ${formatShape(g.shape as number[])}`);
+      throw new InputError(
+        `${label}: "${name}" has ${formatShape(t.dims)} values for shape ${formatShape(g.shape as number[])}`,
+      );
     }
     out[name] = t;
   }

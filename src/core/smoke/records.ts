@@ -29,8 +29,7 @@ const FORMAT_KEYS = ['inputs', 'instances', 'dataframe_split', 'dataframe_record
 
 type Rows = Record<string, unknown[]>;
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function describe(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v.length > 20 ? v.slice(0, 20) + '…' : v);
@@ -46,7 +45,11 @@ function rowsOfDocument(doc: unknown, specs: readonly TensorSpec[], label: strin
   const key = FORMAT_KEYS.find((k) => k in doc);
   if (key === undefined) {
     throw new InputError(
-      `${label}: expected {"inputs": …}, {"instances": …}, {"dataframe_split": …} or {"dataframe_records": …}, got keys ${Object.keys(doc).map((k) => JSON.stringify(k)).join(', ') || '(none)'}`,
+      `${label}: expected {"inputs": …}, {"instances": …}, {"dataframe_split": …} or {"dataframe_records": …}, got keys ${
+        Object.keys(doc)
+          .map((k) => JSON.stringify(k))
+          .join(', ') || '(none)'
+      }`,
     );
   }
   const body = doc[key];
@@ -59,7 +62,9 @@ function rowsOfDocument(doc: unknown, specs: readonly TensorSpec[], label: strin
         return rows;
       }
       if (single === undefined) {
-        throw new InputError(`${label}: "inputs" must map input names to values for a model with ${specs.length} inputs (${names(specs)})`);
+        throw new InputError(
+          `${label}: "inputs" must map input names to values for a model with ${specs.length} inputs (${names(specs)})`,
+        );
       }
       return { [single]: asRows(body, single, label) };
     }
@@ -80,7 +85,9 @@ function rowsOfDocument(doc: unknown, specs: readonly TensorSpec[], label: strin
       for (const [i, row] of data.entries()) {
         if (!Array.isArray(row)) throw new InputError(`${label}: dataframe_split.data[${i}] must be a list`);
         if (columns && row.length !== columns.length) {
-          throw new InputError(`${label}: dataframe_split.data[${i}] has ${row.length} values for ${columns.length} columns`);
+          throw new InputError(
+            `${label}: dataframe_split.data[${i}] has ${row.length} values for ${columns.length} columns`,
+          );
         }
       }
       return frameToRows(columns, data as unknown[][], specs, label);
@@ -129,7 +136,12 @@ function recordsToRows(records: Record<string, unknown>[], specs: readonly Tenso
   return rows;
 }
 
-function frameToRows(columns: string[] | undefined, data: unknown[][], specs: readonly TensorSpec[], label: string): Rows {
+function frameToRows(
+  columns: string[] | undefined,
+  data: unknown[][],
+  specs: readonly TensorSpec[],
+  label: string,
+): Rows {
   const specNames = new Set(specs.map((s) => s.name));
   if (columns && columns.length > 0 && columns.every((c) => specNames.has(c))) {
     const rows: Rows = {};
@@ -148,7 +160,11 @@ function frameToRows(columns: string[] | undefined, data: unknown[][], specs: re
 }
 
 /** Tensors for the model's inputs from one parsed JSON document. */
-export function tensorsFromDocument(doc: unknown, specs: readonly TensorSpec[], label: string): Record<string, HostTensor> {
+export function tensorsFromDocument(
+  doc: unknown,
+  specs: readonly TensorSpec[],
+  label: string,
+): Record<string, HostTensor> {
   return rowsToTensors(rowsOfDocument(doc, specs, label), specs, label);
 }
 
@@ -156,7 +172,11 @@ export function tensorsFromDocument(doc: unknown, specs: readonly TensorSpec[], 
  * Tensors from JSON Lines: each line a document (its rows appended) or a row object
  * {"X": value-of-one-row, …}.
  */
-export function tensorsFromLines(lines: readonly unknown[], specs: readonly TensorSpec[], label: string): Record<string, HostTensor> {
+export function tensorsFromLines(
+  lines: readonly unknown[],
+  specs: readonly TensorSpec[],
+  label: string,
+): Record<string, HostTensor> {
   const rows: Rows = {};
   const append = (more: Rows, where: string) => {
     const keys = Object.keys(rows);
@@ -210,9 +230,7 @@ export function toTensor(value: unknown, spec: TensorSpec, label: string): HostT
   for (let v: unknown = value; Array.isArray(v); v = v[0]) dims.push(v.length);
   const declared = spec.shape;
   if (declared !== null) {
-    const mismatch =
-      dims.length !== declared.length ||
-      declared.some((d, a) => typeof d === 'number' && d !== dims[a]);
+    const mismatch = dims.length !== declared.length || declared.some((d, a) => typeof d === 'number' && d !== dims[a]);
     if (mismatch) {
       throw new InputError(`${where} has shape ${formatShape(dims)}, the model expects ${formatShape(declared)}`);
     }

@@ -53,7 +53,14 @@ export interface TensorSpec {
 
 export const FLOAT_TYPES: ReadonlySet<TensorType> = new Set(['float32', 'float64', 'float16']);
 export const INT_TYPES: ReadonlySet<TensorType> = new Set([
-  'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64',
+  'int8',
+  'int16',
+  'int32',
+  'int64',
+  'uint8',
+  'uint16',
+  'uint32',
+  'uint64',
 ]);
 
 /** Inclusive value range of each integer type (as numbers; 64-bit limited to safe integers). */

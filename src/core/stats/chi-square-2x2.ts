@@ -32,7 +32,10 @@ export function chiSquare2x2(
     [control.conversions, control.n - control.conversions],
   ];
   const rows = [treatment.n, control.n];
-  const cols = [treatment.conversions + control.conversions, treatment.n + control.n - treatment.conversions - control.conversions];
+  const cols = [
+    treatment.conversions + control.conversions,
+    treatment.n + control.n - treatment.conversions - control.conversions,
+  ];
   const total = treatment.n + control.n;
   if (rows.some((r) => r === 0) || cols.some((c) => c === 0)) return { statistic: 0, df: 1, pValue: 1 };
   let statistic = 0;

@@ -134,14 +134,14 @@ export function incompleteBeta(a: number, b: number, x: number, y: number = 1 - 
       const v = betaLargeASmallB(a, b, x, y);
       return [v, 1 - v];
     }
-    const v = Math.exp(logBetaPowerTerms(a, b, x, y)) * betaContinuedFraction(a, b, x) / a;
+    const v = (Math.exp(logBetaPowerTerms(a, b, x, y)) * betaContinuedFraction(a, b, x)) / a;
     return [v, 1 - v];
   }
   if (b >= 15 && a <= 1 && x < 0.01) {
     const w = betaLargeASmallB(b, a, y, x);
     return [1 - w, w];
   }
-  const w = Math.exp(logBetaPowerTerms(b, a, y, x)) * betaContinuedFraction(b, a, y) / b;
+  const w = (Math.exp(logBetaPowerTerms(b, a, y, x)) * betaContinuedFraction(b, a, y)) / b;
   return [1 - w, w];
 }
 

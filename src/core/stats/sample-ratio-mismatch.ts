@@ -19,7 +19,10 @@ export interface GoodnessOfFitResult {
  * Reference: scipy.stats.chisquare(observed, f_exp=N·w); GrowthBook gbstats check_srm.
  * @example chiSquareGoodnessOfFit([5030, 4970], [1, 1]).pValue // 0.5485062355001472
  */
-export function chiSquareGoodnessOfFit(observed: readonly number[], proportions: readonly number[]): GoodnessOfFitResult {
+export function chiSquareGoodnessOfFit(
+  observed: readonly number[],
+  proportions: readonly number[],
+): GoodnessOfFitResult {
   if (observed.length !== proportions.length || observed.length < 2) {
     throw new RangeError('chiSquareGoodnessOfFit: need at least two arms and one proportion per arm');
   }

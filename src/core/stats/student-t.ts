@@ -58,7 +58,8 @@ export function tCdf(t: number, df: number): number {
 export function tPdf(t: number, df: number): number {
   if (df === Infinity) return normalPdf(t);
   const s = t / Math.sqrt(df);
-  if (Math.abs(s) > 1e50) return Math.exp(-(df + 1) * Math.log(Math.abs(s)) - 0.5 * Math.log(df) - logBeta(df / 2, 0.5));
+  if (Math.abs(s) > 1e50)
+    return Math.exp(-(df + 1) * Math.log(Math.abs(s)) - 0.5 * Math.log(df) - logBeta(df / 2, 0.5));
   return Math.exp(-((df + 1) / 2) * Math.log1p((t / df) * t) - 0.5 * Math.log(df) - logBeta(df / 2, 0.5));
 }
 
