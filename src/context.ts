@@ -44,8 +44,9 @@ export interface Context {
    * The MLflow client for this run: the tracking server named by --tracking-uri or
    * MLFLOW_TRACKING_URI, or else the embedded registry in MLV_HOME / ./.mlv (started in-process
    * on a loopback port). Connected lazily on first call; says once on stderr which one.
+   * `readOnly`: a missing embedded store is an error ("no registry at ./.mlv"), not created.
    */
-  mlflow(): Promise<MlflowClient>;
+  mlflow(opts?: { readOnly?: boolean }): Promise<MlflowClient>;
 
   /** A spinner on stderr; a no-op unless stderr is a TTY and --json is off. */
   spinner(text: string): Spinner;

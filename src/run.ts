@@ -4,6 +4,8 @@ import type { MlflowClient } from './mlflow/client.js';
 import type { Connection } from './mlflow/connect.js';
 import { redactSecrets } from './mlflow/redact.js';
 import { interruptController } from './signals.js';
+import { markResultPrinted } from './streams.js';
+import { escapeDeep, escapeKeepingStyle, jsonSafe } from './terminal/escape.js';
 import { nonInteractivePrompter, ttyPrompter, type Prompter } from './terminal/prompt.js';
 import { makeSpinnerFactory } from './terminal/spinner.js';
 import { decideColor, makeStyle, type Style } from './terminal/style.js';
@@ -47,7 +49,8 @@ export function createContext(globals: GlobalOptions, deps: ContextDeps): Contex
   const interactive =
     deps.stdin.isTTY === true && deps.stdout.isTTY === true && !json && globals.input !== false && !ci;
   const verbose = globals.verbose === true;
-  const line = (s: string) => deps.stderr.write(redactSecrets(s) + '\n');
+  // Status lines quote registry names: escaped, keeping only our own colours.
+  const line = (s: string) => deps.stderr.write(escapeKeepingStyle(redactSecrets(s)) + '\n');
 
   let connection: Promise<Connection> | undefined;
   const ctx: Context = {
@@ -66,14 +69,14 @@ export function createContext(globals: GlobalOptions, deps: ContextDeps): Contex
     signal: deps.signal,
     now: deps.now ?? (() => new Date()),
     random: deps.random ?? Math.random,
-    prompt: deps.prompter ?? (interactive ? ttyPrompter : nonInteractivePrompter),
+    prompt: deps.prompter ?? (interactive ? ttyPrompter(deps.stdin, deps.stderr, deps.signal) : nonInteractivePrompter),
     spinner: makeSpinnerFactory(deps.stderr, errStyle, !json),
     info: line,
     warn: (s) => line(`${errStyle.warn} ${s}`),
     debug: (s) => {
       if (verbose) line(errStyle.dim(s));
     },
-    async mlflow(): Promise<MlflowClient> {
+    async mlflow(opts = {}): Promise<MlflowClient> {
       connection ??= (async () => {
         const c = deps.connect
           ? await deps.connect()
@@ -84,6 +87,7 @@ export function createContext(globals: GlobalOptions, deps: ContextDeps): Contex
               env: deps.env,
               cwd: deps.cwd,
               signal: deps.signal,
+              readOnly: opts.readOnly === true,
               ...(verbose ? { log: (l: string) => line(errStyle.dim(l)) } : {}),
             });
         line(errStyle.dim(`using ${c.label}`));
@@ -92,9 +96,11 @@ export function createContext(globals: GlobalOptions, deps: ContextDeps): Contex
       return (await connection).client;
     },
     output(result, render) {
-      if (json) deps.stdout.write(JSON.stringify(result, null, 2) + '\n');
+      markResultPrinted();
+      if (json) deps.stdout.write(jsonSafe(JSON.stringify(result, null, 2)) + '\n');
       else {
-        const text = render(result, style);
+        // Whatever the registry held, the human view gets it with control characters escaped.
+        const text = render(escapeDeep(result), style);
         if (text !== '') deps.stdout.write(text.endsWith('\n') ? text : text + '\n');
       }
     },

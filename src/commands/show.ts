@@ -63,7 +63,7 @@ export type ShowResult = ShowModelResult | ShowModelsResult;
 export const DEFAULT_SHOW_LIMIT = 20;
 
 export async function show(ctx: Context, input: ShowInput): Promise<ShowResult> {
-  const client = await ctx.mlflow();
+  const client = await ctx.mlflow({ readOnly: true });
   const call = { signal: ctx.signal };
   if (input.name === undefined || input.name === '') {
     const models: ShowModelsResult['models'] = [];

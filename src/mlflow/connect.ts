@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { NotFoundError } from '../errors.js';
 import { MlflowClient } from './client.js';
 import { resolveClientConfig } from './config.js';
 import { redactUri } from './redact.js';
@@ -25,6 +27,8 @@ export async function connect(opts: {
   env: NodeJS.ProcessEnv;
   cwd: string;
   signal?: AbortSignal;
+  /** The command only reads: a missing embedded store is an error instead of being created. */
+  readOnly?: boolean;
   /** Request log lines, secrets removed (e.g. ctx.debug under --verbose). */
   log?: (line: string) => void;
 }): Promise<Connection> {
@@ -39,6 +43,12 @@ export async function connect(opts: {
     };
   }
   const storeDir = embeddedStoreDir(opts.env, opts.cwd);
+  const shown = path.relative(opts.cwd, storeDir) || '.';
+  if (opts.readOnly && !existsSync(path.join(storeDir, 'mlv.db'))) {
+    throw new NotFoundError(
+      `no registry at ${shown.startsWith('..') || path.isAbsolute(shown) ? storeDir : `./${shown}`} (register a model first, or set MLFLOW_TRACKING_URI)`,
+    );
+  }
   // better-sqlite3 is native and heavy: load the server only when the embedded registry is used.
   const { startServer } = await import('../server/index.js');
   const server = await startServer({ storeDir, host: '127.0.0.1', port: 0 });
@@ -48,7 +58,7 @@ export async function connect(opts: {
   });
   return {
     client,
-    label: `embedded registry ${path.relative(opts.cwd, storeDir) || '.'} (set MLFLOW_TRACKING_URI to use an MLflow server)`,
+    label: `embedded registry ${shown} (set MLFLOW_TRACKING_URI to use an MLflow server)`,
     close: async () => {
       await client.close();
       await server.close();

@@ -5,7 +5,7 @@
  * Behaviour follows fixtures/mlflow-reference (MLflow 2.17 / 3.6); see src/server/README.md for
  * where it deliberately differs.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -128,6 +128,31 @@ function storeError(err: unknown, storeDir: string): unknown {
 }
 
 /**
+ * `mkdir -p`, one level at a time: Node's recursive mkdir never returns for a path under /proc
+ * (it retries the ENOENT forever), so `MLV_HOME=/proc/nope` hung instead of failing.
+ */
+async function makeStoreDir(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let d = dir; ; d = path.dirname(d)) {
+    const found = await stat(d).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
+    if (found) {
+      if (!found.isDirectory()) throw Object.assign(new Error(`${d} is not a directory`), { code: 'ENOTDIR' });
+      break;
+    }
+    missing.unshift(d);
+    if (path.dirname(d) === d) break;
+  }
+  for (const d of missing) {
+    await mkdir(d).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
+  }
+}
+
+/**
  * Opens (creating if needed) the store and serves it. Fast: one SQLite open and schema check,
  * statements are prepared on first use.
  */
@@ -136,7 +161,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const now = opts.now ?? Date.now;
   let db: Db;
   try {
-    await mkdir(storeDir, { recursive: true });
+    await makeStoreDir(storeDir);
     db = openDatabase(path.join(storeDir, 'mlv.db'), now);
   } catch (err) {
     throw storeError(err, storeDir);

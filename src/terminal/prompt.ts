@@ -1,4 +1,6 @@
-import { UsageError } from '../errors.js';
+import type { InStream, OutStream } from '../context.js';
+import { InterruptedError, UsageError } from '../errors.js';
+import { escapeControl } from './escape.js';
 
 export interface Choice<T> {
   name: string;
@@ -28,14 +30,32 @@ export const nonInteractivePrompter: Prompter = {
   },
 };
 
-/** @inquirer/prompts is loaded only when a question is really asked. */
-export const ttyPrompter: Prompter = {
-  async confirm(message, opts) {
-    const { confirm } = await import('@inquirer/prompts');
-    return confirm({ message, default: opts.default }, { output: process.stderr });
-  },
-  async select(message, choices) {
-    const { select } = await import('@inquirer/prompts');
-    return select({ message, choices }, { output: process.stderr });
-  },
-};
+/**
+ * Prompts on the run's own streams (the question goes to stderr, like every other word for the
+ * person). Ctrl-C at a prompt (inquirer's ExitPromptError, or the abort of `signal`) is an
+ * interrupt: exit 130. Choices name registry entries, so their text is escaped.
+ * @inquirer/prompts is loaded only when a question is really asked.
+ */
+export function ttyPrompter(input: InStream, output: OutStream, signal?: AbortSignal): Prompter {
+  const context = { input, output, ...(signal ? { signal } : {}) };
+  const interrupted = (err: unknown): never => {
+    const name = (err as { name?: unknown } | null)?.name;
+    if (name === 'ExitPromptError' || name === 'AbortPromptError') throw new InterruptedError();
+    throw err;
+  };
+  return {
+    async confirm(message, opts) {
+      const { confirm } = await import('@inquirer/prompts');
+      return confirm({ message: escapeControl(message), default: opts.default }, context).catch(interrupted);
+    },
+    async select(message, choices) {
+      const { select } = await import('@inquirer/prompts');
+      const safe = choices.map((c) => ({
+        ...c,
+        name: escapeControl(c.name),
+        ...(c.description !== undefined ? { description: escapeControl(c.description) } : {}),
+      }));
+      return select({ message: escapeControl(message), choices: safe }, context).catch(interrupted);
+    },
+  };
+}
