@@ -1,16 +1,20 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { Context } from '../context.js';
 import { dependenciesTagValue } from '../core/registry/manifest.js';
 import {
+  addOnce,
   checkKey,
+  checkParamValue,
+  LIMITS,
   metricsFromFile,
   paramsFromFile,
   parseMetricArg,
   parseParamArg,
 } from '../core/registry/provenance.js';
+import { refuseControl, validateModelName } from '../core/registry/names.js';
 import { validateAliasName } from '../core/registry/refs.js';
 import { BUMPS, decideRegistration, normalizeSemver, type Bump, type SemverRequest } from '../core/registry/semver.js';
 import { MAX_TAG_VALUE, TAG } from '../core/registry/tags.js';
@@ -88,8 +92,7 @@ export const DEFAULT_EXPERIMENT = 'mlv-registry';
 
 export async function register(ctx: Context, input: RegisterInput): Promise<RegisterResult> {
   // ---- everything local first: a bad input fails before any request -------------------------
-  const name = input.name.trim();
-  if (name === '') throw new InputError('--name must not be empty');
+  const name = validateModelName(input.name, '--name');
   const aliases = (input.aliases ?? []).map((a) => validateAliasName(a, '--alias'));
   if (input.semver !== undefined && input.bump !== undefined)
     throw new InputError('--semver and --bump exclude each other: give one');
@@ -102,6 +105,10 @@ export async function register(ctx: Context, input: RegisterInput): Promise<Regi
     ...input.metrics,
   };
   const params = { ...(await readKvFile(ctx, input.paramsFile, '--params-file', paramsFromFile)), ...input.params };
+  for (const [k, v] of Object.entries(input.params ?? {})) checkParamValue(k, v, `--param ${k}`);
+  if (Object.keys(metrics).length > LIMITS.metrics || Object.keys(params).length > LIMITS.params) {
+    throw new InputError(`mlv register logs at most ${LIMITS.metrics} metrics and ${LIMITS.params} params`);
+  }
   const userTags = input.tags ?? {};
   for (const [k, v] of Object.entries(userTags)) {
     checkKey(k, '--tag');
@@ -109,6 +116,14 @@ export async function register(ctx: Context, input: RegisterInput): Promise<Regi
       throw new InputError(`--tag ${k}: the mlv. and mlflow. namespaces are reserved`);
     if (v.length > MAX_TAG_VALUE)
       throw new InputError(`--tag ${k} is ${v.length} characters long; MLflow keeps at most ${MAX_TAG_VALUE}`);
+    refuseControl(v, `--tag ${k}`);
+  }
+  for (const [flag, value] of [
+    ['--training-data', input.trainingData],
+    ['--framework', input.framework],
+    ['--experiment', input.experiment],
+  ] as const) {
+    if (value !== undefined) refuseControl(value, flag);
   }
   if (input.trainingData !== undefined && input.trainingData.length > MAX_TAG_VALUE) {
     throw new InputError(`--training-data is longer than ${MAX_TAG_VALUE} characters`);
@@ -293,8 +308,13 @@ async function readKvFile<T>(
   if (file === undefined) return {};
   let text: string;
   try {
+    const size = (await stat(path.resolve(ctx.cwd, file))).size;
+    if (size > LIMITS.fileBytes) {
+      throw new InputError(`${flag} ${file} is ${humanBytes(size)}; mlv reads at most ${humanBytes(LIMITS.fileBytes)}`);
+    }
     text = await readFile(path.resolve(ctx.cwd, file), 'utf8');
   } catch (err) {
+    if (err instanceof InputError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new InputError(
       code === 'ENOENT' ? `${flag} ${file} does not exist` : `cannot read ${flag} ${file}: ${(err as Error).message}`,
@@ -502,11 +522,11 @@ export function renderRegister(r: RegisterResult, style: Style): string {
 // ---- command-line -------------------------------------------------------------------------------
 
 /** A repeatable KEY=VALUE option, parsed as it arrives so a bad one is a usage error (exit 2). */
-function collect<T>(parse: (s: string) => [string, T]) {
+function collect<T>(flag: string, parse: (s: string) => [string, T]) {
   return (value: string, previous: Record<string, T> | undefined): Record<string, T> => {
     try {
       const [k, v] = parse(value);
-      return { ...previous, [k]: v };
+      return addOnce(previous, k, v, flag);
     } catch (err) {
       throw new InvalidArgumentError(err instanceof MlvError ? err.message : String(err));
     }
@@ -551,17 +571,17 @@ export function registerRegister(program: Command): void {
     .option(
       '--metric <key=value>',
       'a metric of the model (repeatable)',
-      collect((s) => parseMetricArg(s, '--metric')),
+      collect('--metric', (s) => parseMetricArg(s, '--metric')),
     )
     .option(
       '--param <key=value>',
       'a training parameter (repeatable)',
-      collect((s) => parseParamArg(s, '--param')),
+      collect('--param', (s) => parseParamArg(s, '--param')),
     )
     .option(
       '--tag <key=value>',
       'a tag on the run and the version (repeatable)',
-      collect((s) => parseParamArg(s, '--tag')),
+      collect('--tag', (s) => parseParamArg(s, '--tag')),
     )
     .option('--metrics-file <file>', 'metrics from a JSON object or key=value lines (flags win)')
     .option('--params-file <file>', 'params from a JSON object or key=value lines (flags win)')

@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { invalidParameter, missingParameter, MlflowApiError, wrongType } from './errors.js';
 import type { KeyValue } from './sql.js';
+import { jsonTooDeep, MAX_JSON_DEPTH } from '../core/json.js';
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';
 
@@ -47,12 +48,20 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
 /** MLflow reads bodies with `get_json(force=True, silent=True)`: anything unparsable is `{}`. */
 export function parseJsonObject(body: Buffer): Params {
   if (body.length === 0) return {};
+  const text = body.toString('utf8');
+  // Valid JSON, but deep enough to overflow whatever walks it later (was a 500): refused as a 400.
+  const tooDeep = () => invalidParameter(`Request body nests JSON deeper than ${MAX_JSON_DEPTH} levels`);
+  if (jsonTooDeep(text)) throw tooDeep();
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body.toString('utf8'));
+    parsed = JSON.parse(text);
     // Old clients double-encode: a JSON string holding the JSON object.
-    if (typeof parsed === 'string') parsed = JSON.parse(parsed);
-  } catch {
+    if (typeof parsed === 'string') {
+      if (jsonTooDeep(parsed)) throw tooDeep();
+      parsed = JSON.parse(parsed);
+    }
+  } catch (err) {
+    if (err instanceof MlflowApiError) throw err;
     return {};
   }
   return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Params) : {};

@@ -1,15 +1,14 @@
 /**
  * Text that came from outside (a registry's names, tags and descriptions, a server's error
  * message, a flag value quoted back in an error) is shown escaped: a terminal never receives a
- * control character from it. Escaped are C0 (including newline and tab, which would split TSV
- * rows), DEL, C1 (0x9b is CSI on 8-bit terminals) and the bidi overrides and isolates that make
- * text read differently from what it is (Trojan Source, CVE-2021-42574).
+ * control character from it (the set is CONTROL_CHARS of src/core/text.ts; newline and tab are
+ * escaped too, they would split TSV rows).
  */
 
-// eslint-disable-next-line no-control-regex
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-// eslint-disable-next-line no-control-regex
-const UNSAFE_TEST = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+import { CONTROL_CHARS } from '../core/text.js';
+
+const UNSAFE = new RegExp(CONTROL_CHARS.source, 'g');
+const UNSAFE_TEST = CONTROL_CHARS;
 /** The colour sequences our own Style (chalk at level 1) writes: SGR with numeric parameters. */
 // eslint-disable-next-line no-control-regex
 const SGR = /\u001b\[[0-9]{1,3}(?:;[0-9]{1,3})*m/y;

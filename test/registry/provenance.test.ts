@@ -111,7 +111,11 @@ describe('keys, metrics and params', () => {
   });
 
   it('metrics files must hold numbers; params files stringify', () => {
-    expect(metricsFromFile('{"auc": 0.9, "ok": true, "s": "0.5"}', 'm.json')).toEqual({ auc: 0.9, ok: 1, s: 0.5 });
+    expect(metricsFromFile('{"auc": 0.9, "s": "0.5"}', 'm.json')).toEqual({ auc: 0.9, s: 0.5 });
+    // issue 11: `true` silently became 1
+    expect(() => metricsFromFile('{"auc": 0.9, "ok": true}', 'm.json')).toThrow(
+      'metric ok in m.json must be a number, got true',
+    );
     expect(() => metricsFromFile('{"auc": "high"}', 'm.json')).toThrow(
       'metric auc in m.json must be a number, got "high"',
     );

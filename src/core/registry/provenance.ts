@@ -1,4 +1,18 @@
 import { InputError } from '../../errors.js';
+import { jsonProblem, MAX_JSON_DEPTH } from '../json.js';
+
+/**
+ * Limits on what one `mlv register` logs, checked before the run is created (exit 2). MLflow
+ * takes at most 1000 metrics and 100 params per log-batch request (mlv splits larger sets), keys
+ * of 250 characters and param values of 6000.
+ */
+export const LIMITS = {
+  metrics: 10_000,
+  params: 1_000,
+  paramValue: 6_000,
+  /** A metrics or params file larger than this is refused unread. */
+  fileBytes: 4 * 1024 * 1024,
+} as const;
 
 /**
  * Who registered or promoted a model: the CI job when one is running (from the variables each CI
@@ -69,9 +83,9 @@ export function parseMetricArg(input: string, flag = '--metric'): [string, numbe
   return [key, value];
 }
 
+/** A finite number, or a string holding one; booleans are refused (write 1 or 0). */
 function toMetricValue(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
-  if (typeof v === 'boolean') return v ? 1 : 0;
   if (typeof v !== 'string' || !/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(v.trim())) return undefined;
   const n = Number(v);
   return Number.isFinite(n) ? n : undefined;
@@ -83,13 +97,31 @@ export function parseParamArg(input: string, flag = '--param'): [string, string]
   return [checkKey(input.slice(0, i).trim(), flag), input.slice(i + 1)];
 }
 
+/** Adds `key` to a repeatable flag's values; the same key twice is an input error, not "the last wins". */
+export function addOnce<T>(previous: Record<string, T> | undefined, key: string, value: T, flag: string) {
+  if (previous && Object.hasOwn(previous, key)) throw new InputError(`${flag} ${key} given twice`);
+  return { ...previous, [key]: value };
+}
+
 /**
  * A metrics or params file: a JSON object (nested objects flattened with `.`: {"eval": {"auc": 0.9}}
- * → eval.auc) or lines of `key=value` / `key: value` (# comments). `file` names it in errors.
+ * → eval.auc) or lines of `key=value` / `key: value` (# comments). `file` names it in errors; a
+ * key given twice (also once nested and once dotted) is an error, as is nesting deeper than
+ * MAX_JSON_DEPTH.
  */
 export function parseKeyValueFile(text: string, file: string): Record<string, unknown> {
   const trimmed = text.trim();
+  if (trimmed.startsWith('[')) {
+    throw new InputError(`${file} holds a JSON array; a metrics or params file is a JSON object of key: value`);
+  }
   if (trimmed.startsWith('{')) {
+    const problem = jsonProblem(trimmed);
+    if (problem?.kind === 'too-deep') {
+      throw new InputError(`${file} nests JSON deeper than ${MAX_JSON_DEPTH} levels`);
+    }
+    if (problem?.kind === 'duplicate-key') {
+      throw new InputError(`${file}: key ${problem.path ? `${problem.path}.` : ''}${problem.key} given twice`);
+    }
     let v: unknown;
     try {
       v = JSON.parse(trimmed);
@@ -99,9 +131,11 @@ export function parseKeyValueFile(text: string, file: string): Record<string, un
     const out: Record<string, unknown> = {};
     const walk = (o: Record<string, unknown>, prefix: string) => {
       for (const [k, val] of Object.entries(o)) {
+        const key = `${prefix}${k}`;
         if (val !== null && typeof val === 'object' && !Array.isArray(val))
-          walk(val as Record<string, unknown>, `${prefix}${k}.`);
-        else out[`${prefix}${k}`] = val;
+          walk(val as Record<string, unknown>, `${key}.`);
+        else if (Object.hasOwn(out, key)) throw new InputError(`${file}: key ${key} given twice`);
+        else out[key] = val;
       }
     };
     if (typeof v !== 'object' || v === null || Array.isArray(v))
@@ -115,14 +149,20 @@ export function parseKeyValueFile(text: string, file: string): Record<string, un
     if (line === '' || line.startsWith('#')) return;
     const m = /^([^=:]+?)\s*[=:]\s*(.*)$/.exec(line);
     if (!m) throw new InputError(`${file}:${i + 1}: expected key=value or key: value, got "${line}"`);
-    out[m[1]!.trim()] = m[2]!.trim().replace(/^(["'])(.*)\1$/, '$2');
+    const key = m[1]!.trim();
+    if (Object.hasOwn(out, key)) throw new InputError(`${file}:${i + 1}: key ${key} given twice`);
+    out[key] = m[2]!.trim().replace(/^(["'])(.*)\1$/, '$2');
   });
   return out;
 }
 
 export function metricsFromFile(text: string, file: string): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(parseKeyValueFile(text, file))) {
+  const entries = Object.entries(parseKeyValueFile(text, file));
+  if (entries.length > LIMITS.metrics) {
+    throw new InputError(`${file} holds ${entries.length} metrics; mlv register logs at most ${LIMITS.metrics}`);
+  }
+  for (const [k, v] of entries) {
     checkKey(k, `metric in ${file}:`);
     const n = toMetricValue(v);
     if (n === undefined) throw new InputError(`metric ${k} in ${file} must be a number, got ${JSON.stringify(v)}`);
@@ -133,9 +173,21 @@ export function metricsFromFile(text: string, file: string): Record<string, numb
 
 export function paramsFromFile(text: string, file: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(parseKeyValueFile(text, file))) {
+  const entries = Object.entries(parseKeyValueFile(text, file));
+  if (entries.length > LIMITS.params) {
+    throw new InputError(`${file} holds ${entries.length} params; mlv register logs at most ${LIMITS.params}`);
+  }
+  for (const [k, v] of entries) {
     checkKey(k, `param in ${file}:`);
     out[k] = typeof v === 'string' ? v : JSON.stringify(v);
+    checkParamValue(k, out[k], `param ${k} in ${file}`);
   }
   return out;
+}
+
+/** MLflow refuses param values longer than 6000 characters (after the run exists): refuse them first. */
+export function checkParamValue(key: string, value: string, what: string): void {
+  if (value.length > LIMITS.paramValue) {
+    throw new InputError(`${what} is ${value.length} characters long; MLflow keeps at most ${LIMITS.paramValue}`);
+  }
 }

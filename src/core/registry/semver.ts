@@ -28,16 +28,32 @@ export function normalizeSemver(input: string, flag = '--semver'): string {
       },
     );
   }
-  if (!STRICT.test(s)) {
+  const m = STRICT.exec(s);
+  if (!m) {
     throw new InputError(`${flag} must be a semantic version X.Y.Z (e.g. 1.2.0 or 1.2.0-rc.1), got "${input}"`);
+  }
+  if (!safeParts(m)) {
+    throw new InputError(
+      `${flag} must be a semantic version with X, Y and Z at most ${Number.MAX_SAFE_INTEGER} (2^53 − 1), got "${input}"`,
+    );
   }
   return s.startsWith('v') ? s.slice(1) : s;
 }
 
-/** True for a string `normalizeSemver` would accept. */
+/** node-semver refuses (throws on) X, Y or Z above 2^53 − 1; so do we, before anything is written. */
+function safeParts(m: RegExpExecArray): boolean {
+  return [m[1], m[2], m[3]].every((p) => p!.length < 16 || Number.isSafeInteger(Number(p)));
+}
+
+/**
+ * True for a string `normalizeSemver` would accept. Reading a registry, anything else (such as
+ * a tag 99999999999999999999.0.0 written by another tool) is ignored rather than fatal.
+ */
 export function isSemver(input: string): boolean {
   const s = input.trim();
-  return !s.includes('+') && STRICT.test(s);
+  if (s.includes('+')) return false;
+  const m = STRICT.exec(s);
+  return m !== null && safeParts(m);
 }
 
 export function compareSemver(a: string, b: string): number {
@@ -62,7 +78,7 @@ export function highestSemver(versions: Iterable<string | undefined>): string | 
  */
 export function nextSemver(highest: string | undefined, bump: Bump): string {
   const next = semverInc(highest ?? '0.0.0', bump);
-  if (next === null) throw new InputError(`cannot ${bump}-bump semver "${highest}"`);
+  if (next === null || !isSemver(next)) throw new InputError(`cannot ${bump}-bump semver "${highest}"`);
   return next;
 }
 
