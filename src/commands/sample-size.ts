@@ -122,6 +122,13 @@ export function registerSampleSize(program: Command): void {
     );
 }
 
+// 15 significant digits: 0.045 × 1.1 is 0.0495 to a reader, not 0.049499999999999995
+function tidy(x: number): number;
+function tidy(x: number | null): number | null;
+function tidy(x: number | null): number | null {
+  return x === null ? null : +x.toPrecision(15);
+}
+
 function usage(message: string, hint?: string): UsageError {
   return new UsageError(message, hint === undefined ? undefined : { hint });
 }
@@ -197,7 +204,7 @@ export async function sampleSize(_ctx: Context, input: SampleSizeInput): Promise
   const sides = alternative === 'two-sided' ? 2 : 1;
   if (power <= alpha / variants / sides) {
     throw usage(
-      `--power must exceed the one-tail alpha per comparison (${alpha / variants / sides}), got ${power}`,
+      `--power must exceed the one-tail alpha per comparison (${tidy(alpha / variants / sides)}), got ${power}`,
       'a test has at least that power with no units at all',
     );
   }
@@ -239,16 +246,21 @@ export async function sampleSize(_ctx: Context, input: SampleSizeInput): Promise
       const p2 = input.baseline! + mde;
       if (!(p2 > 0 && p2 < 1)) {
         throw usage(
-          `the treatment rate ${input.baseline} ${mde >= 0 ? '+' : '−'} ${Math.abs(mde)} = ${p2} must stay in (0, 1)`,
-          `--mde must lie in (${-input.baseline!}, ${1 - input.baseline!})`,
+          `the treatment rate ${input.baseline} ${mde >= 0 ? '+' : '−'} ${tidy(Math.abs(mde))} = ${tidy(p2)} must stay in (0, 1)`,
+          `--mde must lie in (${tidy(-input.baseline!)}, ${tidy(1 - input.baseline!)})`,
         );
       }
     }
     result = computeSampleSize(design, mde);
+    // An effect of 1e-300 needs more units than exist (NaN or Infinity, or past 2^53 where counts are not exact).
+    const counts = [result.perVariant.control, result.perVariant.treatment, result.total];
+    if (!counts.every((n) => Number.isSafeInteger(n))) {
+      throw usage(
+        `an effect of ${input.mde ?? input.mdeRelative} is too small to size: it needs more than 2^53 units per arm`,
+        'a detectable effect needs a finite sample; raise --mde or --mde-relative',
+      );
+    }
   }
-
-  // 15 significant digits: 0.045 × 1.1 is 0.0495 to a reader, not 0.049499999999999995
-  const tidy = (x: number | null) => (x === null ? null : +x.toPrecision(15));
   const out: SampleSizeOutput = {
     solve_for: solveFor,
     method: result.method,

@@ -452,6 +452,14 @@ export function analyzeExperiment(data: ExperimentData, opts: AnalysisOptions): 
       const c = summaries[0]!;
       treatments.forEach((variant, j) => {
         const t = summaries[j + 1]!;
+        // Both arms constant: Welch's t is ±∞ or 0/0 and every interval collapses; refuse rather
+        // than report p = 1 for what may be a certain difference (see README, mlv analyze).
+        if (!(t.variance > 0) && !(c.variance > 0)) {
+          throw new InputError(
+            `metric ${metric.name}: zero variance in both ${control} and ${variant} (every unit has the same value), so Welch's t-test is undefined`,
+            { code: 'MLV_ZERO_VARIANCE', hint: 'check the metric; a constant metric has nothing to test' },
+          );
+        }
         const w = welchTTest(toArm(t), toArm(c), { alternative, nullDifference: delta0 });
         const diff = meanDifferenceInterval(toArm(t), toArm(c), opts.alpha, alternative);
         const rel = relativeUplift(

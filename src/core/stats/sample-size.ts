@@ -44,9 +44,13 @@ export interface SampleSizeResult {
   total: number;
 }
 
-/** Rounds up, forgiving floating-point noise of 1e-10 relative (3000.0000000004 → 3000). */
+/**
+ * Rounds up, forgiving floating-point noise of 1e-10 relative (3000.0000000004 → 3000), at most
+ * 1e-6 absolute: 1e-10 of 1.4e12 units would be 141 units, and ceil(1·control) would then differ
+ * from control at ratio 1.
+ */
 export function ceilUnits(x: number): number {
-  return Math.ceil(x - 1e-10 * Math.max(1, Math.abs(x)));
+  return Math.ceil(x - Math.min(1e-10 * Math.max(1, Math.abs(x)), 1e-6));
 }
 
 function zValues(design: SampleSizeDesign): { za: number; zb: number; alphaEach: number; sides: 1 | 2 } {
