@@ -1,8 +1,6 @@
-import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import type { ArmStats, ExperimentData, MetricData, MetricType } from '../core/experiment/types.js';
 import { InputError } from '../errors.js';
+import { type InputOptions, inputChunks, inputName } from './input.js';
 
 /**
  * The raw-events reader of `mlv analyze --events`.
@@ -1250,73 +1248,15 @@ export function splitCsvLine(line: string): string[] | null {
   }
 }
 
-/** A file path, or `-` for the given stdin. Gzip is detected by its magic bytes, not the name. */
-export function eventSource(name: string, stdin: NodeJS.ReadableStream): EventSource {
+/**
+ * A file path (resolved against `cwd`), or `-` for `stdin`. Gzip is detected by its magic bytes,
+ * not the name.
+ */
+export function eventSource(name: string, io: Pick<InputOptions, 'cwd' | 'stdin'>): EventSource {
   return {
-    name: name === '-' ? '<stdin>' : name,
-    chunks: () => decompressed(name, name === '-' ? stdin : createReadStream(name, { highWaterMark: 1 << 20 })),
+    name: inputName(name),
+    chunks: () => inputChunks(name, { what: '--events', gunzip: true, ...io }),
   };
-}
-
-async function* decompressed(name: string, raw: NodeJS.ReadableStream): AsyncGenerator<Buffer> {
-  const it = (raw as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
-  const head: Buffer[] = [];
-  let headLen = 0;
-  try {
-    while (headLen < 2) {
-      const r = await it.next();
-      if (r.done) break;
-      const b = typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
-      head.push(b);
-      headLen += b.length;
-    }
-  } catch (err) {
-    throw readError(name, err);
-  }
-  const first = Buffer.concat(head);
-  if (first.length === 0) return;
-  const rest = async function* (): AsyncGenerator<Buffer> {
-    yield first;
-    for (;;) {
-      const r = await it.next();
-      if (r.done) return;
-      yield typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
-    }
-  };
-  const gzip = first[0] === 0x1f && first[1] === 0x8b;
-  if (!gzip) {
-    try {
-      yield* rest();
-    } catch (err) {
-      throw readError(name, err);
-    }
-    return;
-  }
-  const gunzip = createGunzip({ chunkSize: 1 << 20 });
-  const feeder = Readable.from(rest());
-  feeder.on('error', (err) => gunzip.destroy(err));
-  feeder.pipe(gunzip);
-  try {
-    for await (const chunk of gunzip as AsyncIterable<Buffer>) yield chunk;
-  } catch (err) {
-    throw readError(name, err);
-  }
-}
-
-function readError(name: string, err: unknown): InputError {
-  const e = err as NodeJS.ErrnoException;
-  const display = name === '-' ? '<stdin>' : name;
-  if (e.code === 'ENOENT') return new InputError(`--events ${display}: no such file`);
-  if (e.code === 'EISDIR') return new InputError(`--events ${display}: is a directory`);
-  if (e.code === 'EACCES') return new InputError(`--events ${display}: permission denied`);
-  if (
-    e.code === 'Z_DATA_ERROR' ||
-    e.code === 'Z_BUF_ERROR' ||
-    /unexpected end of file|incorrect header/i.test(e.message ?? '')
-  ) {
-    return new InputError(`--events ${display}: corrupt gzip data (${e.message})`);
-  }
-  return new InputError(`--events ${display}: ${e.message ?? String(err)}`, { cause: err });
 }
 
 /**
