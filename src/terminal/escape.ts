@@ -79,7 +79,6 @@ export function escapeDeep<T>(value: T): T {
 
 /** JSON text with DEL, C1 and bidi controls written as \u escapes too (JSON.stringify leaves them raw). */
 export function jsonSafe(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(
     /[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,

@@ -1,4 +1,3 @@
-import type { InStream, OutStream } from '../context.js';
 import { InterruptedError, UsageError } from '../errors.js';
 import { escapeControl } from './escape.js';
 
@@ -36,7 +35,11 @@ export const nonInteractivePrompter: Prompter = {
  * interrupt: exit 130. Choices name registry entries, so their text is escaped.
  * @inquirer/prompts is loaded only when a question is really asked.
  */
-export function ttyPrompter(input: InStream, output: OutStream, signal?: AbortSignal): Prompter {
+export function ttyPrompter(
+  input: NodeJS.ReadableStream,
+  output: NodeJS.WritableStream,
+  signal?: AbortSignal,
+): Prompter {
   const context = { input, output, ...(signal ? { signal } : {}) };
   const interrupted = (err: unknown): never => {
     const name = (err as { name?: unknown } | null)?.name;

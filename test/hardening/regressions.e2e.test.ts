@@ -11,7 +11,6 @@ import { clientFor, fixture, spawnMlvServer, type SpawnedServer } from '../e2e/r
  * fresh embedded store, or `mlv server` where a second tool has to write what mlv itself refuses).
  */
 
-// eslint-disable-next-line no-control-regex
 const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 const model = fixture('classifier-v1.onnx');
 
