@@ -91,18 +91,18 @@ export const MAX_QUOTED = 100;
 export const MAX_LINE = 1000;
 
 /**
- * An error line fit for a terminal: each quoted piece ("…" or '…') longer than MAX_QUOTED
- * characters cut with a count of what was left out, the whole line at most MAX_LINE characters,
- * control characters escaped.
+ * An error line fit for a terminal: control characters escaped, then each quoted piece ("…" or
+ * '…') longer than MAX_QUOTED characters cut with a count of what was left out, and the whole
+ * line cut at MAX_LINE characters.
  * @example errorLine(`--metric key "${'k'.repeat(500)}" is not valid`)
  * // '--metric key "kkk…(100 k)… (500 characters)" is not valid'
  */
 export function errorLine(s: string): string {
-  let out = s.replace(/(["'])([^"'\n]{101,})\1/g, (_m, q: string, body: string) => {
+  let out = escapeControl(s).replace(/(["'])([^"'\n]{101,})\1/g, (_m, q: string, body: string) => {
     return `${q}${sliceChars(body, MAX_QUOTED)}…${q} (${body.length} characters)`;
   });
   if (out.length > MAX_LINE) out = `${sliceChars(out, MAX_LINE)}… (${out.length} characters in all)`;
-  return escapeControl(out);
+  return out;
 }
 
 /** The first n UTF-16 units, without splitting a surrogate pair. */

@@ -7,6 +7,19 @@ export type Cell = string | number | null | undefined;
  * A table for humans on a TTY (box drawing, bold header), tab-separated rows when piped so
  * `cut -f` and `awk -F'\t'` work. Null/undefined cells print as "-".
  */
+/**
+ * Longest cell a boxed table shows. cli-table3 measures cells in time quadratic in their length
+ * once they hold wide characters (a 30 kB name with one emoji took 50 s), and nobody reads a
+ * 10 kB cell in a box anyway; the piped (TSV) form keeps every character.
+ */
+export const MAX_CELL = 200;
+
+function cut(s: string): string {
+  if (s.length <= MAX_CELL) return s;
+  const end = s.charCodeAt(MAX_CELL - 1) >= 0xd800 && s.charCodeAt(MAX_CELL - 1) <= 0xdbff ? MAX_CELL - 1 : MAX_CELL;
+  return `${s.slice(0, end)}… (${s.length} characters)`;
+}
+
 export function renderTable(style: Style, head: string[], rows: Cell[][]): string {
   const text = (c: Cell): string => (c === null || c === undefined || c === '' ? '-' : String(c));
   if (!style.tty) {
@@ -16,6 +29,6 @@ export function renderTable(style: Style, head: string[], rows: Cell[][]): strin
     head: head.map((h) => style.bold(h)),
     style: { head: [], border: [], compact: true },
   });
-  for (const r of rows) table.push(r.map(text));
+  for (const r of rows) table.push(r.map((c) => cut(text(c))));
   return table.toString();
 }
