@@ -9,6 +9,8 @@ import { registerSmoke } from './commands/smoke.js';
 import { registerAnalyze } from './commands/analyze.js';
 import { registerSampleSize } from './commands/sample-size.js';
 import { registerServer } from './commands/server.js';
+import { registerRoute } from './commands/route.js';
+import { registerAssign } from './commands/assign.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -63,4 +65,6 @@ const commands: Registration[] = [
   registerSampleSize,
   registerAnalyze,
   registerServer,
+  registerRoute,
+  registerAssign,
 ];

@@ -427,6 +427,18 @@ export function assign(route: RouteSpec, unit: string | null | undefined): Assig
   return { ...c.stable, slot };
 }
 
+/**
+ * The slots each arm owns: [start, end) for every arm besides stable (empty when its weight is 0),
+ * and null for stable, which owns every other slot.
+ */
+export function armSlots(route: RouteSpec): { name: string; slots: { start: number; end: number } | null }[] {
+  const c = compile(route);
+  return [
+    { name: STABLE, slots: null },
+    ...c.arms.map((a) => ({ name: a.variant, slots: { start: a.start, end: a.end } })),
+  ];
+}
+
 /** The seed of the shadow draw: independent of the arm assignment. */
 export const shadowSeed = (route: RouteSpec) => `${route.salt}:shadow`;
 
