@@ -13,7 +13,7 @@ import {
   type RouteVersion,
 } from '../core/serve/route.js';
 import { CheckFailedError, UsageError } from '../errors.js';
-import type { ModelVersion } from '../mlflow/types.js';
+import type { ModelVersion, RegisteredModel } from '../mlflow/types.js';
 import { whoAmI } from '../registry/provenance.js';
 import { keyValues, shortTime } from '../registry/render.js';
 import { listVersions, requireModel, semverOf } from '../registry/versions.js';
@@ -76,6 +76,16 @@ function view(name: string, route: Route | null, versions: readonly ModelVersion
     if (tag) loadErrors[v] = parseLoadError(tag.value);
   }
   return { ...route, semvers, load_errors: loadErrors };
+}
+
+/** The stored route; one that no longer parses is reported and treated as absent, so it can be replaced or cleared. */
+function storedRoute(ctx: Context, model: RegisteredModel): Route | null {
+  try {
+    return routeOfModel(model);
+  } catch (err) {
+    ctx.warn(`${(err as Error).message} (ignoring the stored route)`);
+    return null;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -185,7 +195,7 @@ export async function routeSet(ctx: Context, input: RouteSetInput): Promise<Rout
   const client = await ctx.mlflow();
   const call = { signal: ctx.signal };
   const model = await requireModel(client, input.name, call);
-  const current = routeOfModel(model);
+  const current = storedRoute(ctx, model);
   const versions = await listVersions(client, model.name, call);
   const resolve = async (ref: string, what: string): Promise<RouteVersion> =>
     (await resolveRouteRef(client, model, ref, what, versions, call)).at;
@@ -254,7 +264,7 @@ export async function routeClear(
   const who = whoAmI(ctx.env);
   const client = await ctx.mlflow();
   const model = await requireModel(client, input.name, { signal: ctx.signal });
-  const current = routeOfModel(model);
+  const current = storedRoute(ctx, model);
   if (current && ctx.interactive && !ctx.yes) {
     const ok = await ctx.prompt.confirm(
       `Remove the route of ${model.name} (revision ${current.revision}); serve processes that follow it stop taking its traffic?`,

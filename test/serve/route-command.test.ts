@@ -162,3 +162,25 @@ describe('route show and assign renderings', () => {
     );
   });
 });
+
+describe('a malformed stored route', () => {
+  it('is an input error for show, and is replaced by set with a warning', async () => {
+    const { client, close } = await connect();
+    await client.createRegisteredModel({ name: 'broken' });
+    await client.createModelVersion({ name: 'broken', source: 's3://bucket/b1' });
+    await client.setRegisteredModelTag(
+      'broken',
+      'mlv.route',
+      '{"model":"broken","revision":4,"stable":{"version":"x"}}',
+    );
+    await close();
+    const t = testContext({ connect, now });
+    await expect(routeShow(t.ctx, { name: 'broken' })).rejects.toThrow(
+      'the mlv.route tag of broken: stable.version must be a version number ("3"), got "x"',
+    );
+    const set = await routeSet(t.ctx, { name: 'broken', stable: '1' });
+    await t.ctx.close();
+    expect(set.revision).toBe(5);
+    expect(t.stderr.text).toContain('(ignoring the stored route)');
+  });
+});
