@@ -8,7 +8,7 @@ describe('test/helpers/load', () => {
   let base: string;
   const connections = new Set<unknown>();
   let units: string[] = [];
-  let bodies: string[] = [];
+  const bodies: string[] = [];
 
   beforeAll(async () => {
     server = http.createServer((req, res) => {
