@@ -11,8 +11,9 @@ import {
   notFound,
   runNotFound,
 } from './errors.js';
+import type { Metric } from '../mlflow/types.js';
 import { generateRunName, newLoggedModelId, newRunId } from './names.js';
-import { checkClause, compareSql, paginate, parseFilter, parseOrderBy, type SqlFragment } from './search.js';
+import { checkClause, compareSql, parseFilter, parseOrderBy, searchPage, type SqlFragment } from './search.js';
 import { nonEmpty, type KeyValue, type Sql } from './sql.js';
 import {
   checkLength,
@@ -67,13 +68,8 @@ interface LoggedModelRow {
   lifecycle_stage: string;
 }
 
-export interface Metric {
-  key: string;
-  /** NaN and ±Infinity allowed. */
-  value: number;
-  timestamp: number;
-  step: number;
-}
+/** The wire's metric (NaN and ±Infinity allowed), shared with the client. */
+export type { Metric } from '../mlflow/types.js';
 
 export const RUN_STATUSES = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'] as const;
 export const LOGGED_MODEL_STATUSES = [
@@ -237,20 +233,14 @@ export class TrackingStore {
     const whereSql = where.length > 0 ? `WHERE ${where.map((w) => w.sql).join(' AND ')}` : '';
     const params = where.flatMap((w) => w.params);
     const sql = `SELECT e.* FROM experiments e ${whereSql} ORDER BY ${order.join(', ')} LIMIT ? OFFSET ?`;
-    return this.sql.read(() => {
-      const page = paginate(
+    return this.sql.read(() =>
+      searchPage(
+        'experiments',
         (limit, offset) => this.sql.all<ExperimentRow>(sql, ...params, limit, offset),
-        q.maxResults,
-        q.pageToken,
-      );
-      return {
-        ...nonEmpty(
-          'experiments',
-          page.items.map((row) => experimentJson(row, this.experimentTags(row.experiment_id))),
-        ),
-        ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
-      };
-    });
+        (row) => experimentJson(row, this.experimentTags(row.experiment_id)),
+        q,
+      ),
+    );
   }
 
   setExperimentLifecycle(id: string, stage: 'active' | 'deleted'): void {
