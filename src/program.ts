@@ -66,6 +66,8 @@ const commands: CommandEntry[] = [
   { name: 'sample-size', load: () => import('./commands/sample-size.js').then((m) => m.registerSampleSize) },
   { name: 'analyze', load: () => import('./commands/analyze.js').then((m) => m.registerAnalyze) },
   { name: 'server', load: () => import('./commands/server.js').then((m) => m.registerServer) },
+  { name: 'route', load: () => import('./commands/route.js').then((m) => m.registerRoute) },
+  { name: 'assign', load: () => import('./commands/assign.js').then((m) => m.registerAssign) },
 ];
 
 /** The names of the command entries, for tests that check each module registers its name. */
