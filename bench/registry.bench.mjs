@@ -25,7 +25,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { readUsage, usageHook } from './usage.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -41,7 +40,11 @@ if (!existsSync(path.join(root, 'dist', 'commands', 'register.js'))) {
 }
 mkdirSync(out, { recursive: true });
 
-const hook = usageHook(out);
+const hook = path.join(out, 'maxrss-hook.cjs');
+writeFileSync(
+  hook,
+  "process.on('exit', () => { try { require('fs').writeSync(2, '\\nMAXRSS_KB=' + process.resourceUsage().maxRSS + '\\n'); } catch {} });\n",
+);
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'mlv-bench-registry-'));
 const baseEnv = { ...process.env, NO_COLOR: '1', CI: 'true' };
@@ -57,9 +60,9 @@ function run(args, { env = {}, cwd = work } = {}) {
     maxBuffer: 64 << 20,
   });
   const ms = performance.now() - t0;
-  const { maxRssKb } = readUsage(r.stderr);
+  const rss = /MAXRSS_KB=(\d+)/.exec(r.stderr ?? '');
   if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return { ms, rssMb: maxRssKb / 1024, stdout: r.stdout };
+  return { ms, rssMb: rss ? Number(rss[1]) / 1024 : NaN, stdout: r.stdout };
 }
 
 const median = (xs) => {
