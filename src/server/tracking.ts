@@ -11,7 +11,6 @@ import {
   notFound,
   runNotFound,
 } from './errors.js';
-import type { Metric } from '../mlflow/types.js';
 import { generateRunName, newLoggedModelId, newRunId } from './names.js';
 import { checkClause, compareSql, parseFilter, parseOrderBy, searchPage, type SqlFragment } from './search.js';
 import { nonEmpty, type KeyValue, type Sql } from './sql.js';
@@ -68,8 +67,13 @@ interface LoggedModelRow {
   lifecycle_stage: string;
 }
 
-/** The wire's metric (NaN and ±Infinity allowed), shared with the client. */
-export type { Metric } from '../mlflow/types.js';
+export interface Metric {
+  key: string;
+  /** NaN and ±Infinity allowed. */
+  value: number;
+  timestamp: number;
+  step: number;
+}
 
 export const RUN_STATUSES = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'] as const;
 export const LOGGED_MODEL_STATUSES = [
