@@ -110,19 +110,29 @@ export async function publish(client: MlflowClient, input: PublishInput, fx: Pub
   const end = (status: 'FINISHED' | 'FAILED', opts: { signal?: AbortSignal } = call) =>
     client.updateRun({ runId, status, endTime: fx.now().getTime() }, opts);
   try {
-    const [, modelId] = await Promise.all([
+    // The run's data, the LoggedModel and the files at once; only the generated MLmodel waits
+    // for the LoggedModel's id, which it records.
+    const planFor = (modelId: string | undefined) =>
+      uploadPlan(input.artifact, {
+        runId,
+        now: fx.now(),
+        ...(input.onnx ? { onnx: input.onnx } : {}),
+        metadata: { mlv_semver: semver, mlv_sha256: plan.sha256 },
+        ...(modelId ? { modelId } : {}),
+      });
+    const waitsForId = (f: UploadItem) => f.file === undefined && f.path === `${MODEL_DIR}/MLmodel`;
+    const early = planFor(undefined).filter((f) => !waitsForId(f));
+    const transfer = uploader(client, run.info.artifact_uri, planFor(undefined), fx);
+    const loggedModel = hasLoggedModels(serverVersion)
+      ? createLoggedModel(client, experimentId, runId, plan, fx)
+      : Promise.resolve(undefined);
+    const [, modelId] = await transfer.finish([
       logRunData(client, runId, input, fx),
-      hasLoggedModels(serverVersion) ? createLoggedModel(client, experimentId, runId, plan, fx) : undefined,
+      loggedModel,
+      transfer.send(early),
+      loggedModel.then((id) => transfer.send(planFor(id).filter(waitsForId))),
     ]);
     const source = `${run.info.artifact_uri.replace(/\/+$/, '')}/${MODEL_DIR}`;
-    const files = uploadPlan(input.artifact, {
-      runId,
-      now: fx.now(),
-      ...(input.onnx ? { onnx: input.onnx } : {}),
-      metadata: { mlv_semver: semver, mlv_sha256: plan.sha256 },
-      ...(modelId ? { modelId } : {}),
-    });
-    await upload(client, run.info.artifact_uri, files, fx);
     // Only after the upload, so that a killed register leaves no empty model behind. A first
     // version needs the registered model; an existing one is known from the versions.
     await Promise.all([
@@ -330,48 +340,54 @@ async function settleRace(
 }
 
 /**
- * Uploads the plan under the run's artifact root, UPLOAD_CONCURRENCY files at a time; generated
- * files go through a private temp dir. The spinner counts bytes over all files.
+ * Uploads files under the run's artifact root, UPLOAD_CONCURRENCY at a time per batch (`send`,
+ * callable more than once while `finish` waits); generated files go through a private temp dir.
+ * One spinner counts bytes over all files; `total` is the plan's size.
  */
-async function upload(
-  client: MlflowClient,
-  artifactUri: string,
-  plan: UploadItem[],
-  fx: PublishEffects,
-): Promise<void> {
+function uploader(client: MlflowClient, artifactUri: string, plan: readonly UploadItem[], fx: PublishEffects) {
   const root = artifactUri.replace(/\/+$/, '');
   const total = plan.reduce((n, p) => n + p.size, 0);
   const spinner = fx.spinner(`uploading ${humanBytes(total)}`);
   const sent = new Map<string, number>();
+  const bytes = () => [...sent.values()].reduce((a, b) => a + b, 0);
   let done = 0;
-  const progress = () => [...sent.values()].reduce((a, b) => a + b, 0);
-  let staging: string | undefined;
-  try {
-    const generated = plan.filter((p) => p.file === undefined);
-    if (generated.length > 0) staging = await mkdtemp(path.join(tmpdir(), 'mlv-register-'));
-    await mapLimit(plan, UPLOAD_CONCURRENCY, async (item) => {
+  let staging: Promise<string> | undefined;
+  const send = async (items: readonly UploadItem[]): Promise<void> => {
+    await mapLimit(items, UPLOAD_CONCURRENCY, async (item) => {
       let file = item.file;
       if (file === undefined) {
-        file = path.join(staging!, path.basename(item.path));
+        staging ??= mkdtemp(path.join(tmpdir(), 'mlv-register-'));
+        file = path.join(await staging, path.basename(item.path));
         await writeFile(file, item.content ?? '');
       }
       await client.artifacts.uploadFile(file, `${root}/${item.path}`, {
         signal: fx.signal,
-        onProgress: (bytes) => {
-          sent.set(item.path, bytes);
-          spinner.update(`uploading ${humanBytes(progress())} of ${humanBytes(total)}`);
+        onProgress: (n) => {
+          sent.set(item.path, n);
+          spinner.update(`uploading ${humanBytes(bytes())} of ${humanBytes(total)}`);
         },
       });
       sent.set(item.path, item.size);
       done += item.size;
     });
-    spinner.stop();
-  } catch (err) {
-    spinner.fail(`upload failed after ${humanBytes(done)} of ${humanBytes(total)}`);
-    throw err;
-  } finally {
-    if (staging) await rm(staging, { recursive: true, force: true });
-  }
+  };
+  /** Awaits `work` (the sends and whatever runs beside them), then cleans up. */
+  const finish = async <T extends unknown[]>(work: [...{ [K in keyof T]: Promise<T[K]> }]): Promise<T> => {
+    try {
+      // Every transfer settles before the run is marked, so none is left writing behind a failure.
+      const settled = await Promise.allSettled(work);
+      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      spinner.stop();
+      return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as T;
+    } catch (err) {
+      spinner.fail(`upload failed after ${humanBytes(done)} of ${humanBytes(total)}`);
+      throw err;
+    } finally {
+      if (staging) await rm(await staging, { recursive: true, force: true }).catch(() => undefined);
+    }
+  };
+  return { send, finish };
 }
 
 export function humanBytes(n: number): string {
