@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
@@ -249,18 +251,118 @@ describe('templates/kubernetes', () => {
     expect(readme).toContain('give canary 1, 1, 2, 4');
   });
 
-  it('matches the kubernetes backend, once src/rollout/backends/kubernetes.ts is there', async () => {
-    const file = path.join(repoRoot, 'src/rollout/backends/kubernetes.ts');
-    if (!existsSync(file)) return; // not merged yet: BACKEND above is the copy
-    const backend = (await import(pathToFileURL(file).href)) as {
+  // Once the backend is merged: its constants agree with BACKEND, and the real backend, through
+  // client-node and a kubeconfig, drives these very objects on a loopback API server (GET/PATCH
+  // deployments/{name}/scale and httproutes/{name}, JSON merge patch, resourceVersion checked).
+  const backendFile = path.join(repoRoot, 'src/rollout/backends/kubernetes.ts');
+  it.skipIf(!existsSync(backendFile))('the kubernetes backend scales and re-weights these objects', async () => {
+    const backend = (await import(pathToFileURL(backendFile).href)) as {
       GATEWAY_GROUP: string;
       GATEWAY_VERSION: string;
       replicaSplit(total: number, weight: number): { stable: number; canary: number };
+      KubernetesBackend: new (spec: Obj) => { check(t?: Obj): Promise<void>; apply(t: Obj): Promise<string> };
     };
     expect([backend.GATEWAY_GROUP, backend.GATEWAY_VERSION]).toEqual([BACKEND.group, BACKEND.version]);
     for (const total of [1, 2, 4, 10])
       for (const w of [0, 0.5, 5, 25, 50, 99.5, 100])
         expect(backend.replicaSplit(total, w)).toEqual(BACKEND.replicaSplit(total, w));
+
+    const ns: string = kustomization.namespace;
+    const store = new Map<string, Obj>();
+    let rv = 1;
+    for (const d of of('Deployment'))
+      store.set(`/apis/apps/v1/namespaces/${ns}/deployments/${d.metadata.name}/scale`, {
+        apiVersion: 'autoscaling/v1',
+        kind: 'Scale',
+        metadata: { name: d.metadata.name, namespace: ns, resourceVersion: String(rv++) },
+        spec: { replicas: d.spec.replicas },
+      });
+    for (const r of of('HTTPRoute'))
+      store.set(`/apis/${r.apiVersion}/namespaces/${ns}/httproutes/${r.metadata.name}`, {
+        ...structuredClone(r),
+        metadata: { ...r.metadata, namespace: ns, resourceVersion: String(rv++) },
+      });
+    const api = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const send = (code: number, body: unknown) =>
+          res.writeHead(code, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+        const obj = store.get(new URL(req.url!, 'http://x').pathname);
+        if (!obj) return send(404, { kind: 'Status', code: 404, reason: 'NotFound', message: `${req.url} not found` });
+        if (req.method === 'GET') return send(200, obj);
+        const patch = JSON.parse(Buffer.concat(chunks).toString()) as Obj;
+        if (patch.metadata?.resourceVersion !== obj.metadata.resourceVersion)
+          return send(409, { kind: 'Status', code: 409, reason: 'Conflict', message: 'the object has been modified' });
+        // JSON merge patch of spec; arrays (rules, backendRefs) are replaced whole.
+        obj.spec = { ...obj.spec, ...patch.spec };
+        obj.metadata.resourceVersion = String(rv++);
+        send(200, obj);
+      });
+    });
+    await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+    try {
+      const kubeconfig = path.join(tempDir('mlv-kube-'), 'config');
+      const server = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+      // client-node 1.4 refuses an http:// server unless TLS verification is off (nothing to verify here).
+      writeFileSync(
+        kubeconfig,
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Config',
+          clusters: [{ name: 't', cluster: { server, 'insecure-skip-tls-verify': true } }],
+          users: [{ name: 't', user: { token: 't' } }],
+          contexts: [{ name: 't', context: { cluster: 't', user: 't' } }],
+          'current-context': 't',
+        }),
+      );
+      const target = (weight: number) => ({
+        phase: 'progressing',
+        weight,
+        candidate: { version: '4', ref: '4' },
+        stable: { version: '3', ref: '@production' },
+      });
+
+      const r = readmeRollout('replicas');
+      const byReplicas = new backend.KubernetesBackend({
+        kind: 'kubernetes',
+        mode: 'replicas',
+        namespace: r['--namespace'],
+        stableDeployment: r['--stable-deployment'],
+        canaryDeployment: r['--canary-deployment'],
+        replicas: Number(r['--replicas']),
+        kubeconfig,
+      });
+      await byReplicas.check(target(0));
+      await byReplicas.apply(target(50));
+      const scale = (d: string) => store.get(`/apis/apps/v1/namespaces/${ns}/deployments/${d}/scale`)!.spec.replicas;
+      expect([scale(r['--stable-deployment']!), scale(r['--canary-deployment']!)]).toEqual([2, 2]);
+
+      const h = readmeRollout('httproute');
+      const byRoute = new backend.KubernetesBackend({
+        kind: 'kubernetes',
+        mode: 'httproute',
+        namespace: h['--namespace'],
+        httproute: h['--httproute'],
+        stableService: h['--stable-service'],
+        canaryService: h['--canary-service'],
+        kubeconfig,
+      });
+      await byRoute.check(target(0));
+      await byRoute.apply(target(5.25));
+      const patched = store.get(
+        `/apis/${BACKEND.group}/${BACKEND.version}/namespaces/${ns}/httproutes/${h['--httproute']}`,
+      )!;
+      const original = named('HTTPRoute', h['--httproute']!);
+      // Only the two weights changed: 5.25 % in hundredths of a percent.
+      expect(patched.spec.rules[0].backendRefs).toEqual([
+        { ...original.spec.rules[0].backendRefs[0], weight: 9475 },
+        { ...original.spec.rules[0].backendRefs[1], weight: 525 },
+      ]);
+      expect({ ...patched.spec, rules: undefined }).toEqual({ ...original.spec, rules: undefined });
+    } finally {
+      await new Promise((r) => api.close(r));
+    }
   });
 
   describe('prometheus-scrape.yaml', () => {
