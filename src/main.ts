@@ -12,7 +12,7 @@ import { errorLine } from './terminal/escape.js';
  * sets process.exitCode (not process.exit(), so stdout drains).
  */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   const args = argv.slice(2);
   const end = args.indexOf('--');
   const globals = end === -1 ? args : args.slice(0, end);
