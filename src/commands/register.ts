@@ -193,7 +193,7 @@ export function registerRegister(program: Command): void {
       '<path>',
       "the model: an .onnx file (stored in MLflow's ONNX model layout), any other file, or a directory",
     )
-    .requiredOption('-n, --name <name>', 'registered model name (created if missing)')
+    .requiredOption('-n, --name <name>', 'registered model name, required (created if missing)')
     .addOption(
       new Option('--semver <x.y.z>', 'semantic version; must be higher than every registered one').conflicts('bump'),
     )

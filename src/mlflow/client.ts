@@ -33,6 +33,8 @@ import {
 /** Per-call options: every method takes them last. */
 export interface CallOptions {
   signal?: AbortSignal;
+  /** Ignore the client's global signal (Ctrl-C): cleanup after an interrupt, bounded by `signal`. */
+  detached?: boolean;
 }
 
 export type Tags = Record<string, string> | readonly Tag[];
@@ -689,6 +691,7 @@ export class MlflowClient {
       ...(opts.json !== undefined ? { json: opts.json } : {}),
       retry: opts.retry ?? 'idempotent',
       signal: opts.signal,
+      ...(opts.detached ? { detached: true } : {}),
       ...(opts.goneIsDoneOnRetry
         ? {
             onError: (e, attempt) =>

@@ -55,6 +55,11 @@ export interface RequestSpec<T> {
   body?: () => { stream: Readable; length: number };
   retry: RetryMode;
   signal?: AbortSignal | undefined;
+  /**
+   * Not cancelled by the client's own signal (the global Ctrl-C): for the cleanup after an
+   * interrupt, which must still reach the server. Bound it with `signal` (AbortSignal.timeout).
+   */
+  detached?: boolean;
   /** Reads a 2xx response. Runs inside the retry loop, so a connection lost mid-body retries. */
   read: (res: HttpResponse) => Promise<T>;
   /** Turns an error answer into a specific error (or a value) before the generic mapping. */
@@ -139,7 +144,7 @@ export class HttpTransport {
   async send<T>(spec: RequestSpec<T>): Promise<T> {
     // A bug in the caller, not a network condition: do not dress it up as a retryable failure.
     if (this.closed) throw new Error(`MlflowClient used after close() (${spec.method} ${shortPath(spec.path)})`);
-    const signal = combineSignals(this.config.signal, spec.signal);
+    const signal = spec.detached ? spec.signal : combineSignals(this.config.signal, spec.signal);
     const label = spec.label ?? `${spec.method} ${shortPath(spec.path)}`;
     const url = this.url(spec.path, spec.query);
     const maxRetries = spec.maxRetries ?? this.config.maxRetries;

@@ -5,7 +5,7 @@ import { hasLoggedModels, runTags, type RegistrationPlan } from '../core/registr
 import { decideRegistration, type RegisterDecision } from '../core/registry/semver.js';
 import { TAG } from '../core/registry/tags.js';
 import { InputError } from '../errors.js';
-import type { MlflowClient } from '../mlflow/client.js';
+import type { CallOptions, MlflowClient } from '../mlflow/client.js';
 import { isMlflowError } from '../mlflow/errors.js';
 import type { ModelVersion } from '../mlflow/types.js';
 import type { OnnxInfo } from '../onnx/model-info.js';
@@ -63,6 +63,9 @@ export interface PublishEffects {
   spinner(text: string): Spinner;
   debug(message: string): void;
   warn(message: string): void;
+  /** A line on stderr; with `errStyle.tty` false, upload progress goes here (CI logs). */
+  info?(message: string): void;
+  readonly errStyle?: { readonly tty: boolean };
 }
 
 export interface PublishInput {
@@ -107,8 +110,9 @@ export async function publish(client: MlflowClient, input: PublishInput, fx: Pub
   );
   const runId = run.info.run_id;
   fx.debug(`run ${runId} in experiment ${experimentName} (${experimentId})`);
-  const end = (status: 'FINISHED' | 'FAILED', opts: { signal?: AbortSignal } = call) =>
+  const end = (status: 'FINISHED' | 'FAILED', opts: CallOptions = call) =>
     client.updateRun({ runId, status, endTime: fx.now().getTime() }, opts);
+  let loggedModelId: Promise<string | undefined> = Promise.resolve(undefined);
   try {
     // The run's data, the LoggedModel and the files at once; only the generated MLmodel waits
     // for the LoggedModel's id, which it records.
@@ -126,6 +130,7 @@ export async function publish(client: MlflowClient, input: PublishInput, fx: Pub
     const loggedModel = hasLoggedModels(serverVersion)
       ? createLoggedModel(client, experimentId, runId, plan, fx)
       : Promise.resolve(undefined);
+    loggedModelId = loggedModel.catch(() => undefined);
     const [, modelId] = await transfer.finish([
       logRunData(client, runId, input, fx),
       loggedModel,
@@ -174,13 +179,26 @@ export async function publish(client: MlflowClient, input: PublishInput, fx: Pub
       model_id: modelId ?? null,
     });
   } catch (err) {
-    // Best effort and not cancellable: the run must not stay RUNNING when we know it failed.
-    await end('FAILED', {}).catch((e: unknown) => {
-      fx.debug(`could not mark run ${runId} FAILED: ${(e as Error).message}`);
-    });
+    // The run must not stay RUNNING when we know it failed, Ctrl-C included: this request ignores
+    // the interrupt and is bounded in time instead (within the 2 s signals.ts grants after Ctrl-C).
+    const cleanup = { detached: true, signal: AbortSignal.timeout(CLEANUP_MS) };
+    await Promise.all([
+      end('FAILED', cleanup).catch((e: unknown) => {
+        fx.debug(`could not mark run ${runId} FAILED: ${(e as Error).message}`);
+      }),
+      loggedModelId.then(async (id) => {
+        if (id === undefined) return;
+        await client.finalizeLoggedModel(id, 'LOGGED_MODEL_UPLOAD_FAILED', cleanup).catch((e: unknown) => {
+          fx.debug(`could not mark logged model ${id} UPLOAD_FAILED: ${(e as Error).message}`);
+        });
+      }),
+    ]);
     throw err;
   }
 }
+
+/** How long the cleanup after a failure or Ctrl-C may take (marking the run FAILED). */
+export const CLEANUP_MS = 1500;
 
 function decide(
   versions: readonly ModelVersion[],
@@ -350,6 +368,20 @@ function uploader(client: MlflowClient, artifactUri: string, plan: readonly Uplo
   const spinner = fx.spinner(`uploading ${humanBytes(total)}`);
   const sent = new Map<string, number>();
   const bytes = () => [...sent.values()].reduce((a, b) => a + b, 0);
+  const started = Date.now();
+  // Not a terminal (CI): a progress line every 10 % or 10 s, on stderr.
+  const lines = fx.errStyle?.tty === false && fx.info ? fx.info.bind(fx) : undefined;
+  let lastLine = { at: started, tenth: 0 };
+  const progress = () => {
+    const now = Date.now();
+    const text = uploadProgress(bytes(), total, now - started);
+    spinner.update(text);
+    const tenth = total > 0 ? Math.floor((10 * bytes()) / total) : 10;
+    if (lines && (tenth > lastLine.tenth || now - lastLine.at >= 10_000) && bytes() < total) {
+      lastLine = { at: now, tenth };
+      lines(text);
+    }
+  };
   let done = 0;
   let staging: Promise<string> | undefined;
   const send = async (items: readonly UploadItem[]): Promise<void> => {
@@ -364,7 +396,7 @@ function uploader(client: MlflowClient, artifactUri: string, plan: readonly Uplo
         signal: fx.signal,
         onProgress: (n) => {
           sent.set(item.path, n);
-          spinner.update(`uploading ${humanBytes(bytes())} of ${humanBytes(total)}`);
+          progress();
         },
       });
       sent.set(item.path, item.size);
@@ -381,13 +413,31 @@ function uploader(client: MlflowClient, artifactUri: string, plan: readonly Uplo
       spinner.stop();
       return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as T;
     } catch (err) {
-      spinner.fail(`upload failed after ${humanBytes(done)} of ${humanBytes(total)}`);
+      // What was handed to the server (parts of files included), not only the finished files.
+      const how = fx.signal.aborted ? 'upload interrupted' : 'upload failed';
+      spinner.fail(
+        `${how} after ${humanBytes(bytes())} of ${humanBytes(total)} (${humanBytes(done)} in complete files)`,
+      );
       throw err;
     } finally {
       if (staging) await rm(await staging, { recursive: true, force: true }).catch(() => undefined);
     }
   };
   return { send, finish };
+}
+
+/**
+ * `uploading 89.8 MiB of 191 MiB (47%, 12.3 MiB/s, ETA 8 s)`; rate and ETA once a second has passed.
+ * @example uploadProgress(50 * 2 ** 20, 100 * 2 ** 20, 5000) // 'uploading 50.0 MiB of 100 MiB (50%, 10.0 MiB/s, ETA 5 s)'
+ */
+export function uploadProgress(sent: number, total: number, elapsedMs: number): string {
+  const pct = total > 0 ? Math.floor((100 * sent) / total) : 100;
+  const head = `uploading ${humanBytes(sent)} of ${humanBytes(total)} (${pct}%`;
+  if (elapsedMs < 1000 || sent === 0) return `${head})`;
+  const rate = sent / (elapsedMs / 1000);
+  const eta = Math.ceil((total - sent) / rate);
+  const etaText = eta >= 120 ? `${Math.round(eta / 60)} min` : `${eta} s`;
+  return `${head}, ${humanBytes(Math.round(rate))}/s, ETA ${etaText})`;
 }
 
 export function humanBytes(n: number): string {

@@ -34,7 +34,7 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20261201);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 // No shrinking: a failure is reported at once with its seed and path (shrinking 10 kB strings takes minutes).
 const params = { seed: SEED, numRuns: RUNS, endOnFailure: true };
- 
+
 console.log(`fuzz seed ${SEED} (FUZZ_SEED=${SEED} to replay), ${RUNS} runs per property`);
 
 const NASTY = [
@@ -80,9 +80,9 @@ const adversarial: fc.Arbitrary<string> = fc.oneof(
 );
 
 // After our own colour sequences and newlines are removed, nothing a terminal acts on is left.
- 
+
 const SGR = /\u001b\[[0-9;]*m/g;
- 
+
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 const terminalSafe = (s: string) => !CONTROL.test(s.replace(SGR, '').replace(/[\n\t]/g, ''));
 

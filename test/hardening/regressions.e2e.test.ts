@@ -130,6 +130,12 @@ describe.concurrent('input refused before anything is written (exit 2)', () => {
   });
 });
 
+it('register --help says --name is required', async () => {
+  const r = await runMlv(['register', '--help']);
+  expect(r.code).toBe(0);
+  expect(r.stdout).toMatch(/-n, --name <name> +registered model name, required/);
+});
+
 describe.concurrent('registry stores', () => {
   it('read-only commands on a missing embedded store create nothing', async () => {
     const dir = workDir();
