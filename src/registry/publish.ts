@@ -101,11 +101,11 @@ export async function publish(client: MlflowClient, input: PublishInput, fx: Pub
     warnings: decision.warnings,
   };
   if (decision.action === 'existing') return existingResult(client, name, decision.version, plan.aliases, base, fx);
-  const semver = decision.semver;
+  const firstSemver = decision.semver;
 
   const experimentId = foundExperiment?.experiment_id ?? (await createExperiment(client, experimentName, call));
   const run = await client.createRun(
-    { experimentId, runName: `${name}-v${semver}`, userId: plan.user, tags: runTags(plan, semver) },
+    { experimentId, runName: `${name}-v${firstSemver}`, userId: plan.user, tags: runTags(plan, firstSemver) },
     call,
   );
   const runId = run.info.run_id;
@@ -121,7 +121,7 @@ export async function publish(client: MlflowClient, input: PublishInput, fx: Pub
         runId,
         now: fx.now(),
         ...(input.onnx ? { onnx: input.onnx } : {}),
-        metadata: { mlv_semver: semver, mlv_sha256: plan.sha256 },
+        metadata: { mlv_semver: firstSemver, mlv_sha256: plan.sha256 },
         ...(modelId ? { modelId } : {}),
       });
     const waitsForId = (f: UploadItem) => f.file === undefined && f.path === `${MODEL_DIR}/MLmodel`;
@@ -145,22 +145,52 @@ export async function publish(client: MlflowClient, input: PublishInput, fx: Pub
       versions.length === 0 ? ensureRegisteredModel(client, name, call) : undefined,
     ]);
 
-    const created = await client.createModelVersion(
-      {
-        name,
-        source,
-        runId,
-        ...(plan.description ? { description: plan.description } : {}),
-        tags: { ...plan.versionTags, [TAG.semver]: semver },
-        ...(modelId ? { modelId } : {}),
-      },
-      call,
-    );
-    let mv = created.status === 'READY' ? created : await client.waitForReady(name, created.version, call);
-    const winner = await settleRace(client, plan, mv, versions, semver, call);
-    if (winner) {
-      await end('FINISHED');
-      return existingResult(client, name, winner.version, plan.aliases, base, fx);
+    // With --bump, a semver taken by a parallel register is recomputed and tried again (bounded);
+    // an explicit --semver keeps being refused.
+    let semver = firstSemver;
+    let seen = versions;
+    let mv: ModelVersion;
+    for (let attempt = 1; ; attempt++) {
+      const created = await client.createModelVersion(
+        {
+          name,
+          source,
+          runId,
+          ...(plan.description ? { description: plan.description } : {}),
+          tags: { ...plan.versionTags, [TAG.semver]: semver },
+          ...(modelId ? { modelId } : {}),
+        },
+        call,
+      );
+      mv = created.status === 'READY' ? created : await client.waitForReady(name, created.version, call);
+      let winner: ModelVersion | undefined;
+      try {
+        winner = await settleRace(client, plan, mv, seen, semver, call);
+      } catch (err) {
+        const retry =
+          plan.request.kind === 'bump' &&
+          attempt < BUMP_ATTEMPTS &&
+          err instanceof InputError &&
+          (err.code === 'MLV_SEMVER_TAKEN' || err.code === 'MLV_SEMVER_NOT_INCREASING');
+        if (!retry) throw err;
+        seen = await listVersions(client, name, call);
+        const again = decide(seen, plan);
+        if (again.action === 'existing') {
+          await end('FINISHED');
+          return existingResult(client, name, again.version, plan.aliases, base, fx);
+        }
+        fx.debug(
+          `semver ${semver} was taken by a parallel register; --bump tries ${again.semver} (attempt ${attempt + 1})`,
+        );
+        semver = again.semver;
+        await client.logBatch({ runId, tags: { [TAG.semver]: semver } }, call);
+        continue;
+      }
+      if (winner) {
+        await end('FINISHED');
+        return existingResult(client, name, winner.version, plan.aliases, base, fx);
+      }
+      break;
     }
     for (const alias of plan.aliases) await client.setRegisteredModelAlias(name, alias, mv.version, call);
     if (plan.aliases.length > 0) mv = { ...mv, aliases: plan.aliases };
@@ -196,6 +226,9 @@ export async function publish(client: MlflowClient, input: PublishInput, fx: Pub
     throw err;
   }
 }
+
+/** Versions one `register --bump` tries when parallel registers keep taking its semver. */
+const BUMP_ATTEMPTS = 5;
 
 /** How long the cleanup after a failure or Ctrl-C may take (marking the run FAILED). */
 export const CLEANUP_MS = 1500;

@@ -17,7 +17,7 @@ import { clientFor, spawnMlvServer, type SpawnedServer } from '../e2e/registry-h
  */
 
 const SEED = Number(process.env.FAULT_SEED ?? 11_2026);
- 
+
 console.log(`fault-injection seed ${SEED} (FAULT_SEED=${SEED} to replay)`);
 const SIZE = 24 * 1024 * 1024;
 const RATE = 16 * 1024 * 1024; // bytes per second through the proxy

@@ -296,3 +296,47 @@ describe('D2: Ctrl-C at a prompt', () => {
     expect(out).not.toContain('User force closed');
   }, 30_000);
 });
+
+describe('D12: parallel register --bump', () => {
+  let server: SpawnedServer;
+  beforeAll(async () => {
+    server = await spawnMlvServer();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('4 concurrent register --bump patch of different artifacts all succeed, with 4 different semvers', async () => {
+    const dir = workDir();
+    const files = [1, 2, 3, 4].map((i) => {
+      const f = path.join(dir, `m${i}.bin`);
+      writeFileSync(f, `weights ${i}`);
+      return f;
+    });
+    const env = { MLFLOW_TRACKING_URI: server.url };
+    const runs = await Promise.all(
+      files.map((f) => runMlv(['--json', 'register', f, '--name', 'par', '--bump', 'patch'], { env, cwd: dir })),
+    );
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    const semvers = runs.map((r) => r.json<{ semver: string }>().semver).sort();
+    expect(semvers).toEqual(['0.0.1', '0.0.2', '0.0.3', '0.0.4']);
+    const show = await runMlv(['--json', 'show', 'par'], { env });
+    const versions = show.json<{ versions: { semver: string; status: string }[] }>().versions;
+    expect(versions.map((v) => v.semver).sort()).toEqual(semvers);
+    expect(versions.every((v) => v.status === 'READY')).toBe(true);
+  }, 60_000);
+
+  it('with an explicit --semver, a parallel register of the same semver is still refused', async () => {
+    const dir = workDir();
+    const env = { MLFLOW_TRACKING_URI: server.url };
+    const files = [1, 2, 3].map((i) => {
+      const f = path.join(dir, `e${i}.bin`);
+      writeFileSync(f, `explicit ${i}`);
+      return f;
+    });
+    const runs = await Promise.all(
+      files.map((f) => runMlv(['register', f, '--name', 'exact', '--semver', '1.0.0'], { env, cwd: dir })),
+    );
+    expect(runs.map((r) => r.code).sort()).toEqual([0, 2, 2]);
+  }, 60_000);
+});
