@@ -44,7 +44,7 @@ export async function connect(opts: {
   }
   const storeDir = embeddedStoreDir(opts.env, opts.cwd);
   const shown = path.relative(opts.cwd, storeDir) || '.';
-  if (opts.readOnly && !existsSync(path.join(storeDir, 'mlv.db'))) {
+  if (opts.readOnly && !existsSync(storeDir)) {
     throw new NotFoundError(
       `no registry at ${shown.startsWith('..') || path.isAbsolute(shown) ? storeDir : `./${shown}`} (register a model first, or set MLFLOW_TRACKING_URI)`,
     );

@@ -139,7 +139,7 @@ async function makeStoreDir(dir: string): Promise<void> {
       throw err;
     });
     if (found) {
-      if (!found.isDirectory()) throw Object.assign(new Error(`${d} is not a directory`), { code: 'ENOTDIR' });
+      if (!found.isDirectory()) await mkdir(d); // EEXIST, naming the file
       break;
     }
     missing.unshift(d);
