@@ -12,6 +12,7 @@ import {
   type Gates,
 } from '../core/registry/gates.js';
 import {
+  isProductionLike,
   normalizeStage,
   parseVersionRef,
   targetLabel,
@@ -19,11 +20,11 @@ import {
   versionLabel,
 } from '../core/registry/refs.js';
 import { UsageError } from '../errors.js';
-import { tagMap, type ModelVersion } from '../mlflow/types.js';
+import { tagMap, type ModelVersion, type RegisteredModel } from '../mlflow/types.js';
 import { applyMove, confirmMove, currentHolder, failIfGatesFailed, type MoveResult } from '../registry/move.js';
 import { pickModel, pickVersion } from '../registry/pick.js';
 import { whoAmI } from '../registry/provenance.js';
-import { movedLine, renderMove, statusLine } from '../registry/render.js';
+import { checklist, movedLine, renderMove, statusLine } from '../registry/render.js';
 import { aliasesByVersion, listVersions, requireModel, resolveRef, runFacts, semverOf } from '../registry/versions.js';
 import { action } from '../run.js';
 import type { Style } from '../terminal/style.js';
@@ -48,7 +49,8 @@ export interface PromoteInput {
   name?: string | undefined;
   ref?: string | undefined;
   /** An alias, or a stage name with `stage`. */
-  to: string;
+  /** Asked for in a terminal when missing. */
+  to?: string | undefined;
   stage?: boolean | undefined;
   archiveExisting?: boolean | undefined;
   require?: string[];
@@ -85,16 +87,36 @@ export function parseGates(
   return { gates, smoke: input.smoke };
 }
 
+/** A selection list of targets: the model's aliases and the usual ones, or the stages. */
+async function pickTarget(ctx: Context, model: RegisteredModel, kind: 'alias' | 'stage'): Promise<string> {
+  const names =
+    kind === 'stage'
+      ? ['Staging', 'Production', 'Archived']
+      : [...new Set([...model.aliases.map((a) => a.alias), 'production', 'staging', 'candidate'])];
+  return ctx.prompt.select(
+    kind === 'stage' ? 'Which stage?' : 'Which alias should point at it?',
+    names.map((n) => ({ name: n, value: n })),
+    { flag: '--to' },
+  );
+}
+
 export async function promote(ctx: Context, input: PromoteInput): Promise<PromoteResult> {
   // ---- local checks first ----------------------------------------------------------------------
   const kind: 'alias' | 'stage' = input.stage ? 'stage' : 'alias';
-  const target: string =
-    kind === 'stage' ? normalizeStage(input.to, '--to (a stage)') : validateAliasName(input.to, '--to');
+  const checkTarget = (to: string): string =>
+    kind === 'stage' ? normalizeStage(to, '--to (a stage)') : validateAliasName(to, '--to');
+  // A missing --to is asked for in a terminal (after the model and the version), like NAME and REF.
+  let given = input.to === undefined ? undefined : checkTarget(input.to);
+  if (given === undefined && !ctx.interactive) {
+    throw new UsageError(`missing --to: the ${kind === 'stage' ? 'stage' : 'alias'} to move`, {
+      hint: 'e.g. --to production',
+    });
+  }
   if (input.archiveExisting && kind !== 'stage')
     throw new UsageError('--archive-existing applies to --stage promotions');
   // MLflow refuses it for the other stages; say so before any request (and before a --dry-run says "would").
-  if (input.archiveExisting && target !== 'Staging' && target !== 'Production') {
-    throw new UsageError(`--archive-existing applies to --to Staging or Production, got --to ${target}`);
+  if (input.archiveExisting && given !== undefined && given !== 'Staging' && given !== 'Production') {
+    throw new UsageError(`--archive-existing applies to --to Staging or Production, got --to ${given}`);
   }
   const { gates, smoke } = parseGates(input);
   const ref = input.ref === undefined ? undefined : parseVersionRef(input.ref, 'REF');
@@ -109,6 +131,11 @@ export async function promote(ctx: Context, input: PromoteInput): Promise<Promot
   const candidate = ref
     ? await resolveRef(client, model, ref, versions, call)
     : await pickVersion(ctx, model, versions, 'version to promote', 'REF');
+  given ??= checkTarget(await pickTarget(ctx, model, kind));
+  const target = given;
+  if (input.archiveExisting && target !== 'Staging' && target !== 'Production') {
+    throw new UsageError(`--archive-existing applies to --to Staging or Production, got --to ${target}`);
+  }
   const holder = currentHolder(model, versions, target, kind);
   const aliases = aliasesByVersion(model);
 
@@ -165,6 +192,10 @@ export async function promote(ctx: Context, input: PromoteInput): Promise<Promot
       `${ctx.errStyle.pass} ${model.name} ${versionLabel(candidate.version, result.semver)} already holds ${targetLabel(target, kind)}: nothing to do`,
     );
     return { ...result, promoted: true };
+  }
+  // In a terminal the gates are shown before the question: nobody confirms before seeing what was checked.
+  if (ctx.interactive && !ctx.yes && isProductionLike(result.target) && result.checks.length > 0) {
+    ctx.info(checklist(ctx.errStyle, result.checks));
   }
   await confirmMove(ctx, model.name, result);
   const moved = await applyMove(client, model, versions, result, {
@@ -243,7 +274,7 @@ function nonNegative(flag: string) {
 }
 
 interface PromoteFlags {
-  to: string;
+  to?: string;
   stage?: boolean;
   archiveExisting?: boolean;
   require?: string[];
@@ -289,9 +320,9 @@ export function registerPromote(program: Command): void {
     .description('point an alias (or a legacy stage) at a version, behind gates; records an audit trail')
     .argument('[name]', 'registered model (asked for in a terminal when missing)')
     .argument('[ref]', 'the version: a number (3), a semver (v1.2.0), an alias (@staging) or latest')
-    .requiredOption(
+    .option(
       '--to <target>',
-      'the alias to move (production, champion, …); with --stage, a stage (Staging, Production, Archived)',
+      'the alias to move (production, champion, …); with --stage, a stage (Staging, Production, Archived); asked for in a terminal when missing',
     )
     .option('--stage', 'TARGET is a legacy MLflow stage, not an alias')
     .option('--archive-existing', 'with --stage: move the versions now in that stage to Archived')

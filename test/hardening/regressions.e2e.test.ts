@@ -268,33 +268,66 @@ describe('against mlv server', () => {
   });
 });
 
-describe('D2: Ctrl-C at a prompt', () => {
-  it('mlv promote churn 1 --to production in a terminal, then Ctrl-C → exit 130 "interrupted"', async () => {
-    const dir = workDir();
-    const reg = await runMlv(['register', model, '--name', 'churn', '--semver', '1.0.0'], { cwd: dir });
-    expect(reg.code, reg.stderr).toBe(0);
-    // `script` gives mlv a pseudo-terminal; 0x03 typed into it is Ctrl-C.
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, TERM: 'xterm', NO_COLOR: '1' };
-    const command = `${process.execPath} ${mlvBin} promote churn 1 --to production`;
-    const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: dir, env, stdio: 'pipe' });
-    let out = '';
-    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no prompt: ${out}`)), 20_000);
-      child.stdout.on('data', (b: Buffer) => {
-        out += b.toString();
-        if (out.includes('(y/N)')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
+/** Runs mlv in a pseudo-terminal (`script`), waits for `until` in its output, types Ctrl-C. */
+async function ctrlCAt(dir: string, args: string, until: string): Promise<{ code: number | null; out: string }> {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, TERM: 'xterm', NO_COLOR: '1' };
+  const child = spawn('script', ['-qfec', `${process.execPath} ${mlvBin} ${args}`, '/dev/null'], {
+    cwd: dir,
+    env,
+    stdio: 'pipe',
+  });
+  let out = '';
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no prompt: ${out}`)), 20_000);
+    child.on('close', () => reject(new Error(`exited before the prompt: ${out}`)));
+    child.stdout.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (out.includes(until)) {
+        clearTimeout(timer);
+        resolve();
+      }
     });
-    child.stdin.write('\u0003');
-    expect(await exited).toBe(130);
+  });
+  child.stdin.write('\u0003');
+  return { code: await exited, out };
+}
+
+describe('prompts in a terminal', () => {
+  const dir = workDir();
+  beforeAll(async () => {
+    const reg = await runMlv(['register', model, '--name', 'churn', '--semver', '1.0.0', '--metric', 'auc=0.9'], {
+      cwd: dir,
+    });
+    expect(reg.code, reg.stderr).toBe(0);
+  });
+
+  it('D2: mlv promote churn 1 --to production, then Ctrl-C → exit 130 "interrupted"', async () => {
+    const { code, out } = await ctrlCAt(dir, 'promote churn 1 --to production', '(y/N)');
+    expect(code).toBe(130);
     expect(out).toContain('interrupted');
     expect(out).not.toContain('internal error');
     expect(out).not.toContain('User force closed');
   }, 30_000);
+
+  it('the gate checklist comes before the y/N question', async () => {
+    const { code, out } = await ctrlCAt(dir, "promote churn 1 --to production --require 'auc>=0.5'", '(y/N)');
+    expect(code).toBe(130);
+    expect(out).toMatch(/✓ auc>=0\.5 +auc = 0\.9[\s\S]*\(y\/N\)/);
+  }, 30_000);
+
+  it('mlv promote without arguments offers the models, then the versions, then the alias', async () => {
+    const { code, out } = await ctrlCAt(dir, 'promote', 'Which model?');
+    expect(code).toBe(130);
+    expect(out).toContain('churn');
+    expect(out).not.toContain("required option '--to'");
+  }, 30_000);
+
+  it('without a terminal a missing --to is a usage error naming it', async () => {
+    const r = await runMlv(['promote', 'churn', '1'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('error: missing --to: the alias to move');
+  });
 });
 
 describe('D12: parallel register --bump', () => {
