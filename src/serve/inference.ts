@@ -55,7 +55,8 @@ class PoolWorker {
       p?.resolve(reply);
     });
     this.worker.on('error', (err) => {
-      for (const p of this.pending.values()) p.resolve({ id: 0, ok: false, error: `inference thread failed: ${err.message}` });
+      for (const p of this.pending.values())
+        p.resolve({ id: 0, ok: false, error: `inference thread failed: ${err.message}` });
       this.pending.clear();
     });
   }
@@ -70,7 +71,8 @@ class PoolWorker {
   }
 }
 
-const replyError = (reply: WorkerReply & { ok: false }) => new InputError(reply.error, { code: reply.code ?? 'MLV_ONNX_RUN' });
+const replyError = (reply: WorkerReply & { ok: false }) =>
+  new InputError(reply.error, { code: reply.code ?? 'MLV_ONNX_RUN' });
 
 /** Worker threads shared by the versions that run off the HTTP thread. */
 export class WorkerPool {
@@ -194,7 +196,11 @@ export class Batcher {
         .then(
           (out) => {
             if (batch.length === 1) batch[0]!.resolve(out);
-            else splitOutputs(out, batch.map((q) => q.rows)).forEach((o, i) => batch[i]!.resolve(o));
+            else
+              splitOutputs(
+                out,
+                batch.map((q) => q.rows),
+              ).forEach((o, i) => batch[i]!.resolve(o));
           },
           (err) => {
             for (const q of batch) q.reject(err);

@@ -7,8 +7,8 @@ import client from 'prom-client';
 
 /** Request latency buckets: fine below 10 ms, where a p99 of a few milliseconds lives. */
 export const DURATION_BUCKETS = [
-  0.0002, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25,
-  0.5, 1, 2.5, 5, 10,
+  0.0002, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5,
+  1, 2.5, 5, 10,
 ];
 const DIFF_BUCKETS = [0, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 10];
 const VALUE_BUCKETS = [-10, -1, -0.5, 0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 10, 100];
@@ -27,6 +27,7 @@ export class ServeMetrics {
   private readonly shadowDropped: client.Counter;
   private readonly shadowAgreement: client.Counter;
   private readonly shadowAbsDiff: client.Histogram;
+  private readonly shadowDuration: client.Histogram;
   private readonly routeWeight: client.Gauge;
   private readonly routeRevision: client.Gauge;
   private readonly modelLoaded: client.Gauge;
@@ -85,7 +86,7 @@ export class ServeMetrics {
     });
     this.shadowAgreement = new client.Counter({
       name: 'mlv_shadow_agreement_total',
-      help: 'Shadow rows whose predicted class agrees with the primary answer',
+      help: 'Shadow rows by whether their predicted class agrees with the primary answer',
       labelNames: ['model', 'version', 'agree'],
       registers,
     });
@@ -94,6 +95,13 @@ export class ServeMetrics {
       help: 'Largest absolute difference between shadow and primary outputs per request',
       labelNames: ['model', 'version'],
       buckets: DIFF_BUCKETS,
+      registers,
+    });
+    this.shadowDuration = new client.Histogram({
+      name: 'mlv_shadow_duration_seconds',
+      help: 'Time from queueing a shadow copy to its answer',
+      labelNames: ['model', 'version'],
+      buckets: DURATION_BUCKETS,
       registers,
     });
     this.routeWeight = new client.Gauge({
@@ -175,17 +183,25 @@ export class ServeMetrics {
       .observe!(value);
   }
 
-  shadow(version: string, outcome: { absDiff: number | null; agree: boolean | null }): void {
+  /** One compared shadow copy: its largest abs diff, rows agreeing on the class (of `rows`), latency. */
+  shadow(
+    version: string,
+    o: { absDiff: number | null; agreeRows: number | null; rows: number; seconds: number },
+  ): void {
     this.child(this.shadowRequests, `sr\0${version}`, [this.model, version]).inc();
-    if (outcome.absDiff !== null) {
-      this.child(this.shadowAbsDiff, `sd\0${version}`, [this.model, version]).observe!(outcome.absDiff);
+    this.child(this.shadowDuration, `st\0${version}`, [this.model, version]).observe!(o.seconds);
+    if (o.absDiff !== null) {
+      this.child(this.shadowAbsDiff, `sd\0${version}`, [this.model, version]).observe!(o.absDiff);
     }
-    if (outcome.agree !== null) {
-      this.child(this.shadowAgreement, `sa\0${version}\0${outcome.agree}`, [
-        this.model,
-        version,
-        String(outcome.agree),
-      ]).inc();
+    if (o.agreeRows !== null) {
+      if (o.agreeRows > 0) {
+        this.child(this.shadowAgreement, `sa\0${version}\0true`, [this.model, version, 'true']).inc(o.agreeRows);
+      }
+      if (o.rows - o.agreeRows > 0) {
+        this.child(this.shadowAgreement, `sa\0${version}\0false`, [this.model, version, 'false']).inc(
+          o.rows - o.agreeRows,
+        );
+      }
     }
   }
 

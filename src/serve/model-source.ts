@@ -15,5 +15,10 @@ export async function fetchVersion(ctx: Context, name: string, version: string):
   const { resolveModel } = await import('../onnx/registry-model.js');
   const { sha256File } = await import('../onnx/resolve.js');
   const r = await resolveModel(ctx, `models:/${name}/${version}`);
-  return { name, version: r.registry?.version ?? version, onnxPath: r.file, sha256: r.sha256 ?? (await sha256File(r.file)) };
+  return {
+    name,
+    version: r.registry?.version ?? version,
+    onnxPath: r.file,
+    sha256: r.sha256 ?? (await sha256File(r.file)),
+  };
 }

@@ -54,7 +54,12 @@ export interface LoadOptions {
 export const INLINE_BELOW_MS = 0.25;
 
 /** Downloads (cached, sha256-verified), opens, warms up and smoke-checks one version. */
-export async function loadVersion(ctx: Context, model: string, version: string, opts: LoadOptions): Promise<LoadedVersion> {
+export async function loadVersion(
+  ctx: Context,
+  model: string,
+  version: string,
+  opts: LoadOptions,
+): Promise<LoadedVersion> {
   const fetched = await fetchVersion(ctx, model, version);
   const { readOnnxInfo, toTensorSpecs } = await import('../onnx/model-info.js');
   const info = await readOnnxInfo(fetched.onnxPath);
@@ -71,7 +76,8 @@ export async function loadVersion(ctx: Context, model: string, version: string, 
     const symbols = bindSymbols(warm, inputs);
     const out = await inline.run(warm);
     const problems = outputProblems(outputs, out, symbols);
-    if (problems.length > 0) throw new InputError(`${label} failed its warm-up: ${problems[0]}`, { code: 'MLV_SERVE_WARMUP' });
+    if (problems.length > 0)
+      throw new InputError(`${label} failed its warm-up: ${problems[0]}`, { code: 'MLV_SERVE_WARMUP' });
     for (const [name, t] of Object.entries(out)) {
       const c = countNonFinite(t);
       if (c.first >= 0) {

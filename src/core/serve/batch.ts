@@ -34,7 +34,11 @@ export function rowsOf(tensors: Readonly<Record<string, HostTensor>>): number {
  * fit in `maxRows`, always at least one. Requests whose other dimensions differ from the first
  * one's cannot be joined; `compatible(i)` says whether request i can join request 0.
  */
-export function planBatch(rows: readonly number[], maxRows: number, compatible: (i: number) => boolean = () => true): number {
+export function planBatch(
+  rows: readonly number[],
+  maxRows: number,
+  compatible: (i: number) => boolean = () => true,
+): number {
   if (rows.length === 0) return 0;
   let total = rows[0]!;
   let take = 1;

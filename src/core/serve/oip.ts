@@ -148,7 +148,8 @@ function pack(values: unknown[], type: TensorType, where: string): HostTensor['d
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (FLOAT_TYPES.has(type)) {
-      if (typeof v !== 'number') throw new InputError(`${where} at [${i}]: expected a number (${type}), got ${show(v)}`);
+      if (typeof v !== 'number')
+        throw new InputError(`${where} at [${i}]: expected a number (${type}), got ${show(v)}`);
       if (type === 'float16') (data as Uint16Array)[i] = floatToHalf(v);
       else (data as Float32Array)[i] = v;
     } else if (INT_TYPES.has(type)) {
@@ -186,7 +187,10 @@ export interface OipOutputTensor {
 }
 
 /** Response `outputs`: flat row-major data; non-finite floats as "NaN" / "Infinity" / "-Infinity". */
-export function encodeOutputs(outputs: Readonly<Record<string, HostTensor>>, names?: readonly string[]): OipOutputTensor[] {
+export function encodeOutputs(
+  outputs: Readonly<Record<string, HostTensor>>,
+  names?: readonly string[],
+): OipOutputTensor[] {
   const selected = names ?? Object.keys(outputs);
   return selected.map((name) => {
     const t = outputs[name]!;

@@ -48,9 +48,9 @@ export function parseFeedback(body: unknown, now: Date): FeedbackRow[] {
     let ts: string;
     if (o.ts === undefined || o.ts === null) ts = now.toISOString();
     else if (typeof o.ts === 'string' && !Number.isNaN(Date.parse(o.ts))) ts = o.ts;
-    else if (typeof o.ts === 'number' && Number.isFinite(o.ts)) ts = new Date(o.ts < 1e11 ? o.ts * 1000 : o.ts).toISOString();
+    else if (typeof o.ts === 'number' && Number.isFinite(o.ts))
+      ts = new Date(o.ts < 1e11 ? o.ts * 1000 : o.ts).toISOString();
     else throw new InputError(`${where}: "ts" must be an ISO 8601 time or epoch seconds/milliseconds`);
     return { unit, metric: o.metric, value, ts };
   });
 }
-
