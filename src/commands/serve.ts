@@ -37,7 +37,7 @@ export interface ServeInput {
   logMaxBytes: number;
   logPredictions: boolean;
   shadowQueue: number;
-  shadowThreads: number;
+  shadowThreads: 'auto' | number;
 }
 
 export interface ServeResult {
@@ -74,7 +74,8 @@ export async function serve(ctx: Context, input: ServeInput): Promise<ServeResul
   const { EventLog } = await import('../serve/event-log.js');
 
   const metrics = new ServeMetrics(input.model);
-  const workers = input.threads === 'auto' ? Math.max(1, Math.min(2, os.availableParallelism())) : input.threads;
+  // auto: one core stays with the HTTP thread.
+  const workers = input.threads === 'auto' ? Math.max(1, Math.min(4, os.availableParallelism() - 1)) : input.threads;
   let pool: InstanceType<typeof WorkerPool> | undefined;
   let shadowPool: InstanceType<typeof WorkerPool> | undefined;
   const runtime = new ServeRuntime(ctx, {
@@ -88,17 +89,22 @@ export async function serve(ctx: Context, input: ServeInput): Promise<ServeResul
       maxBatch: input.maxBatch,
       maxWaitMs: input.maxBatchWaitMs,
     },
+    // The shadow has its own sessions, queue and (for models worth a thread) its own worker pool;
+    // its batches are larger and may wait, since nobody waits for its answers.
     shadowLoad: {
       threads: input.shadowThreads,
-      pool: () => (shadowPool ??= new WorkerPool(Math.max(1, input.shadowThreads))),
-      maxBatch: input.maxBatch,
-      maxWaitMs: 0,
+      pool: () =>
+        (shadowPool ??= new WorkerPool(input.shadowThreads === 'auto' ? 1 : Math.max(1, input.shadowThreads))),
+      maxBatch: Math.max(input.maxBatch, 256),
+      maxWaitMs: 2,
     },
   });
 
   let events: InstanceType<typeof EventLog> | undefined;
+  let predictions: InstanceType<typeof EventLog> | undefined;
   const closeAll = async () => {
     await events?.close();
+    if (predictions !== events) await predictions?.close();
     await runtime.close();
     await pool?.close();
     await shadowPool?.close();
@@ -108,15 +114,25 @@ export async function serve(ctx: Context, input: ServeInput): Promise<ServeResul
   try {
     const serving = await runtime.start();
     if (input.logDir !== undefined) {
-      events = new EventLog({
-        target: input.logDir === '-' ? '-' : path.resolve(ctx.cwd, input.logDir),
-        maxBytes: input.logMaxBytes,
-        stdout: ctx.stdout,
-        onWritten: (type, n) => metrics.eventWritten(type, n),
-        onDropped: (n) => metrics.eventDropped(n),
-        onError: (err) => ctx.warn(`event log: ${err.message}`),
-      });
+      const dir = input.logDir === '-' ? '-' : path.resolve(ctx.cwd, input.logDir);
+      const log = (target: string) =>
+        new EventLog({
+          target,
+          maxBytes: input.logMaxBytes,
+          stdout: ctx.stdout,
+          onWritten: (type, n) => metrics.eventWritten(type, n),
+          onDropped: (n) => metrics.eventDropped(n),
+          onError: (err) => ctx.warn(`event log: ${err.message}`),
+        });
+      events = log(dir);
       await events.open();
+      if (input.logPredictions) {
+        // DIR/predictions/: `mlv analyze --events DIR/*.jsonl` reads exposures and metrics only.
+        predictions = dir === '-' ? events : log(path.join(dir, 'predictions'));
+        await predictions.open();
+      }
+    } else if (input.logPredictions) {
+      throw new UsageError('--log-predictions needs an event log: add --log-dir DIR or --log -');
     }
     server = new ServeHttp({
       model: input.model,
@@ -124,8 +140,8 @@ export async function serve(ctx: Context, input: ServeInput): Promise<ServeResul
       runtime,
       metrics,
       events,
+      predictions,
       shadow: new Shadow(metrics, input.shadowQueue),
-      logPredictions: input.logPredictions,
       bodyLimit: input.bodyLimit,
       timeoutMs: input.timeoutMs,
       maxInFlight: input.maxInFlight,
@@ -177,7 +193,7 @@ export async function serve(ctx: Context, input: ServeInput): Promise<ServeResul
     url,
     model: input.model,
     revision: runtime.current?.route.revision ?? 0,
-    log_files: events?.files ?? [],
+    log_files: [...(events?.files ?? []), ...(predictions && predictions !== events ? predictions.files : [])],
     events_written: events?.written ?? 0,
     events_dropped: events?.dropped ?? 0,
   };
@@ -271,7 +287,7 @@ interface ServeFlags {
   logMaxBytes: number;
   logPredictions?: boolean;
   shadowQueue: number;
-  shadowThreads: number;
+  shadowThreads: 'auto' | number;
 }
 
 export function registerServe(program: Command): void {
@@ -299,7 +315,7 @@ export function registerServe(program: Command): void {
     .option('--auth-token <token>', 'require Authorization: Bearer <token> (also MLV_SERVE_TOKEN)')
     .option(
       '--threads <n>',
-      'inference threads: auto (inline for tiny models, else 2 workers), 0 = inline, N workers',
+      'inference: auto (inline for tiny models, else cores−1 worker threads), 0 = inline, N worker threads',
       threadsArg,
       'auto',
     )
@@ -343,7 +359,12 @@ export function registerServe(program: Command): void {
       intArg('--shadow-queue', 1),
       SERVE_DEFAULTS.shadowQueue,
     )
-    .option('--shadow-threads <n>', 'worker threads of the shadow version', intArg('--shadow-threads', 1), 1)
+    .option(
+      '--shadow-threads <n>',
+      'shadow inference: auto (inline for tiny models, else its own worker), 0 = inline, N own workers',
+      threadsArg,
+      'auto',
+    )
     .addHelpText(
       'after',
       `

@@ -30,8 +30,9 @@ export interface HttpOptions {
   runtime: ServeRuntime;
   metrics: ServeMetrics;
   events: EventLog | undefined;
+  /** Prediction records (--log-predictions): a log of their own, so `DIR/*.jsonl` stays what analyze reads. */
+  predictions: EventLog | undefined;
   shadow: Shadow;
-  logPredictions: boolean;
   bodyLimit: number;
   timeoutMs: number;
   maxInFlight: number;
@@ -396,8 +397,8 @@ export class ServeHttp {
           model: this.o.model,
         });
       }
-      if (this.o.logPredictions) {
-        events.write({
+      if (this.o.predictions) {
+        this.o.predictions.write({
           type: 'prediction',
           experiment: route.experiment,
           ...(unit !== undefined ? { unit } : {}),
