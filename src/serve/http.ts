@@ -11,7 +11,7 @@ import { parseFeedback, unitOf } from '../core/serve/unit.js';
 import { FLOAT_TYPES, numberAt, type HostTensor } from '../core/smoke/tensor.js';
 import { InputError } from '../errors.js';
 import type { EventLog } from './event-log.js';
-import type { Tensors } from './inference.js';
+import { QueueTimeoutError, type Tensors } from './inference.js';
 import type { ServeMetrics } from './metrics.js';
 import type { ServeRuntime, Serving } from './runtime.js';
 import type { Shadow } from './shadow.js';
@@ -157,6 +157,9 @@ export class ServeHttp {
           (err: Error) => this.send(res, 500, err.message, 'text/plain'),
         );
         return;
+      case '/invocations':
+        res.setHeader('Allow', 'POST');
+        return this.fail(res, pathname, new HttpError(405, 'use POST /invocations'), start);
       case '/v2':
         return this.json(res, 200, { name: 'mlv', version: this.o.mlvVersion, extensions: [] });
       case '/v2/health/live':
@@ -353,10 +356,11 @@ export class ServeHttp {
     lv.inFlight++;
     let outputs: Tensors;
     try {
-      outputs = await withTimeout(lv.batcher.run(feeds), this.o.timeoutMs);
+      outputs = await withTimeout(lv.batcher.run(feeds, start + this.o.timeoutMs), this.o.timeoutMs);
     } catch (err) {
       this.o.metrics.inferenceError(lv.version, variant);
       if (err instanceof HttpError) throw err;
+      if (err instanceof QueueTimeoutError) throw timedOut(this.o.timeoutMs);
       throw new HttpError(500, `${this.o.model} version ${lv.version} failed: ${(err as Error).message}`);
     } finally {
       lv.inFlight--;
@@ -501,10 +505,12 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
 const tooLarge = (limit: number) =>
   new HttpError(413, `the request body is larger than the limit of ${limit} bytes (--body-limit)`);
 
+const timedOut = (ms: number) => new HttpError(504, `inference took longer than ${ms} ms (--timeout)`);
+
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   if (!(ms > 0) || !Number.isFinite(ms)) return p;
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new HttpError(504, `inference took longer than ${ms} ms (--timeout)`)), ms);
+    const timer = setTimeout(() => reject(timedOut(ms)), ms);
     p.then(
       (v) => {
         clearTimeout(timer);

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { concatRequests, joinable, planBatch, rowsOf, splitOutputs } from '../core/serve/batch.js';
 import type { HostTensor } from '../core/smoke/tensor.js';
@@ -115,9 +116,14 @@ export class WorkerPool {
   }
 }
 
+/** A queued request whose deadline passed before a slot was free. */
+export class QueueTimeoutError extends Error {}
+
 interface Queued {
   feeds: Tensors;
   rows: number;
+  /** performance.now() after which nobody waits for the answer: skipped instead of run. */
+  deadline: number;
   resolve(out: Tensors): void;
   reject(err: unknown): void;
 }
@@ -147,9 +153,9 @@ export class Batcher {
     private readonly opts: BatchOptions,
   ) {}
 
-  run(feeds: Tensors): Promise<Tensors> {
+  run(feeds: Tensors, deadline = Number.POSITIVE_INFINITY): Promise<Tensors> {
     return new Promise<Tensors>((resolve, reject) => {
-      this.queue.push({ feeds, rows: rowsOf(feeds), resolve, reject });
+      this.queue.push({ feeds, rows: rowsOf(feeds), deadline, resolve, reject });
       this.schedule();
     });
   }
@@ -176,6 +182,11 @@ export class Batcher {
     this.scheduled = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    const now = performance.now();
+    if (this.queue.some((q) => q.deadline < now)) {
+      for (const q of this.queue) if (q.deadline < now) q.reject(new QueueTimeoutError('deadline passed while queued'));
+      this.queue = this.queue.filter((q) => q.deadline >= now);
+    }
     while (this.active < this.runner.slots && this.queue.length > 0) {
       const first = this.queue[0]!;
       const take =
