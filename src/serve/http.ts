@@ -317,9 +317,10 @@ export class ServeHttp {
     let lv: LoadedVersion;
     let variant: string;
     let exposed = false;
-    if (oip && oip[2] !== undefined) {
+    const pinned = oip !== null && oip[2] !== undefined;
+    if (pinned) {
       // A pinned version answers as itself: not an assignment, not an exposure.
-      lv = this.pinned(serving, decodeURIComponent(oip[1]!), decodeURIComponent(oip[2]));
+      lv = this.pinned(serving, decodeURIComponent(oip![1]!), decodeURIComponent(oip![2]!));
       variant = route.variants.find((v) => v.version === lv.version)?.name ?? 'pinned';
     } else {
       if (oip) this.pinned(serving, decodeURIComponent(oip[1]!), undefined);
@@ -415,7 +416,8 @@ export class ServeHttp {
         });
       }
     }
-    if (serving.shadow && route.shadow && inShadow(route, unit ?? String(Math.random()))) {
+    // A copy to the shadow: by unit (the same units every time), else a random share.
+    if (serving.shadow && route.shadow && !pinned && inShadow(route, unit ?? String(Math.random()))) {
       this.o.shadow.offer(serving.shadow, feeds, outputs);
     }
   }
