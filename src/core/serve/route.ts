@@ -106,6 +106,7 @@ function show(v: Json): string {
 const isObject = (v: Json): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function str(f: Fields, field: string, v: Json, opts: { max?: number } = {}): string {
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
   if (typeof v !== 'string' || v === '' || v.length > (opts.max ?? MAX_NAME) || /[\u0000-\u001f]/.test(v)) {
     f.fail(field, `a non-empty string of at most ${opts.max ?? MAX_NAME} characters without control characters`, v);
   }
