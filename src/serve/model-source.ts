@@ -1,8 +1,8 @@
-import type { Context } from '../context.js';
+import type { ServeHost } from './host.js';
 
 /**
- * The one place `mlv serve` gets a model version's file: through the registry's sha256-verified
- * cache. (Swap in the registry road's `fetchModel` here when it lands; nothing else changes.)
+ * The one place `mlv serve` gets a model version's file: the registry road's sha256-verified
+ * cache (src/registry/model-files.ts), shared with `mlv smoke models:/…`.
  */
 export interface FetchedVersion {
   name: string;
@@ -11,14 +11,17 @@ export interface FetchedVersion {
   sha256: string;
 }
 
-export async function fetchVersion(ctx: Context, name: string, version: string): Promise<FetchedVersion> {
-  const { resolveModel } = await import('../onnx/registry-model.js');
-  const { sha256File } = await import('../onnx/resolve.js');
-  const r = await resolveModel(ctx, `models:/${name}/${version}`);
-  return {
-    name,
-    version: r.registry?.version ?? version,
-    onnxPath: r.file,
-    sha256: r.sha256 ?? (await sha256File(r.file)),
-  };
+export async function fetchVersion(ctx: ServeHost, name: string, version: string): Promise<FetchedVersion> {
+  const { cacheRoot, fetchModel } = await import('../registry/model-files.js');
+  const fetched = await fetchModel(
+    await ctx.mlflow(),
+    { name, ref: { kind: 'version', version }, display: `${name} version ${version}` },
+    {
+      cacheDir: cacheRoot(ctx.env),
+      signal: ctx.signal,
+      debug: (m) => ctx.debug(m),
+      warn: (m) => ctx.warn(m),
+    },
+  );
+  return { name, version: fetched.version.version, onnxPath: fetched.onnxPath, sha256: fetched.sha256 };
 }

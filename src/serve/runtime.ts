@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { routeVersions, type Route } from '../core/serve/route.js';
-import type { Context } from '../context.js';
+import type { ServeHost } from './host.js';
 import { UsageError } from '../errors.js';
 import { redactSecrets } from '../mlflow/redact.js';
 import type { ServeMetrics } from './metrics.js';
@@ -51,7 +51,7 @@ export class ServeRuntime {
   private warnedNoRoute = false;
 
   constructor(
-    private readonly ctx: Context,
+    private readonly ctx: ServeHost,
     private readonly opts: RuntimeOptions,
   ) {}
 

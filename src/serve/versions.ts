@@ -4,7 +4,7 @@ import { countNonFinite, outputProblems } from '../core/smoke/checks.js';
 import { generateInputs } from '../core/smoke/generate.js';
 import { bindSymbols } from '../core/smoke/records.js';
 import type { TensorSpec } from '../core/smoke/tensor.js';
-import type { Context } from '../context.js';
+import type { ServeHost } from './host.js';
 import { InputError } from '../errors.js';
 import { Batcher, openInline, type Runner, type WorkerPool } from './inference.js';
 import { fetchVersion } from './model-source.js';
@@ -55,7 +55,7 @@ export const INLINE_BELOW_MS = 0.25;
 
 /** Downloads (cached, sha256-verified), opens, warms up and smoke-checks one version. */
 export async function loadVersion(
-  ctx: Context,
+  ctx: ServeHost,
   model: string,
   version: string,
   opts: LoadOptions,
