@@ -205,6 +205,8 @@ export class ServeHttp {
         version: lv.version,
         mode: lv.mode,
         batching: lv.batchDim !== null,
+        runs: lv.batcher.runs,
+        rows_per_run: lv.batcher.runs === 0 ? null : Math.round((lv.batcher.batchedRows / lv.batcher.runs) * 100) / 100,
         retired: lv.retiredAt !== undefined,
       })),
       load_failures: [...this.o.runtime.failures.values()],

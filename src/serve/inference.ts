@@ -26,8 +26,22 @@ export interface Runner {
   release(): Promise<void>;
 }
 
-export async function openInline(file: string, label: string): Promise<Runner> {
+/** The model on the HTTP thread; `direct`: run through the native session (see below). */
+export async function openInline(file: string, label: string, direct = true): Promise<Runner> {
   const session = await OnnxSession.open(file, label, { threads: 1 });
+  return direct ? withDirect(session, file) : publicRunner(session);
+}
+
+function publicRunner(session: OnnxSession): Runner {
+  return {
+    mode: 'inline',
+    slots: 1,
+    run: (feeds) => session.run(session.feeds(feeds)),
+    release: () => session.release(),
+  };
+}
+
+async function withDirect(session: OnnxSession, file: string): Promise<Runner> {
   const direct = await openDirect(file);
   if (direct) {
     // The same model through onnxruntime-node's native binding, run synchronously: its public
@@ -64,12 +78,7 @@ export async function openInline(file: string, label: string): Promise<Runner> {
       },
     };
   }
-  return {
-    mode: 'inline',
-    slots: 1,
-    run: (feeds) => session.run(session.feeds(feeds)),
-    release: () => session.release(),
-  };
+  return publicRunner(session);
 }
 
 interface NativeSession {
@@ -120,7 +129,10 @@ class PoolWorker {
   private readonly pending = new Map<number, Pending>();
 
   constructor() {
-    this.worker = new Worker(new URL('./inference-worker.js', import.meta.url));
+    // Little JavaScript runs there: a small young generation keeps each thread's memory down.
+    this.worker = new Worker(new URL('./inference-worker.js', import.meta.url), {
+      resourceLimits: { maxYoungGenerationSizeMb: 4 },
+    });
     this.worker.unref();
     this.worker.on('message', (reply: WorkerReply) => {
       const p = this.pending.get(reply.id);

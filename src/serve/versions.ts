@@ -69,7 +69,8 @@ export async function loadVersion(
   const bad = [...inputs, ...outputs].find((s) => s.type === null);
   if (bad) throw new InputError(`${label}: "${bad.name}" is ${bad.typeText}; mlv serve serves tensor models only`);
 
-  const inline = await openInline(fetched.onnxPath, label);
+  // Warm-up and timing on a plain session; the runner that serves is opened once the place is chosen.
+  const inline = await openInline(fetched.onnxPath, label, false);
   let runner: Runner = inline;
   try {
     const warm = generateInputs(inputs, { seed: 0, batch: 2 });
@@ -98,11 +99,9 @@ export async function loadVersion(
     times.sort((a, b) => a - b);
     const runMs = times[Math.floor(times.length / 2)]!;
     const useWorkers = opts.threads === 'auto' ? runMs >= INLINE_BELOW_MS : opts.threads > 0;
-    if (useWorkers) {
-      runner = await opts.pool().open(fetched.onnxPath, label);
-      await runner.run(warm);
-      await inline.release();
-    }
+    runner = useWorkers ? await opts.pool().open(fetched.onnxPath, label) : await openInline(fetched.onnxPath, label);
+    await runner.run(warm);
+    await inline.release();
     const batchDim = batchDimension(inputs, outputs);
     const batcher = new Batcher(runner, {
       maxBatch: batchDim === null ? 1 : opts.maxBatch,
@@ -110,8 +109,8 @@ export async function loadVersion(
     });
     return new LoadedVersion(fetched.version, fetched.sha256, inputs, outputs, batcher, runMs, batchDim);
   } catch (err) {
-    await runner.release();
-    if (runner !== inline) await inline.release();
+    if (runner !== inline) await runner.release();
+    await inline.release();
     throw err;
   }
 }
