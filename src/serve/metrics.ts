@@ -13,6 +13,31 @@ export const DURATION_BUCKETS = [
 const DIFF_BUCKETS = [0, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 10];
 const VALUE_BUCKETS = [-10, -1, -0.5, 0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 10, 100];
 
+/**
+ * Counts kept as plain numbers on the hot path and handed to prom-client when it is scraped:
+ * prom-client hashes and validates the labels on every `inc`, which costs more than the count.
+ */
+class Tally {
+  private readonly pending = new Map<string, { labels: string[]; n: number }>();
+  constructor(private readonly counter: () => client.Counter) {}
+
+  add(key: string, labels: () => string[], n = 1): void {
+    const p = this.pending.get(key);
+    if (p) p.n += n;
+    else this.pending.set(key, { labels: labels(), n });
+  }
+
+  flush(): void {
+    for (const p of this.pending.values()) {
+      if (p.n === 0) continue;
+      this.counter()
+        .labels(...p.labels)
+        .inc(p.n);
+      p.n = 0;
+    }
+  }
+}
+
 /** At most this many distinct classes per output are counted by name; the rest as "other". */
 const MAX_CLASSES = 64;
 
@@ -34,6 +59,8 @@ export class ServeMetrics {
   private readonly loadFailures: client.Counter;
   private readonly eventsWritten: client.Counter;
   private readonly eventsDropped: client.Counter;
+  private readonly requestTally = new Tally(() => this.requests);
+  private readonly classTally = new Tally(() => this.predictionClass);
   private readonly children = new Map<string, { inc(n?: number): void; observe?(v: number): void }>();
   private readonly classes = new Map<string, Set<string>>();
 
@@ -45,6 +72,7 @@ export class ServeMetrics {
       help: 'Answered requests by model version, variant and HTTP status',
       labelNames: ['model', 'version', 'variant', 'code'],
       registers,
+      collect: () => this.requestTally.flush(),
     });
     this.duration = new client.Histogram({
       name: 'mlv_request_duration_seconds',
@@ -64,6 +92,7 @@ export class ServeMetrics {
       help: 'Predicted classes of class outputs (label tensors, argmax of probabilities)',
       labelNames: ['model', 'version', 'variant', 'output', 'class'],
       registers,
+      collect: () => this.classTally.flush(),
     });
     this.predictionValues = new client.Histogram({
       name: 'mlv_prediction_value',
@@ -151,7 +180,7 @@ export class ServeMetrics {
   }
 
   request(version: string, variant: string, code: number, seconds: number): void {
-    this.child(this.requests, `r\0${version}\0${variant}\0${code}`, [this.model, version, variant, String(code)]).inc();
+    this.requestTally.add(`${version}\0${variant}\0${code}`, () => [this.model, version, variant, String(code)]);
     if (version !== '') {
       this.child(this.duration, `d\0${version}\0${variant}`, [this.model, version, variant]).observe!(seconds);
     }
@@ -169,13 +198,7 @@ export class ServeMetrics {
       if (seen.size >= MAX_CLASSES) cls = 'other';
       else seen.add(cls);
     }
-    this.child(this.predictionClass, `c\0${version}\0${variant}\0${output}\0${cls}`, [
-      this.model,
-      version,
-      variant,
-      output,
-      cls,
-    ]).inc();
+    this.classTally.add(`${version}\0${variant}\0${output}\0${cls}`, () => [this.model, version, variant, output, cls]);
   }
 
   predictionValue(version: string, variant: string, output: string, value: number): void {
