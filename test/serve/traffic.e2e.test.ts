@@ -26,7 +26,7 @@ import {
  * Traffic through `mlv serve` on 127.0.0.1: the split and its stickiness across processes, a
  * monotone ramp, hot swaps under load, a broken candidate, shadow comparison, and the event log
  * (feedback → files → `mlv analyze --events`, rotation, SIGTERM). Versions of "churn":
- * 1 = classifier-v1, 2 = classifier-v2, 3 = nan.onnx (loads, but its outputs are NaN).
+ * 1 = classifier-v1, 2 = classifier-v2, 3 = nan.onnx (loads, but its outputs are NaN), 4 = a truncated artifact.
  */
 
 let registry: RunningServer;
@@ -43,8 +43,9 @@ beforeAll(async () => {
   await register(reg, 'classifier-v1.onnx', 'churn');
   await register(reg, 'classifier-v2.onnx', 'churn');
   await register(reg, 'nan.onnx', 'churn');
-  // Version 4: the classifier, its stored artifact truncated after registration.
-  await register(reg, 'classifier-v1.onnx', 'churn');
+  // Version 4: a model no other version shares a digest with, its stored artifact truncated after
+  // registration (a cached copy of the same digest would rightly be used instead).
+  await register(reg, 'dynamic-dims.onnx', 'churn');
   const uri = await client.getModelVersionDownloadUri('churn', '4');
   const stored = findFiles(path.join(storeDir, 'artifacts')).filter(
     (f) => f.endsWith('.onnx') && f.includes(runOf(uri)),
