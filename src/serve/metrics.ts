@@ -61,6 +61,8 @@ export class ServeMetrics {
   private readonly eventsDropped: client.Counter;
   private readonly requestTally = new Tally(() => this.requests);
   private readonly classTally = new Tally(() => this.predictionClass);
+  private readonly shadowTally = new Tally(() => this.shadowRequests);
+  private readonly agreementTally = new Tally(() => this.shadowAgreement);
   private readonly children = new Map<string, { inc(n?: number): void; observe?(v: number): void }>();
   private readonly classes = new Map<string, Set<string>>();
 
@@ -106,6 +108,7 @@ export class ServeMetrics {
       help: 'Requests mirrored to the shadow version and compared',
       labelNames: ['model', 'version'],
       registers,
+      collect: () => this.shadowTally.flush(),
     });
     this.shadowDropped = new client.Counter({
       name: 'mlv_shadow_dropped_total',
@@ -118,6 +121,7 @@ export class ServeMetrics {
       help: 'Shadow rows by whether their predicted class agrees with the primary answer',
       labelNames: ['model', 'version', 'agree'],
       registers,
+      collect: () => this.agreementTally.flush(),
     });
     this.shadowAbsDiff = new client.Histogram({
       name: 'mlv_shadow_abs_diff',
@@ -211,20 +215,16 @@ export class ServeMetrics {
     version: string,
     o: { absDiff: number | null; agreeRows: number | null; rows: number; seconds: number },
   ): void {
-    this.child(this.shadowRequests, `sr\0${version}`, [this.model, version]).inc();
+    this.shadowTally.add(version, () => [this.model, version]);
     this.child(this.shadowDuration, `st\0${version}`, [this.model, version]).observe!(o.seconds);
     if (o.absDiff !== null) {
       this.child(this.shadowAbsDiff, `sd\0${version}`, [this.model, version]).observe!(o.absDiff);
     }
     if (o.agreeRows !== null) {
-      if (o.agreeRows > 0) {
-        this.child(this.shadowAgreement, `sa\0${version}\0true`, [this.model, version, 'true']).inc(o.agreeRows);
-      }
-      if (o.rows - o.agreeRows > 0) {
-        this.child(this.shadowAgreement, `sa\0${version}\0false`, [this.model, version, 'false']).inc(
-          o.rows - o.agreeRows,
-        );
-      }
+      if (o.agreeRows > 0)
+        this.agreementTally.add(`${version}\0true`, () => [this.model, version, 'true'], o.agreeRows);
+      const disagree = o.rows - o.agreeRows;
+      if (disagree > 0) this.agreementTally.add(`${version}\0false`, () => [this.model, version, 'false'], disagree);
     }
   }
 
