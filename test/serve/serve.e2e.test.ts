@@ -209,6 +209,16 @@ describe('bad input never crashes the process', () => {
     expect(wrong.status).toBe(401);
   });
 
+  it('health checks answer without the token, without detail', async () => {
+    const ready = await request(`${main.url}/v2/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(ready.json()).toEqual({ ready: true });
+    expect((await request(`${main.url}/v2/health/live`)).json()).toEqual({ live: true });
+    expect((await request(`${main.url}/ping`)).status).toBe(200);
+    expect((await request(`${main.url}/metrics`)).status).toBe(401);
+    expect((await request(`${main.url}/v2/models/churn`)).status).toBe(401);
+  });
+
   it('unknown paths → 404; GET /invocations → 405', async () => {
     expect((await get('/nope')).status).toBe(404);
     expect((await get('/invocations')).status).toBe(405);
