@@ -59,6 +59,8 @@ function start(args, opts = {}) {
       const line = out.split('\n').find((l) => l.startsWith('{'));
       if (line) {
         clearTimeout(timer);
+        const loaded = err.split('\n').filter((l) => l.startsWith('loaded '));
+        if (loaded.length > 0) console.log(`  (${loaded.join('; ')})`);
         resolve({ url: JSON.parse(line).url, child, stderr: () => err, ...opts });
       }
     });
