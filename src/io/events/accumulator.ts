@@ -92,8 +92,9 @@ export class EventsAccumulator {
   readonly variantNames: string[] = [];
   private readonly variantBytes: Buffer[] = [];
   private readonly metricRows: number[];
-  private readonly otherMetricNames = new Set<string>();
-  private readonly otherExperiments = new Set<string>();
+  /** The first 20 names of other metrics and experiments seen (for hints), and where: [segment, line]. */
+  private readonly otherMetricNames = new Map<string, [number, number]>();
+  private readonly otherExperiments = new Map<string, [number, number]>();
   private otherExperimentRows = 0;
 
   rows = 0;
@@ -104,6 +105,19 @@ export class EventsAccumulator {
   private format = FORMAT_UNKNOWN;
   private file = '';
   private lineNo = 0;
+  /** False for a piece of a file that starts after its first line (no byte-order mark there). */
+  private atFileStart = true;
+
+  // Where in the input the lines are, for merging the states of readers that ran in parallel
+  // (parallel.ts): the current segment, and per variant and bad sample the segment it was seen in.
+  private segmented = false;
+  private segment = 0;
+  private segmentSamples = 0;
+  private readonly badSegments: number[] = [];
+  /** Per variant: the segment and line of its first exposure, flattened. */
+  private readonly variantFirst: number[] = [];
+  /** Lines per segment read, flattened [segment, lines, …]. */
+  private readonly segmentLines: number[] = [];
   private csvCols = new Int32Array(7);
   private csvWidth = 0;
   private readonly f = new Fields();
@@ -137,6 +151,35 @@ export class EventsAccumulator {
     this.file = name;
     this.lineNo = 0;
     this.format = FORMAT_UNKNOWN;
+    this.atFileStart = true;
+  }
+
+  /**
+   * Starts segment `segment` of the input (parallel.ts): a run of whole lines of file `name`,
+   * its line numbers counted from 1 within the segment. `start` describes a segment that begins
+   * after the file's first line: its format, known from that line. Bad-line samples are kept per
+   * segment, so the first ones of the whole input are among them whatever order segments come in.
+   */
+  beginSegment(name: string, segment: number, start?: SegmentStart): void {
+    this.beginFile(name);
+    this.segmented = true;
+    this.segment = segment;
+    this.segmentSamples = 0;
+    if (start !== undefined) {
+      this.atFileStart = false;
+      this.format = start.format === 'json' ? FORMAT_JSON : FORMAT_CSV;
+      if (start.format === 'csv') this.csvHeader(start.header ?? '');
+    }
+  }
+
+  /** Ends the current segment: records how many lines it had. */
+  endSegment(): void {
+    this.segmentLines.push(this.segment, this.lineNo);
+  }
+
+  /** The current segment and line, for an error raised while reading it. */
+  position(): { segment: number; line: number } {
+    return { segment: this.segment, line: this.lineNo };
   }
 
   /** Convenience for tests: whole lines as text. */
@@ -152,7 +195,7 @@ export class EventsAccumulator {
     while (pos < end) {
       this.lineNo++;
       let c = buf[pos]!;
-      if (this.lineNo === 1 && c === 0xef && buf[pos + 1] === 0xbb && buf[pos + 2] === 0xbf) {
+      if (this.lineNo === 1 && this.atFileStart && c === 0xef && buf[pos + 1] === 0xbb && buf[pos + 2] === 0xbf) {
         pos += 3; // UTF-8 byte-order mark
         c = buf[pos]!;
       }
@@ -212,12 +255,14 @@ export class EventsAccumulator {
 
   private bad(reason: string): void {
     if (this.strict) {
-      throw new InputError(`${this.file}:${this.lineNo}: ${reason}`, {
-        hint: 'fix or drop the line, or leave out --strict to skip unparseable lines',
-      });
+      throw new BadLineError(this.file, this.lineNo, reason);
     }
     this.badLines++;
-    if (this.badSamples.length < this.maxSamples) this.badSamples.push({ file: this.file, line: this.lineNo, reason });
+    if ((this.segmented ? this.segmentSamples : this.badSamples.length) < this.maxSamples) {
+      this.segmentSamples++;
+      this.badSamples.push({ file: this.file, line: this.lineNo, reason });
+      this.badSegments.push(this.segment);
+    }
   }
 
   /** Acts on the fields of the current line (offsets into buf). */
@@ -246,7 +291,7 @@ export class EventsAccumulator {
       const exp = this.experiment;
       if (f.expB - f.expA !== exp.length || !bytesEqual(buf, f.expA, exp, 0, exp.length)) {
         this.otherExperimentRows++;
-        if (this.otherExperiments.size < 20) this.otherExperiments.add(text(buf, f.expA, f.expB));
+        if (this.otherExperiments.size < 20) this.seen(this.otherExperiments, text(buf, f.expA, f.expB));
         return;
       }
       const vl = f.variantB - f.variantA;
@@ -260,6 +305,11 @@ export class EventsAccumulator {
         }
       }
       if (v < 0) v = this.addVariant(buf, f.variantA, f.variantB);
+      else if (this.segmented && this.segment < this.variantFirst[2 * v]!) {
+        // Segments may come in any order: keep the earliest sighting.
+        this.variantFirst[2 * v] = this.segment;
+        this.variantFirst[2 * v + 1] = this.lineNo;
+      }
       this.exposure(this.intern(buf), v, f.ts);
     } else {
       if (f.metricA < 0) return this.bad('metric row without metric');
@@ -275,11 +325,17 @@ export class EventsAccumulator {
         }
       }
       if (k < 0) {
-        if (this.otherMetricNames.size < 20) this.otherMetricNames.add(text(buf, f.metricA, f.metricB));
+        if (this.otherMetricNames.size < 20) this.seen(this.otherMetricNames, text(buf, f.metricA, f.metricB));
         return;
       }
       this.observation(this.intern(buf), k, f.ts, f.value);
     }
+  }
+
+  private seen(names: Map<string, [number, number]>, name: string): void {
+    const at = names.get(name);
+    if (at === undefined) names.set(name, [this.segment, this.lineNo]);
+    else if (this.segment < at[0]) names.set(name, [this.segment, this.lineNo]);
   }
 
   private intern(buf: Uint8Array): number {
@@ -401,6 +457,7 @@ export class EventsAccumulator {
       throw new InputError(`experiment ${this.experimentName} has more than 1000 variants`);
     }
     const bytes = Buffer.from(buf.subarray(a, b));
+    this.variantFirst.push(this.segment, this.lineNo);
     this.variantBytes.push(bytes);
     this.variantNames.push(bytes.toString('utf8'));
     return this.variantNames.length - 1;
@@ -453,6 +510,10 @@ export class EventsAccumulator {
 
   private observation(u: number, k: number, ts: number, value: number): void {
     this.metricRows[k]!++;
+    this.addObservation(u, k, ts, value);
+  }
+
+  private addObservation(u: number, k: number, ts: number, value: number): void {
     const st = this.state;
     const at = u * this.stride;
     const slot = this.pendSlot[k]!;
@@ -488,11 +549,143 @@ export class EventsAccumulator {
     this.pendNext = growInt32(this.pendNext, cap);
   }
 
+  /**
+   * The whole state, as plain data and typed arrays (to post from a worker thread; `transfer`
+   * lists the buffers to move rather than copy). Ends the accumulator's use.
+   */
+  exportState(): { state: AccumulatorState; transfer: ArrayBuffer[] } {
+    const units = this.units.exportState();
+    const state: AccumulatorState = {
+      unitCount: units.size,
+      unitArena: units.arena,
+      unitMeta: units.meta,
+      state: this.state,
+      pendTs: this.pendTs,
+      pendVal: this.pendVal,
+      pendNext: this.pendNext,
+      pendPeak: this.pendPeak,
+      variants: this.variantNames,
+      variantFirst: this.variantFirst,
+      metricRows: this.metricRows,
+      otherMetricNames: [...this.otherMetricNames],
+      otherExperiments: [...this.otherExperiments],
+      otherExperimentRows: this.otherExperimentRows,
+      rows: this.rows,
+      badLines: this.badLines,
+      badSamples: this.badSamples,
+      badSegments: this.badSegments,
+      segmentLines: this.segmentLines,
+    };
+    const transfer = [units.arena, units.meta, this.state, this.pendTs, this.pendVal, this.pendNext].map(
+      (a) => a.buffer as ArrayBuffer,
+    );
+    return { state, transfer };
+  }
+
+  /**
+   * Merges the states of readers that each read some segments of the input, into this (empty)
+   * accumulator, exactly as if it had read the whole input itself:
+   *  - variants are numbered in the order of their first exposure in the input (the earliest
+   *    segment and line among the parts), so arms come out in the same order;
+   *  - per unit, the first exposure is the minimum, the variant the one shared by every part
+   *    (else the unit saw several), a proportion's latest positive observation the maximum;
+   *  - a mean metric's sum: each part summed the observations at or after its own earliest
+   *    exposure E and held the older ones; the whole input's first exposure F ≤ every E, so the
+   *    part sums all count, and each held observation is replayed: it counts iff it is at or
+   *    after the earliest exposure merged so far (and stays held otherwise, for CUPED), the same
+   *    invariant the reader keeps row by row;
+   *  - bad-line samples, kept per segment by the parts, are ordered by segment and line, their
+   *    line numbers shifted by the lines of the file's earlier segments (`lineOffset`).
+   * Only the order of floating-point additions differs from a single reader (sums agree to
+   * rounding). The "experiments seen" and "metrics seen" hints: the first 20 names of each part,
+   * ordered by where they were first seen (the same as one reader's unless a part saw more than 20).
+   */
+  static merge(
+    opts: ReadEventsOptions,
+    parts: AccumulatorState[],
+    lineOffset: (segment: number) => number,
+  ): EventsAccumulator {
+    const acc = new EventsAccumulator(opts);
+    const firsts: { name: string; segment: number; line: number }[] = [];
+    for (const p of parts) {
+      p.variants.forEach((name, v) =>
+        firsts.push({ name, segment: p.variantFirst[2 * v]!, line: p.variantFirst[2 * v + 1]! }),
+      );
+    }
+    firsts.sort((x, y) => x.segment - y.segment || x.line - y.line);
+    const index = new Map<string, number>();
+    for (const f of firsts) {
+      if (index.has(f.name)) continue;
+      if (index.size >= 1000) throw new InputError(`experiment ${opts.experiment} has more than 1000 variants`);
+      index.set(f.name, index.size);
+      const bytes = Buffer.from(f.name);
+      acc.variantBytes.push(bytes);
+      acc.variantNames.push(f.name);
+      acc.variantFirst.push(f.segment, f.line);
+    }
+    const samples: { sample: BadLine; segment: number }[] = [];
+    for (const p of parts) {
+      acc.mergeUnits(
+        p,
+        Int32Array.from(p.variants, (name) => index.get(name)!),
+      );
+      acc.rows += p.rows;
+      acc.badLines += p.badLines;
+      acc.otherExperimentRows += p.otherExperimentRows;
+      acc.pendPeak += p.pendPeak;
+      p.metricRows.forEach((n, k) => (acc.metricRows[k]! += n));
+      p.badSamples.forEach((sample, i) => samples.push({ sample, segment: p.badSegments[i]! }));
+    }
+    const byPosition = (names: [string, [number, number]][][], into: Map<string, [number, number]>): void => {
+      const all = names.flat().sort((x, y) => x[1][0] - y[1][0] || x[1][1] - y[1][1]);
+      for (const [name, at] of all) if (into.size < 20 && !into.has(name)) into.set(name, at);
+    };
+    byPosition(
+      parts.map((p) => p.otherMetricNames),
+      acc.otherMetricNames,
+    );
+    byPosition(
+      parts.map((p) => p.otherExperiments),
+      acc.otherExperiments,
+    );
+    samples.sort((x, y) => x.segment - y.segment || x.sample.line - y.sample.line);
+    for (const { sample, segment } of samples.slice(0, acc.maxSamples)) {
+      acc.badSamples.push({ ...sample, line: sample.line + lineOffset(segment) });
+    }
+    return acc;
+  }
+
+  private mergeUnits(p: AccumulatorState, variantIndex: Int32Array): void {
+    const S = this.stride;
+    const M = this.metricIsMean.length;
+    const src = p.state;
+    for (let w = 0; w < p.unitCount; w++) {
+      const off = p.unitMeta[3 * w + 1]!;
+      const u = this.units.intern(p.unitArena, off, off + p.unitMeta[3 * w + 2]!, p.unitMeta[3 * w]!);
+      if (u >= this.cap) this.grow(this.cap * 2);
+      const at = w * S;
+      const v = src[at + 1]!;
+      // A part that saw several variants merges as an exposure to "several", which no single variant equals.
+      if (v !== VARIANT_NONE) this.exposure(u, v >= 0 ? variantIndex[v]! : VARIANT_MULTI, src[at]!);
+      for (let k = 0; k < M; k++) {
+        const x = src[at + 2 + k]!;
+        const slot = this.pendSlot[k]!;
+        if (slot < 0) {
+          if (x > this.state[u * S + 2 + k]!) this.state[u * S + 2 + k] = x;
+          continue;
+        }
+        this.state[u * S + 2 + k]! += x;
+        for (let q = src[at + slot]!; q >= 0; q = p.pendNext[q]!)
+          this.addObservation(u, k, p.pendTs[q]!, p.pendVal[q]!);
+      }
+    }
+  }
+
   /** Reduces the per-unit state to per-variant sufficient statistics. */
   finish(sources: string[]): EventsResult {
     const what = sources.join(', ');
     if (this.variantNames.length === 0) {
-      const others = [...this.otherExperiments];
+      const others = [...this.otherExperiments.keys()];
       throw new InputError(
         this.rows === 0
           ? `--events ${what}: no rows`
@@ -502,7 +695,7 @@ export class EventsAccumulator {
     }
     this.metricNames.forEach((name, k) => {
       if (this.metricRows[k] === 0) {
-        const seen = [...this.otherMetricNames];
+        const seen = [...this.otherMetricNames.keys()];
         throw new InputError(`--metric ${name}: no observations of metric "${name}" in ${what}`, {
           hint: seen.length > 0 ? `metrics seen: ${seen.slice(0, 10).join(', ')}` : 'the input has no metric rows',
         });
@@ -580,5 +773,48 @@ export class EventsAccumulator {
       other_experiment_rows: this.otherExperimentRows,
       peak_pending_observations: this.pendPeak,
     };
+  }
+}
+
+/** The format of a segment that starts after its file's first line (see beginSegment). */
+export interface SegmentStart {
+  format: 'json' | 'csv';
+  /** The CSV header line. */
+  header?: string;
+}
+
+/** An accumulator's state as data (see exportState / merge). */
+export interface AccumulatorState {
+  unitCount: number;
+  unitArena: Uint8Array;
+  unitMeta: Int32Array;
+  state: Float64Array;
+  pendTs: Float64Array;
+  pendVal: Float64Array;
+  pendNext: Int32Array;
+  pendPeak: number;
+  variants: string[];
+  variantFirst: number[];
+  metricRows: number[];
+  otherMetricNames: [string, [number, number]][];
+  otherExperiments: [string, [number, number]][];
+  otherExperimentRows: number;
+  rows: number;
+  badLines: number;
+  badSamples: BadLine[];
+  badSegments: number[];
+  segmentLines: number[];
+}
+
+/** An unparseable line under --strict: names file:line. */
+export class BadLineError extends InputError {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly reason: string,
+  ) {
+    super(`${file}:${line}: ${reason}`, {
+      hint: 'fix or drop the line, or leave out --strict to skip unparseable lines',
+    });
   }
 }

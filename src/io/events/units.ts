@@ -25,6 +25,11 @@ export class UnitTable {
    */
   private readonly recent = new Int32Array(1 << 16);
 
+  /** The ids' bytes and, per unit in insertion order, [hash, offset in arena, length]. */
+  exportState(): { size: number; arena: Uint8Array; meta: Int32Array } {
+    return { size: this.size, arena: this.arena, meta: this.meta };
+  }
+
   /** The id of buf[a, b) whose FNV-1a hash is h, adding it when new. */
   intern(buf: Uint8Array, a: number, b: number, h: number): number {
     const l = b - a;
