@@ -549,6 +549,11 @@ export class EventsAccumulator {
     this.pendNext = growInt32(this.pendNext, cap);
   }
 
+  /** Lines per segment read, flattened [segment, lines, …]. */
+  exportLines(): { segmentLines: number[] } {
+    return { segmentLines: this.segmentLines };
+  }
+
   /**
    * The whole state, as plain data and typed arrays (to post from a worker thread; `transfer`
    * lists the buffers to move rather than copy). Ends the accumulator's use.
@@ -583,8 +588,8 @@ export class EventsAccumulator {
   }
 
   /**
-   * Merges the states of readers that each read some segments of the input, into this (empty)
-   * accumulator, exactly as if it had read the whole input itself:
+   * Merges the states of readers that each read some segments of the input into this one (which
+   * read the others, or none), exactly as if it had read the whole input itself:
    *  - variants are numbered in the order of their first exposure in the input (the earliest
    *    segment and line among the parts), so arms come out in the same order;
    *  - per unit, the first exposure is the minimum, the variant the one shared by every part
@@ -600,59 +605,71 @@ export class EventsAccumulator {
    * rounding). The "experiments seen" and "metrics seen" hints: the first 20 names of each part,
    * ordered by where they were first seen (the same as one reader's unless a part saw more than 20).
    */
-  static merge(
-    opts: ReadEventsOptions,
-    parts: AccumulatorState[],
-    lineOffset: (segment: number) => number,
-  ): EventsAccumulator {
-    const acc = new EventsAccumulator(opts);
+  absorb(parts: AccumulatorState[], lineOffset: (segment: number) => number): void {
+    // Variants, numbered by first sighting over this accumulator and the parts.
     const firsts: { name: string; segment: number; line: number }[] = [];
-    for (const p of parts) {
+    const own = { variants: this.variantNames, variantFirst: this.variantFirst };
+    for (const p of [own, ...parts]) {
       p.variants.forEach((name, v) =>
         firsts.push({ name, segment: p.variantFirst[2 * v]!, line: p.variantFirst[2 * v + 1]! }),
       );
     }
     firsts.sort((x, y) => x.segment - y.segment || x.line - y.line);
     const index = new Map<string, number>();
+    const order: typeof firsts = [];
     for (const f of firsts) {
       if (index.has(f.name)) continue;
-      if (index.size >= 1000) throw new InputError(`experiment ${opts.experiment} has more than 1000 variants`);
+      if (index.size >= 1000) throw new InputError(`experiment ${this.experimentName} has more than 1000 variants`);
       index.set(f.name, index.size);
-      const bytes = Buffer.from(f.name);
-      acc.variantBytes.push(bytes);
-      acc.variantNames.push(f.name);
-      acc.variantFirst.push(f.segment, f.line);
+      order.push(f);
     }
-    const samples: { sample: BadLine; segment: number }[] = [];
+    this.renumberVariants(Int32Array.from(this.variantNames, (name) => index.get(name)!));
+    this.variantNames.length = this.variantBytes.length = this.variantFirst.length = 0;
+    for (const f of order) {
+      this.variantNames.push(f.name);
+      this.variantBytes.push(Buffer.from(f.name));
+      this.variantFirst.push(f.segment, f.line);
+    }
+
+    const most = this.units.size + parts.reduce((n, p) => n + p.unitCount, 0);
+    this.units.reserve(most);
+    if (most > this.cap) this.grow(most);
+    const samples = this.badSamples.map((sample, i) => ({ sample, segment: this.badSegments[i]! }));
     for (const p of parts) {
-      acc.mergeUnits(
+      this.mergeUnits(
         p,
         Int32Array.from(p.variants, (name) => index.get(name)!),
       );
-      acc.rows += p.rows;
-      acc.badLines += p.badLines;
-      acc.otherExperimentRows += p.otherExperimentRows;
-      acc.pendPeak += p.pendPeak;
-      p.metricRows.forEach((n, k) => (acc.metricRows[k]! += n));
+      this.rows += p.rows;
+      this.badLines += p.badLines;
+      this.otherExperimentRows += p.otherExperimentRows;
+      this.pendPeak += p.pendPeak;
+      p.metricRows.forEach((n, k) => (this.metricRows[k]! += n));
       p.badSamples.forEach((sample, i) => samples.push({ sample, segment: p.badSegments[i]! }));
     }
-    const byPosition = (names: [string, [number, number]][][], into: Map<string, [number, number]>): void => {
-      const all = names.flat().sort((x, y) => x[1][0] - y[1][0] || x[1][1] - y[1][1]);
+    samples.sort((x, y) => x.segment - y.segment || x.sample.line - y.sample.line);
+    this.badSamples.length = this.badSegments.length = 0;
+    for (const { sample, segment } of samples.slice(0, this.maxSamples)) {
+      this.badSamples.push({ ...sample, line: sample.line + lineOffset(segment) });
+      this.badSegments.push(segment);
+    }
+    const byPosition = (lists: [string, [number, number]][][], into: Map<string, [number, number]>): void => {
+      const all = lists.flat().sort((x, y) => x[1][0] - y[1][0] || x[1][1] - y[1][1]);
+      into.clear();
       for (const [name, at] of all) if (into.size < 20 && !into.has(name)) into.set(name, at);
     };
-    byPosition(
-      parts.map((p) => p.otherMetricNames),
-      acc.otherMetricNames,
-    );
-    byPosition(
-      parts.map((p) => p.otherExperiments),
-      acc.otherExperiments,
-    );
-    samples.sort((x, y) => x.segment - y.segment || x.sample.line - y.sample.line);
-    for (const { sample, segment } of samples.slice(0, acc.maxSamples)) {
-      acc.badSamples.push({ ...sample, line: sample.line + lineOffset(segment) });
+    byPosition([[...this.otherMetricNames], ...parts.map((p) => p.otherMetricNames)], this.otherMetricNames);
+    byPosition([[...this.otherExperiments], ...parts.map((p) => p.otherExperiments)], this.otherExperiments);
+  }
+
+  /** Applies a new numbering of the variants to the per-unit state. */
+  private renumberVariants(to: Int32Array): void {
+    if (to.every((v, i) => v === i)) return;
+    const st = this.state;
+    for (let u = 0, at = 1; u < this.units.size; u++, at += this.stride) {
+      const v = st[at]!;
+      if (v >= 0) st[at] = to[v]!;
     }
-    return acc;
   }
 
   private mergeUnits(p: AccumulatorState, variantIndex: Int32Array): void {

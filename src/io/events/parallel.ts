@@ -2,10 +2,11 @@ import { open } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { InputError } from '../../errors.js';
 import { inputError, isGzip } from '../input.js';
-import { type AccumulatorState, BadLineError, EventsAccumulator, type SegmentStart } from './accumulator.js';
+import { type AccumulatorState, EventsAccumulator, type SegmentStart } from './accumulator.js';
+import { earliestError, type Failure, progressCounter, ROWS, STOP, takeRanges } from './queue.js';
 import { detectStart, PIECES, planRanges, type RangeSegment } from './segments.js';
 import type { EventSource, EventsResult, ParallelOptions, ReadEventsOptions } from './types.js';
-import type { FromWorker, ToWorker, WorkerFailure, WorkerInput } from './worker.js';
+import type { FromWorker, ToWorker, WorkerInput } from './worker.js';
 
 /**
  * The events reader on several threads. Plain files are cut into byte ranges at line boundaries
@@ -62,30 +63,38 @@ export async function readEventsParallel(
   );
   const control = new SharedArrayBuffer(12);
   const ctl = new Int32Array(control);
-  ctl[1] = 0x7fffffff; // no failure yet
-  const count = streamed.size > 0 ? par.threads : Math.min(par.threads, ranges.length);
+  ctl[STOP] = 0x7fffffff; // no failure yet
+  // With only files, this thread reads ranges too (and its state is the one the others merge
+  // into); with stdin or gzip it feeds the workers instead.
+  const own = streamed.size === 0 ? new EventsAccumulator(opts) : undefined;
+  const count = own ? Math.min(par.threads, ranges.length) - 1 : par.threads;
   const pool = Array.from({ length: count }, () => new Reader({ opts, ranges, control }));
 
   let lastReport = 0;
   const timer = onProgress
     ? setInterval(() => {
-        const rows = Atomics.load(ctl, 2);
+        const rows = Atomics.load(ctl, ROWS);
         if (rows - lastReport >= 1_000_000) onProgress((lastReport = rows));
       }, 200)
     : undefined;
   timer?.unref();
 
-  let streamFailure: WorkerFailure | undefined;
+  let mainFailure: Failure | undefined;
   try {
+    if (own) {
+      const progress = progressCounter(own, ctl);
+      mainFailure = await takeRanges(own, ranges, ctl, progress.tick);
+      progress.flush();
+    }
     for (const i of [...streamed].sort((a, b) => a - b)) {
-      if (Atomics.load(ctl, 1) < i * PIECES || pool.some((w) => w.failed)) break;
-      streamFailure = await feed(sources[i]!, i, pool, par.blockBytes ?? 2 << 20);
-      if (streamFailure) break;
+      if (Atomics.load(ctl, STOP) < i * PIECES || pool.some((w) => w.failed)) break;
+      mainFailure = await feed(sources[i]!, i, pool, par.blockBytes ?? 2 << 20);
+      if (mainFailure) break;
     }
   } finally {
     for (const w of pool) w.finish();
   }
-  let results: { state: AccumulatorState; failure?: WorkerFailure }[];
+  let results: { state: AccumulatorState; failure?: Failure }[];
   try {
     results = await Promise.all(pool.map((w) => w.result));
   } finally {
@@ -93,7 +102,7 @@ export async function readEventsParallel(
   }
 
   const lines = new Map<number, number>();
-  for (const { state } of results) {
+  for (const state of [...(own ? [own.exportLines()] : []), ...results.map((r) => r.state)]) {
     for (let j = 0; j < state.segmentLines.length; j += 2)
       lines.set(state.segmentLines[j]!, state.segmentLines[j + 1]!);
   }
@@ -103,15 +112,11 @@ export async function readEventsParallel(
     return n;
   };
   const failures = results.flatMap((r) => (r.failure ? [r.failure] : []));
-  if (streamFailure) failures.push(streamFailure);
-  if (failures.length > 0) {
-    const f = failures.sort((x, y) => x.segment - y.segment || x.line - y.line)[0]!;
-    if (f.bad) throw new BadLineError(f.bad.file, f.line + lineOffset(f.segment), f.bad.reason);
-    if (f.code === 'BUG') throw new Error(f.message);
-    throw new InputError(f.message, { ...(f.hint ? { hint: f.hint } : {}), ...(f.code ? { code: f.code } : {}) });
-  }
-  const merged = EventsAccumulator.merge(
-    opts,
+  if (mainFailure) failures.push(mainFailure);
+  const error = earliestError(failures, lineOffset);
+  if (error) throw error;
+  const merged = own ?? new EventsAccumulator(opts);
+  merged.absorb(
     results.map((r) => r.state),
     lineOffset,
   );
@@ -126,7 +131,7 @@ const workerUrl = import.meta.url.endsWith('.ts')
 /** One worker thread and the blocks it has not finished yet. */
 class Reader {
   private readonly worker: Worker;
-  readonly result: Promise<{ state: AccumulatorState; failure?: WorkerFailure }>;
+  readonly result: Promise<{ state: AccumulatorState; failure?: Failure }>;
   outstanding = 0;
   failed = false;
   private waiters: (() => void)[] = [];
@@ -174,7 +179,7 @@ async function feed(
   source: number,
   pool: Reader[],
   blockBytes: number,
-): Promise<WorkerFailure | undefined> {
+): Promise<Failure | undefined> {
   let k = 0;
   let begin: SegmentStart | undefined;
   let known = false; // whether the first line (and so `begin`) is known

@@ -86,8 +86,13 @@ export class UnitTable {
     return u;
   }
 
-  private rehash(): void {
-    const n = (this.mask + 1) * 2;
+  /** Makes room for n units in all, so adding them does not grow the table step by step. */
+  reserve(n: number): void {
+    if (3 * n > this.meta.length) this.meta = growInt32(this.meta, 3 * n);
+    if (n * 2 > this.mask + 1) this.rehash(2 ** Math.ceil(Math.log2(n * 2 + 1)));
+  }
+
+  private rehash(n = (this.mask + 1) * 2): void {
     const slots = new Int32Array(n);
     const mask = n - 1;
     for (let u = 0; u < this.size; u++) {
