@@ -6,7 +6,7 @@ import { EXPOSURE, Fields, METRIC, TYPE_EXPOSURE, TYPE_METRIC, TYPE_NONE, TYPE_O
 import { scanFlatJson } from './json.js';
 import { epochToMs, parseNumber, parseNumberBytes, parseTimestamp, parseTimestampBytes } from './numbers.js';
 import type { BadLine, EventsResult, ReadEventsOptions } from './types.js';
-import { UnitTable } from './units.js';
+import { findUnit, UnitTable } from './units.js';
 
 /**
  * The raw-events reader of `mlv analyze --events`.
@@ -111,6 +111,8 @@ export class EventsAccumulator {
   // Where in the input the lines are, for merging the states of readers that ran in parallel
   // (parallel.ts): the current segment, and per variant and bad sample the segment it was seen in.
   private segmented = false;
+  /** Per-variant totals of the units that absorb() added without keeping them (see mergeUnits). */
+  private totals: Totals | undefined;
   private segment = 0;
   private segmentSamples = 0;
   private readonly badSegments: number[] = [];
@@ -564,6 +566,7 @@ export class EventsAccumulator {
       unitCount: units.size,
       unitArena: units.arena,
       unitMeta: units.meta,
+      unitSlots: units.slots,
       state: this.state,
       pendTs: this.pendTs,
       pendVal: this.pendVal,
@@ -581,7 +584,7 @@ export class EventsAccumulator {
       badSegments: this.badSegments,
       segmentLines: this.segmentLines,
     };
-    const transfer = [units.arena, units.meta, this.state, this.pendTs, this.pendVal, this.pendNext].map(
+    const transfer = [units.arena, units.meta, units.slots, this.state, this.pendTs, this.pendVal, this.pendNext].map(
       (a) => a.buffer as ArrayBuffer,
     );
     return { state, transfer };
@@ -631,14 +634,13 @@ export class EventsAccumulator {
       this.variantFirst.push(f.segment, f.line);
     }
 
-    const most = this.units.size + parts.reduce((n, p) => n + p.unitCount, 0);
-    this.units.reserve(most);
-    if (most > this.cap) this.grow(most);
     const samples = this.badSamples.map((sample, i) => ({ sample, segment: this.badSegments[i]! }));
-    for (const p of parts) {
+    this.totals = this.emptyTotals();
+    for (const [j, p] of parts.entries()) {
       this.mergeUnits(
         p,
         Int32Array.from(p.variants, (name) => index.get(name)!),
+        parts.slice(j + 1),
       );
       this.rows += p.rows;
       this.badLines += p.badLines;
@@ -672,15 +674,34 @@ export class EventsAccumulator {
     }
   }
 
-  private mergeUnits(p: AccumulatorState, variantIndex: Int32Array): void {
+  /**
+   * Merges a part's units. A unit no other part has (not here, not in a later part) is final as
+   * it is: it goes straight into the totals instead of into this table.
+   */
+  private mergeUnits(p: AccumulatorState, variantIndex: Int32Array, later: AccumulatorState[]): void {
     const S = this.stride;
     const M = this.metricIsMean.length;
     const src = p.state;
+    const laterTables = later.map((q) => ({
+      size: q.unitCount,
+      arena: q.unitArena,
+      meta: q.unitMeta,
+      slots: q.unitSlots,
+    }));
     for (let w = 0; w < p.unitCount; w++) {
-      const off = p.unitMeta[3 * w + 1]!;
-      const u = this.units.intern(p.unitArena, off, off + p.unitMeta[3 * w + 2]!, p.unitMeta[3 * w]!);
-      if (u >= this.cap) this.grow(this.cap * 2);
+      const h = p.unitMeta[3 * w]!;
+      const a = p.unitMeta[3 * w + 1]!;
+      const b = a + p.unitMeta[3 * w + 2]!;
       const at = w * S;
+      let u = this.units.find(p.unitArena, a, b, h);
+      if (u < 0 && !laterTables.some((t) => findUnit(t, p.unitArena, a, b, h) >= 0)) {
+        this.foldUnit(src, at, p, variantIndex, this.totals!);
+        continue;
+      }
+      if (u < 0) {
+        u = this.units.intern(p.unitArena, a, b, h);
+        if (u >= this.cap) this.grow(this.cap * 2);
+      }
       const v = src[at + 1]!;
       // A part that saw several variants merges as an exposure to "several", which no single variant equals.
       if (v !== VARIANT_NONE) this.exposure(u, v >= 0 ? variantIndex[v]! : VARIANT_MULTI, src[at]!);
@@ -694,6 +715,67 @@ export class EventsAccumulator {
         this.state[u * S + 2 + k]! += x;
         for (let q = src[at + slot]!; q >= 0; q = p.pendNext[q]!)
           this.addObservation(u, k, p.pendTs[q]!, p.pendVal[q]!);
+      }
+    }
+  }
+
+  private emptyTotals(): Totals {
+    const V = this.variantNames.length;
+    const VM = V * this.metricNames.length;
+    return {
+      n: new Float64Array(V),
+      sum: new Float64Array(VM),
+      sumSq: new Float64Array(VM),
+      preSum: new Float64Array(VM),
+      preSumSq: new Float64Array(VM),
+      cross: new Float64Array(VM),
+      multi: 0,
+      unexposed: 0,
+    };
+  }
+
+  /**
+   * Adds one final unit record (at `at` in `st`, its held observations in `pend`) to the totals:
+   * y per metric (a mean's sum; a proportion's 1 iff its latest positive observation is at or
+   * after the first exposure) and, with CUPED, x = the held observations in [first − window, first).
+   */
+  private foldUnit(
+    st: Float64Array,
+    at: number,
+    pend: { pendTs: Float64Array; pendVal: Float64Array; pendNext: Int32Array },
+    variantIndex: Int32Array | undefined,
+    t: Totals,
+  ): void {
+    const M = this.metricNames.length;
+    const raw = st[at + 1]!;
+    if (raw === VARIANT_NONE) {
+      t.unexposed++;
+      return;
+    }
+    if (raw === VARIANT_MULTI) {
+      t.multi++;
+      return;
+    }
+    const v = variantIndex ? variantIndex[raw]! : raw;
+    t.n[v]!++;
+    const first = st[at]!;
+    const cuped = this.cupedWindowMs > 0;
+    for (let k = 0; k < M; k++) {
+      const i = v * M + k;
+      const acc = st[at + 2 + k]!;
+      const y = this.metricIsMean[k] ? acc : acc >= first ? 1 : 0;
+      t.sum[i]! += y;
+      t.sumSq[i]! += y * y;
+      if (cuped && this.metricIsMean[k]) {
+        let x = 0;
+        const from = first - this.cupedWindowMs;
+        for (let p = st[at + this.pendSlot[k]!]!; p >= 0; p = pend.pendNext[p]!) {
+          const ts = pend.pendTs[p]!;
+          if (ts >= from && ts < first) x += pend.pendVal[p]!;
+        }
+        t.preSum[i]! += x;
+        t.preSumSq[i]! += x * x;
+        t.cross[i]! += x * y;
       }
     }
   }
@@ -718,51 +800,13 @@ export class EventsAccumulator {
         });
       }
     });
-    const V = this.variantNames.length;
     const M = this.metricNames.length;
-    const n = new Float64Array(V);
-    const sum = new Float64Array(V * M);
-    const sumSq = new Float64Array(V * M);
-    const preSum = new Float64Array(V * M);
-    const preSumSq = new Float64Array(V * M);
-    const cross = new Float64Array(V * M);
+    const t = this.totals ?? this.emptyTotals();
+    const own = { pendTs: this.pendTs, pendVal: this.pendVal, pendNext: this.pendNext };
+    for (let u = 0, at = 0; u < this.units.size; u++, at += this.stride)
+      this.foldUnit(this.state, at, own, undefined, t);
+    const { n, sum, sumSq, preSum, preSumSq, cross, multi, unexposed } = t;
     const cuped = this.cupedWindowMs > 0;
-    let multi = 0;
-    let unexposed = 0;
-    const st = this.state;
-    const S = this.stride;
-    for (let u = 0; u < this.units.size; u++) {
-      const at = u * S;
-      const v = st[at + 1]!;
-      if (v === VARIANT_NONE) {
-        unexposed++;
-        continue;
-      }
-      if (v === VARIANT_MULTI) {
-        multi++;
-        continue;
-      }
-      n[v]!++;
-      const first = st[at]!;
-      for (let k = 0; k < M; k++) {
-        const i = v * M + k;
-        const acc = st[at + 2 + k]!;
-        const y = this.metricIsMean[k] ? acc : acc >= first ? 1 : 0;
-        sum[i]! += y;
-        sumSq[i]! += y * y;
-        if (cuped && this.metricIsMean[k]) {
-          let x = 0;
-          const from = first - this.cupedWindowMs;
-          for (let p = st[at + this.pendSlot[k]!]!; p >= 0; p = this.pendNext[p]!) {
-            const t = this.pendTs[p]!;
-            if (t >= from && t < first) x += this.pendVal[p]!;
-          }
-          preSum[i]! += x;
-          preSumSq[i]! += x * x;
-          cross[i]! += x * y;
-        }
-      }
-    }
     const metrics: MetricData[] = this.metricNames.map((name, k) => ({
       name,
       type: this.metricIsMean[k] ? 'mean' : 'proportion',
@@ -805,6 +849,7 @@ export interface AccumulatorState {
   unitCount: number;
   unitArena: Uint8Array;
   unitMeta: Int32Array;
+  unitSlots: Int32Array;
   state: Float64Array;
   pendTs: Float64Array;
   pendVal: Float64Array;
@@ -834,4 +879,16 @@ export class BadLineError extends InputError {
       hint: 'fix or drop the line, or leave out --strict to skip unparseable lines',
     });
   }
+}
+
+/** Per-variant (× metric) sums over final unit records; see foldUnit. */
+interface Totals {
+  n: Float64Array;
+  sum: Float64Array;
+  sumSq: Float64Array;
+  preSum: Float64Array;
+  preSumSq: Float64Array;
+  cross: Float64Array;
+  multi: number;
+  unexposed: number;
 }

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { InputError } from '../../errors.js';
 import { inputError, isGzip } from '../input.js';
 import { type AccumulatorState, EventsAccumulator, type SegmentStart } from './accumulator.js';
-import { earliestError, type Failure, progressCounter, ROWS, STOP, takeRanges } from './queue.js';
+import { controlBlock, earliestError, type Failure, progressCounter, ROWS, STOP, takeRanges } from './queue.js';
 import { detectStart, PIECES, planRanges, type RangeSegment } from './segments.js';
 import type { EventSource, EventsResult, ParallelOptions, ReadEventsOptions } from './types.js';
 import type { FromWorker, ToWorker, WorkerInput } from './worker.js';
@@ -57,18 +57,18 @@ export async function readEventsParallel(
   }
   if (streamed.size === 0 && plainBytes < (par.minParallelBytes ?? 8 << 20)) return undefined;
 
-  const chunk = par.chunkBytes ?? Math.min(32 << 20, Math.max(1 << 20, Math.ceil(plainBytes / (4 * par.threads))));
+  const chunk = par.chunkBytes ?? Math.min(16 << 20, Math.max(1 << 20, Math.ceil(plainBytes / (16 * par.threads))));
   const ranges: RangeSegment[] = plain.flatMap((p) =>
     planRanges(p.source, p.src.name, p.src.path!, p.size, chunk, p.first),
   );
-  const control = new SharedArrayBuffer(12);
-  const ctl = new Int32Array(control);
-  ctl[STOP] = 0x7fffffff; // no failure yet
-  // With only files, this thread reads ranges too (and its state is the one the others merge
+  // With only files, this thread reads ranges too (zone 0; its state is the one the others merge
   // into); with stdin or gzip it feeds the workers instead.
   const own = streamed.size === 0 ? new EventsAccumulator(opts) : undefined;
   const count = own ? Math.min(par.threads, ranges.length) - 1 : par.threads;
-  const pool = Array.from({ length: count }, () => new Reader({ opts, ranges, control }));
+  const zones = count + (own ? 1 : 0);
+  const control = controlBlock(ranges.length, zones);
+  const ctl = new Int32Array(control, 0, 2);
+  const pool = Array.from({ length: count }, (_, i) => new Reader({ opts, ranges, control, zone: zones - count + i }));
 
   let lastReport = 0;
   const timer = onProgress
@@ -83,7 +83,7 @@ export async function readEventsParallel(
   try {
     if (own) {
       const progress = progressCounter(own, ctl);
-      mainFailure = await takeRanges(own, ranges, ctl, progress.tick);
+      mainFailure = await takeRanges(own, ranges, control, 0, progress.tick);
       progress.flush();
     }
     for (const i of [...streamed].sort((a, b) => a - b)) {

@@ -4,13 +4,59 @@ import { BadLineError, type EventsAccumulator } from './accumulator.js';
 import { readRange, type RangeSegment } from './segments.js';
 
 /**
- * The work shared by the reader threads (parallel.ts), in a SharedArrayBuffer of three Int32:
- * [0] the next range to take, [1] the lowest segment that failed (no range after it is taken),
- * [2] rows read so far (progress).
+ * The work shared by the reader threads (parallel.ts), in a SharedArrayBuffer: Int32 [0] the
+ * lowest segment that failed (no range after it is taken), [1] rows read so far (progress); then
+ * from byte 8, per thread, its zone of the ranges as one BigInt64, front << 32 | back.
+ *
+ * The ranges (in input order) are dealt out in contiguous zones, one per thread, which each
+ * thread reads front to back; a thread done with its zone takes ranges from the back of the zone
+ * with the most left. So a thread mostly reads one contiguous stretch of the input — the units
+ * whose rows cross from one of its ranges into the next stay in one state, and the merge has
+ * fewer units to combine — while no thread idles as long as there is work.
  */
-export const NEXT = 0;
-export const STOP = 1;
-export const ROWS = 2;
+export const STOP = 0;
+export const ROWS = 1;
+
+/** The shared control block for `threads` zones over `ranges` ranges. */
+export function controlBlock(ranges: number, threads: number): SharedArrayBuffer {
+  const control = new SharedArrayBuffer(8 + 8 * threads);
+  new Int32Array(control, 0, 2)[STOP] = 0x7fffffff;
+  const zones = new BigInt64Array(control, 8, threads);
+  for (let z = 0; z < threads; z++) {
+    zones[z] = (BigInt(Math.floor((z * ranges) / threads)) << 32n) | BigInt(Math.floor(((z + 1) * ranges) / threads));
+  }
+  return control;
+}
+
+/** Takes the front (or back) range of zone z; -1 when it is empty. */
+function claim(zones: BigInt64Array, z: number, front: boolean): number {
+  for (;;) {
+    const x = Atomics.load(zones, z);
+    const f = Number(x >> 32n);
+    const b = Number(x & 0xffffffffn);
+    if (f >= b) return -1;
+    const next = front ? (BigInt(f + 1) << 32n) | BigInt(b) : (BigInt(f) << 32n) | BigInt(b - 1);
+    if (Atomics.compareExchange(zones, z, x, next) === x) return front ? f : b - 1;
+  }
+}
+
+/** The next range for the thread of zone `zone`: its own zone's front, else another's back; -1 at the end. */
+function nextRange(zones: BigInt64Array, zone: number): number {
+  const own = claim(zones, zone, true);
+  if (own >= 0) return own;
+  for (;;) {
+    let best = -1;
+    let most = 0;
+    for (let z = 0; z < zones.length; z++) {
+      const x = Atomics.load(zones, z);
+      const left = Number(x & 0xffffffffn) - Number(x >> 32n);
+      if (left > most) [best, most] = [z, left];
+    }
+    if (best < 0) return -1;
+    const i = claim(zones, best, false);
+    if (i >= 0) return i;
+  }
+}
 
 /** A reader's first failure, positioned so the earliest in input order can be raised. */
 export interface Failure {
@@ -33,18 +79,21 @@ export function progressCounter(acc: EventsAccumulator, ctl: Int32Array): { tick
   return { tick: () => (acc.rows - reported >= 65_536 ? flush() : undefined), flush };
 }
 
-/** Takes ranges from the queue into `acc` until it is empty, past the stop mark, or one fails. */
+/** Reads ranges into `acc` (thread of zone `zone`) until none is left or one fails. */
 export async function takeRanges(
   acc: EventsAccumulator,
   ranges: RangeSegment[],
-  ctl: Int32Array,
+  control: SharedArrayBuffer,
+  zone: number,
   tick: () => void,
 ): Promise<Failure | undefined> {
+  const ctl = new Int32Array(control, 0, 2);
+  const zones = new BigInt64Array(control, 8);
   for (;;) {
-    const i = Atomics.add(ctl, NEXT, 1);
-    if (i >= ranges.length) return undefined;
+    const i = nextRange(zones, zone);
+    if (i < 0) return undefined;
     const seg = ranges[i]!;
-    if (seg.id > Atomics.load(ctl, STOP)) return undefined;
+    if (seg.id > Atomics.load(ctl, STOP)) continue; // after a failure: not needed
     try {
       await readRange(acc, seg, tick);
     } catch (err) {

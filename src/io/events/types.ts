@@ -49,7 +49,7 @@ export interface EventSource {
 export interface ParallelOptions {
   /** Reader threads; 1 reads in the calling thread, as one pass over the input. */
   threads: number;
-  /** Size of a range of a plain file (default: the plain input / (4 × threads), within 1–32 MiB). */
+  /** Size of a range of a plain file (default: the plain input / (16 × threads), within 1–16 MiB). */
   chunkBytes?: number;
   /** Size of a block of stdin or gzip input handed to a reader (default 2 MiB). */
   blockBytes?: number;

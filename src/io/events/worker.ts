@@ -14,6 +14,8 @@ export interface WorkerInput {
   opts: ReadEventsOptions;
   ranges: RangeSegment[];
   control: SharedArrayBuffer;
+  /** This thread's zone of the ranges (queue.ts). */
+  zone: number;
 }
 
 export type ToWorker =
@@ -24,8 +26,8 @@ export type FromWorker =
   | { type: 'block-done'; failed: boolean }
   | { type: 'state'; state: ReturnType<EventsAccumulator['exportState']>['state']; failure?: Failure };
 
-const { opts, ranges, control } = workerData as WorkerInput;
-const ctl = new Int32Array(control);
+const { opts, ranges, control, zone } = workerData as WorkerInput;
+const ctl = new Int32Array(control, 0, 2);
 const acc = new EventsAccumulator(opts);
 const port = parentPort!;
 const progress = progressCounter(acc, ctl);
@@ -39,7 +41,7 @@ port.on('message', (m: ToWorker) => {
   wake?.();
 });
 
-let failed: Failure | undefined = await takeRanges(acc, ranges, ctl, progress.tick);
+let failed: Failure | undefined = await takeRanges(acc, ranges, control, zone, progress.tick);
 for (;;) {
   const b = blocks.shift();
   if (b === undefined) {
