@@ -64,11 +64,15 @@ export async function readEventsParallel(
   // With only files, this thread reads ranges too (zone 0; its state is the one the others merge
   // into); with stdin or gzip it feeds the workers instead.
   const own = streamed.size === 0 ? new EventsAccumulator(opts) : undefined;
+  const steal = par.steal ?? true;
   const count = own ? Math.min(par.threads, ranges.length) - 1 : par.threads;
   const zones = count + (own ? 1 : 0);
   const control = controlBlock(ranges.length, zones);
   const ctl = new Int32Array(control, 0, 2);
-  const pool = Array.from({ length: count }, (_, i) => new Reader({ opts, ranges, control, zone: zones - count + i }));
+  const pool = Array.from(
+    { length: count },
+    (_, i) => new Reader({ opts, ranges, control, zone: zones - count + i, steal }),
+  );
 
   let lastReport = 0;
   const timer = onProgress
@@ -83,7 +87,7 @@ export async function readEventsParallel(
   try {
     if (own) {
       const progress = progressCounter(own, ctl);
-      mainFailure = await takeRanges(own, ranges, control, 0, progress.tick);
+      mainFailure = await takeRanges(own, ranges, control, 0, steal, progress.tick);
       progress.flush();
     }
     for (const i of [...streamed].sort((a, b) => a - b)) {

@@ -41,9 +41,9 @@ function claim(zones: BigInt64Array, z: number, front: boolean): number {
 }
 
 /** The next range for the thread of zone `zone`: its own zone's front, else another's back; -1 at the end. */
-function nextRange(zones: BigInt64Array, zone: number): number {
+function nextRange(zones: BigInt64Array, zone: number, steal: boolean): number {
   const own = claim(zones, zone, true);
-  if (own >= 0) return own;
+  if (own >= 0 || !steal) return own;
   for (;;) {
     let best = -1;
     let most = 0;
@@ -85,12 +85,13 @@ export async function takeRanges(
   ranges: RangeSegment[],
   control: SharedArrayBuffer,
   zone: number,
+  steal: boolean,
   tick: () => void,
 ): Promise<Failure | undefined> {
   const ctl = new Int32Array(control, 0, 2);
   const zones = new BigInt64Array(control, 8);
   for (;;) {
-    const i = nextRange(zones, zone);
+    const i = nextRange(zones, zone, steal);
     if (i < 0) return undefined;
     const seg = ranges[i]!;
     if (seg.id > Atomics.load(ctl, STOP)) continue; // after a failure: not needed

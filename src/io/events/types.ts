@@ -53,6 +53,8 @@ export interface ParallelOptions {
   chunkBytes?: number;
   /** Size of a block of stdin or gzip input handed to a reader (default 2 MiB). */
   blockBytes?: number;
+  /** Whether a thread done with its zone of ranges takes others' (default true; false for tests: a fixed split). */
+  steal?: boolean;
   /** Plain files smaller than this in all (and no stdin or gzip) are read by one thread (default 8 MiB). */
   minParallelBytes?: number;
 }

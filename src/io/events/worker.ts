@@ -14,8 +14,9 @@ export interface WorkerInput {
   opts: ReadEventsOptions;
   ranges: RangeSegment[];
   control: SharedArrayBuffer;
-  /** This thread's zone of the ranges (queue.ts). */
+  /** This thread's zone of the ranges (queue.ts), and whether it takes from others' when done. */
   zone: number;
+  steal: boolean;
 }
 
 export type ToWorker =
@@ -26,7 +27,7 @@ export type FromWorker =
   | { type: 'block-done'; failed: boolean }
   | { type: 'state'; state: ReturnType<EventsAccumulator['exportState']>['state']; failure?: Failure };
 
-const { opts, ranges, control, zone } = workerData as WorkerInput;
+const { opts, ranges, control, zone, steal } = workerData as WorkerInput;
 const ctl = new Int32Array(control, 0, 2);
 const acc = new EventsAccumulator(opts);
 const port = parentPort!;
@@ -41,7 +42,7 @@ port.on('message', (m: ToWorker) => {
   wake?.();
 });
 
-let failed: Failure | undefined = await takeRanges(acc, ranges, control, zone, progress.tick);
+let failed: Failure | undefined = await takeRanges(acc, ranges, control, zone, steal, progress.tick);
 for (;;) {
   const b = blocks.shift();
   if (b === undefined) {
