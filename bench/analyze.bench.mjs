@@ -14,10 +14,11 @@
 // data files are generated once, seeded, into bench/out/ (git-ignored). Run `npm run build` first
 // (npm run bench does).
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readUsage, usageHook } from './usage.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -109,7 +110,7 @@ async function generate(units) {
   );
 }
 
-const preload = path.join(out, 'maxrss-hook.cjs');
+const preload = usageHook(out);
 const gnuTime = existsSync('/usr/bin/time') && spawnSync('/usr/bin/time', ['-v', 'true']).status === 0;
 
 /** Runs one configuration as a child process: wall seconds, CPU seconds, peak RSS in KiB, stdout. */
@@ -131,14 +132,14 @@ function measure(args) {
     child.on('close', (code) => {
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       const fromTime = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
-      const fromHook = /MAXRSS_KB=(\d+)/.exec(stderr);
       const user = /User time \(seconds\): ([\d.]+)/.exec(stderr);
       const sys = /System time \(seconds\): ([\d.]+)/.exec(stderr);
+      const hook = readUsage(stderr);
       resolve({
         code,
         seconds,
-        cpu: user && sys ? Number(user[1]) + Number(sys[1]) : NaN,
-        kb: Number((fromTime ?? fromHook)?.[1] ?? NaN),
+        cpu: user && sys ? Number(user[1]) + Number(sys[1]) : hook.cpuMs / 1000,
+        kb: fromTime ? Number(fromTime[1]) : hook.maxRssKb,
         stdout,
         stderr,
       });
@@ -254,11 +255,6 @@ async function benchCase(units, targets) {
   );
 }
 
-mkdirSync(out, { recursive: true });
-writeFileSync(
-  preload,
-  "process.on('exit', () => { try { require('fs').writeSync(2, '\\nMAXRSS_KB=' + process.resourceUsage().maxRSS + '\\n'); } catch {} });\n",
-);
 await benchCase(100_000, { ratio: 0.6, rss: 300 });
 if (process.env.BENCH_QUICK) console.log('\n(BENCH_QUICK: the 10M-row case skipped)');
 else await benchCase(1_000_000, { rowsPerSecond: 2_500_000 });

@@ -47,11 +47,11 @@ export function detectStart(head: Buffer, whole: boolean): { end: number; start?
       if (!whole) return undefined;
       nl = head.length;
     }
+    const blank = (c: number): boolean => c === 32 || c === 9;
     let b = nl;
-    let c = 0;
-    while (b > a && ((c = head[b - 1]!) === 13 || c === 32 || c === 9)) b--;
+    while (b > a && (head[b - 1] === 13 || blank(head[b - 1]!))) b--;
     let s = a;
-    while (s < b && ((c = head[s]!) === 32 || c === 9)) s++;
+    while (s < b && blank(head[s]!)) s++;
     if (s < b) {
       if (head[s] === 123) return { end: nl + 1, start: { format: 'json' } };
       const header = text(head, s, b);
