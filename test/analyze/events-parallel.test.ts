@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -193,6 +194,35 @@ describe('events reader on several threads: the same result as one', () => {
       await expect(p).rejects.toThrow(message);
       await expect(p).rejects.toBeInstanceOf(InputError);
     }
+  });
+
+  it('a named pipe is streamed, not cut into ranges; 130 files (segment numbers past 2^31)', async () => {
+    const fifo = path.join(dir, 'pipe.jsonl');
+    execFileSync('mkfifo', [fifo]);
+    const writer = createWriteStream(fifo);
+    writer.end(b.join('\n') + '\n');
+    const seq = await readEvents(sources([fileA, fileB]), opts);
+    const r = await readEvents(sources([fileA, 'pipe.jsonl']), opts, undefined, parallel({ chunkBytes: 500 }));
+    same(r, {
+      ...seq,
+      bad_line_samples: seq.bad_line_samples.map((x) => ({
+        ...x,
+        line: x.file === fileB ? x.line - 2 : x.line,
+        file: x.file === fileB ? 'pipe.jsonl' : x.file,
+      })),
+    });
+
+    const json = a.filter((l) => l.startsWith('{'));
+    const many = Array.from({ length: 130 }, (_, i) =>
+      write(`m${i}.jsonl`, json.slice(i * 5, i * 5 + 5).join('\n') + '\n'),
+    );
+    const strict = { ...opts, strict: true };
+    const last = write('last.jsonl', `${a[0]}\nnot json\n`);
+    const seqMany = await readEvents(sources(many), opts);
+    same(await readEvents(sources(many), opts, undefined, parallel({ chunkBytes: 100 })), seqMany);
+    await expect(
+      readEvents(sources([...many, last]), strict, undefined, parallel({ chunkBytes: 100 })),
+    ).rejects.toThrow(`${last}:2: not valid JSON`);
   });
 
   it('errors come in input order: a missing file after a bad line, corrupt gzip', async () => {

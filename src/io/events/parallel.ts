@@ -1,9 +1,9 @@
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { InputError } from '../../errors.js';
 import { inputError, isGzip } from '../input.js';
 import { type AccumulatorState, EventsAccumulator, type SegmentStart } from './accumulator.js';
-import { controlBlock, earliestError, type Failure, progressCounter, ROWS, STOP, takeRanges } from './queue.js';
+import { controlBlock, earliestError, type Failure, progressCounter, rowsRead, stopMark, takeRanges } from './queue.js';
 import { detectStart, PIECES, planRanges, type RangeSegment } from './segments.js';
 import type { EventSource, EventsResult, ParallelOptions, ReadEventsOptions } from './types.js';
 import type { FromWorker, ToWorker, WorkerInput } from './worker.js';
@@ -13,7 +13,7 @@ import type { FromWorker, ToWorker, WorkerInput } from './worker.js';
  * (segments.ts) that worker threads take from a shared queue, so several files and the parts of
  * one file are read at once; stdin and gzip input are read here — inflated by zlib on libuv's
  * thread pool — and handed to the workers as blocks of whole lines. Each worker accumulates its
- * segments into its own per-unit state; the states are merged exactly (EventsAccumulator.merge):
+ * segments into its own per-unit state; the states are merged exactly (EventsAccumulator.absorb):
  * the same units, exposures, counts, variants in the same order, bad lines and their line
  * numbers, and sums equal up to the order of floating-point additions.
  *
@@ -40,6 +40,11 @@ export async function readEventsParallel(
     }
     let fh;
     try {
+      // A pipe or device (`<(zcat …)`, /dev/stdin) is streamed: it has no size, and no second reading.
+      if (!(await stat(src.path)).isFile()) {
+        streamed.add(i);
+        continue;
+      }
       fh = await open(src.path, 'r');
       const size = (await fh.stat()).size;
       const head = Buffer.alloc(Math.min(size, 1 << 20));
@@ -68,7 +73,6 @@ export async function readEventsParallel(
   const count = own ? Math.min(par.threads, ranges.length) - 1 : par.threads;
   const zones = count + (own ? 1 : 0);
   const control = controlBlock(ranges.length, zones);
-  const ctl = new Int32Array(control, 0, 2);
   const pool = Array.from(
     { length: count },
     (_, i) => new Reader({ opts, ranges, control, zone: zones - count + i, steal }),
@@ -77,7 +81,7 @@ export async function readEventsParallel(
   let lastReport = 0;
   const timer = onProgress
     ? setInterval(() => {
-        const rows = Atomics.load(ctl, ROWS);
+        const rows = rowsRead(control);
         if (rows - lastReport >= 1_000_000) onProgress((lastReport = rows));
       }, 200)
     : undefined;
@@ -86,12 +90,12 @@ export async function readEventsParallel(
   let mainFailure: Failure | undefined;
   try {
     if (own) {
-      const progress = progressCounter(own, ctl);
+      const progress = progressCounter(own, control);
       mainFailure = await takeRanges(own, ranges, control, 0, steal, progress.tick);
       progress.flush();
     }
     for (const i of [...streamed].sort((a, b) => a - b)) {
-      if (Atomics.load(ctl, STOP) < i * PIECES || pool.some((w) => w.failed)) break;
+      if (stopMark(control) < i * PIECES || pool.some((w) => w.failed)) break;
       mainFailure = await feed(sources[i]!, i, pool, par.blockBytes ?? 2 << 20);
       if (mainFailure) break;
     }

@@ -4,9 +4,9 @@ import { BadLineError, type EventsAccumulator } from './accumulator.js';
 import { readRange, type RangeSegment } from './segments.js';
 
 /**
- * The work shared by the reader threads (parallel.ts), in a SharedArrayBuffer: Int32 [0] the
- * lowest segment that failed (no range after it is taken), [1] rows read so far (progress); then
- * from byte 8, per thread, its zone of the ranges as one BigInt64, front << 32 | back.
+ * The work shared by the reader threads (parallel.ts), in a SharedArrayBuffer of BigInt64: [0]
+ * the lowest segment that failed (no range after it is taken), [1] rows read so far (progress),
+ * then per thread its zone of the ranges, front << 32 | back.
  *
  * The ranges (in input order) are dealt out in contiguous zones, one per thread, which each
  * thread reads front to back; a thread done with its zone takes ranges from the back of the zone
@@ -14,14 +14,14 @@ import { readRange, type RangeSegment } from './segments.js';
  * whose rows cross from one of its ranges into the next stay in one state, and the merge has
  * fewer units to combine — while no thread idles as long as there is work.
  */
-export const STOP = 0;
-export const ROWS = 1;
+const STOP = 0;
+const ROWS = 1;
 
 /** The shared control block for `threads` zones over `ranges` ranges. */
 export function controlBlock(ranges: number, threads: number): SharedArrayBuffer {
-  const control = new SharedArrayBuffer(8 + 8 * threads);
-  new Int32Array(control, 0, 2)[STOP] = 0x7fffffff;
-  const zones = new BigInt64Array(control, 8, threads);
+  const control = new SharedArrayBuffer(16 + 8 * threads);
+  new BigInt64Array(control, 0, 2)[STOP] = BigInt(Number.MAX_SAFE_INTEGER);
+  const zones = new BigInt64Array(control, 16, threads);
   for (let z = 0; z < threads; z++) {
     zones[z] = (BigInt(Math.floor((z * ranges) / threads)) << 32n) | BigInt(Math.floor(((z + 1) * ranges) / threads));
   }
@@ -69,11 +69,22 @@ export interface Failure {
   bad?: { file: string; reason: string };
 }
 
-/** Counts rows into ctl[ROWS] now and then. */
-export function progressCounter(acc: EventsAccumulator, ctl: Int32Array): { tick(): void; flush(): void } {
+/** The lowest segment that failed so far (MAX_SAFE_INTEGER when none). */
+export function stopMark(control: SharedArrayBuffer): number {
+  return Number(Atomics.load(new BigInt64Array(control, 0, 2), STOP));
+}
+
+/** Rows read so far by all threads (as far as they have told). */
+export function rowsRead(control: SharedArrayBuffer): number {
+  return Number(Atomics.load(new BigInt64Array(control, 0, 2), ROWS));
+}
+
+/** Counts rows into the shared counter now and then. */
+export function progressCounter(acc: EventsAccumulator, control: SharedArrayBuffer): { tick(): void; flush(): void } {
+  const ctl = new BigInt64Array(control, 0, 2);
   let reported = 0;
   const flush = (): void => {
-    Atomics.add(ctl, ROWS, acc.rows - reported);
+    Atomics.add(ctl, ROWS, BigInt(acc.rows - reported));
     reported = acc.rows;
   };
   return { tick: () => (acc.rows - reported >= 65_536 ? flush() : undefined), flush };
@@ -88,23 +99,28 @@ export async function takeRanges(
   steal: boolean,
   tick: () => void,
 ): Promise<Failure | undefined> {
-  const ctl = new Int32Array(control, 0, 2);
-  const zones = new BigInt64Array(control, 8);
+  const zones = new BigInt64Array(control, 16);
   for (;;) {
     const i = nextRange(zones, zone, steal);
     if (i < 0) return undefined;
     const seg = ranges[i]!;
-    if (seg.id > Atomics.load(ctl, STOP)) continue; // after a failure: not needed
+    if (seg.id > stopMark(control)) continue; // after a failure: not needed
     try {
       await readRange(acc, seg, tick);
     } catch (err) {
-      return failure(acc, ctl, err, seg.id, seg.name);
+      return failure(acc, control, err, seg.id, seg.name);
     }
   }
 }
 
 /** Describes what went wrong in segment `segment`, and lowers the stop mark to it. */
-export function failure(acc: EventsAccumulator, ctl: Int32Array, err: unknown, segment: number, name: string): Failure {
+export function failure(
+  acc: EventsAccumulator,
+  control: SharedArrayBuffer,
+  err: unknown,
+  segment: number,
+  name: string,
+): Failure {
   const at = acc.position();
   const line = at.segment === segment ? at.line : 0;
   if (!(err instanceof InputError) && (err as NodeJS.ErrnoException).code !== undefined) {
@@ -117,8 +133,9 @@ export function failure(acc: EventsAccumulator, ctl: Int32Array, err: unknown, s
     f = { segment, line, message: err.message, code: err.code, ...(err.hint ? { hint: err.hint } : {}) };
   } else f = { segment, line, message: err instanceof Error ? (err.stack ?? err.message) : String(err), code: 'BUG' };
   for (;;) {
+    const ctl = new BigInt64Array(control, 0, 2);
     const cur = Atomics.load(ctl, STOP);
-    if (cur <= segment || Atomics.compareExchange(ctl, STOP, cur, segment) === cur) break;
+    if (cur <= BigInt(segment) || Atomics.compareExchange(ctl, STOP, cur, BigInt(segment)) === cur) break;
   }
   return f;
 }

@@ -28,10 +28,9 @@ export type FromWorker =
   | { type: 'state'; state: ReturnType<EventsAccumulator['exportState']>['state']; failure?: Failure };
 
 const { opts, ranges, control, zone, steal } = workerData as WorkerInput;
-const ctl = new Int32Array(control, 0, 2);
 const acc = new EventsAccumulator(opts);
 const port = parentPort!;
-const progress = progressCounter(acc, ctl);
+const progress = progressCounter(acc, control);
 
 const blocks: Extract<ToWorker, { type: 'block' }>[] = [];
 let finishing = false;
@@ -57,7 +56,7 @@ for (;;) {
       acc.endSegment();
       progress.tick();
     } catch (err) {
-      failed = failure(acc, ctl, err, b.id, b.name);
+      failed = failure(acc, control, err, b.id, b.name);
     }
   }
   port.postMessage({ type: 'block-done', failed: failed !== undefined } satisfies FromWorker);
