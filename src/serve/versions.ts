@@ -98,9 +98,10 @@ export async function loadVersion(
       runMs = Math.min(runMs, performance.now() - t0);
     }
     const useWorkers = opts.threads === 'auto' ? runMs >= INLINE_BELOW_MS : opts.threads > 0;
+    // The timing session goes first: two copies of the model are never held at once.
+    await inline.release();
     runner = useWorkers ? await opts.pool().open(fetched.onnxPath, label) : await openInline(fetched.onnxPath, label);
     await runner.run(warm);
-    await inline.release();
     const batchDim = batchDimension(inputs, outputs);
     const batcher = new Batcher(runner, {
       maxBatch: batchDim === null ? 1 : opts.maxBatch,
