@@ -125,6 +125,7 @@ interface Pending {
 class PoolWorker {
   readonly worker: Worker;
   busy = 0;
+  alive = true;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
 
@@ -147,6 +148,7 @@ class PoolWorker {
   }
 
   call(msg: WithoutId<WorkerRequest>): Promise<WorkerReply> {
+    if (!this.alive) return Promise.resolve({ id: 0, ok: false, error: 'inference thread has exited' });
     const id = this.nextId++;
     this.busy++;
     return new Promise<WorkerReply>((resolve) => {
@@ -184,8 +186,9 @@ export class WorkerPool {
       mode: 'worker',
       slots: this.workers.length,
       run: async (feeds) => {
-        let w = this.workers[0]!;
-        for (const x of this.workers) if (x.busy < w.busy) w = x;
+        // The least busy thread that is still running (one that died answers with an error).
+        let w = this.workers.find((x) => x.alive) ?? this.workers[0]!;
+        for (const x of this.workers) if (x.alive && x.busy < w.busy) w = x;
         // Inputs are copied, not transferred: a shadow copy of the request may still read them.
         const reply = await w.call({ op: 'run', key, feeds });
         if (!reply.ok) throw replyError(reply);
