@@ -1,11 +1,10 @@
-import type { Readable, Writable } from 'node:stream';
 import type { MlflowClient } from './mlflow/client.js';
-import type { Style } from './terminal/style.js';
 import type { Prompter } from './terminal/prompt.js';
 import type { Spinner } from './terminal/spinner.js';
+import type { InStream, OutStream } from './terminal/streams.js';
+import type { Style } from './terminal/style.js';
 
-export type OutStream = Writable & { isTTY?: boolean };
-export type InStream = Readable & { isTTY?: boolean };
+export type { InStream, OutStream } from './terminal/streams.js';
 
 /**
  * Everything a command needs that differs between a test and a real run. Commands receive
@@ -30,9 +29,6 @@ export interface Context {
   /** Style for what goes to stdout / stderr (each decided from its own stream). */
   readonly style: Style;
   readonly errStyle: Style;
-
-  /** `--tracking-uri`, which overrides MLFLOW_TRACKING_URI. */
-  readonly trackingUri: string | undefined;
 
   /** Aborted on Ctrl-C. Long operations pass it down. */
   readonly signal: AbortSignal;

@@ -1,3 +1,4 @@
+import { formatNumber, type NumberFormat } from '../format.js';
 import { countNonFinite, type Check } from './checks.js';
 import { classAgreement, compareToExpected, diffTensors, type ExpectResult, type WorstElement } from './compare.js';
 import { summarizeLatency, throughput, type LatencySummary } from './latency.js';
@@ -240,9 +241,7 @@ export function describeExpect(r: ExpectResult, tol: { atol: number; rtol: numbe
 
 /** A number in a smoke message: 4 significant digits, exponent notation outside [1e-3, 1e6). */
 export function fmtNum(x: number | null | undefined): string {
-  if (x === null || x === undefined) return '-';
-  if (!Number.isFinite(x)) return String(x);
-  if (x === 0) return '0';
-  const a = Math.abs(x);
-  return a >= 1e-3 && a < 1e6 ? Number(x.toPrecision(4)).toString() : x.toExponential(2);
+  return formatNumber(x, SMOKE_NUMBER);
 }
+
+const SMOKE_NUMBER: NumberFormat = { digits: 4, small: 1e-3, large: 1e6, expDigits: 2 };

@@ -1,10 +1,9 @@
 import type { Check } from '../core/registry/gates.js';
-import { fmt } from '../core/registry/gates.js';
 import { targetLabel, versionLabel } from '../core/registry/refs.js';
 import type { Style } from '../terminal/style.js';
-import type { MoveResult } from './move.js';
+import type { MoveResult } from '../registry/move.js';
 
-/** Pure formatting shared by the registry commands' renderers. */
+/** Rendering shared by the registry commands (not itself a command: it registers none). */
 
 /** `key  value` lines aligned on a TTY, `key\tvalue` when piped; empty values skipped. */
 export function keyValues(style: Style, rows: [string, string | number | null | undefined][]): string {
@@ -21,39 +20,6 @@ export function checklist(style: Style, checks: readonly Check[]): string {
   return checks
     .map((c) => `  ${c.passed ? style.pass : style.fail} ${c.name.padEnd(width)}  ${style.dim(c.detail)}`)
     .join('\n');
-}
-
-/** A signed number: `+0.1`, `-2`, `0`. */
-export function signed(n: number | null): string {
-  if (n === null) return '-';
-  const s = fmt(n);
-  return n > 0 ? `+${s}` : s;
-}
-
-/** A signed percentage from a ratio: 0.125 → `+12.5%`. */
-export function percent(ratio: number | null): string {
-  if (ratio === null) return '-';
-  const pct = ratio * 100;
-  // Two decimals for ordinary changes; significant digits for tiny ones so they do not read as 0%.
-  const s = Math.abs(pct) >= 0.01 || pct === 0 ? String(Number(pct.toFixed(2))) : fmt(pct);
-  return ratio > 0 ? `+${s}%` : `${s}%`;
-}
-
-/** `2026-01-02T03:04:05.000Z` → `2026-01-02 03:04` (UTC). */
-export function shortTime(iso: string | null | undefined): string {
-  if (!iso) return '-';
-  return iso.length >= 16 ? `${iso.slice(0, 10)} ${iso.slice(11, 16)}` : iso;
-}
-
-/** A Markdown table cell: pipes escaped, newlines flattened. */
-export function mdCell(s: string | number | null | undefined): string {
-  if (s === null || s === undefined || s === '') return '–';
-  return String(s).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
-
-export function mdTable(head: string[], rows: (string | number | null | undefined)[][], align?: ('l' | 'r')[]): string {
-  const sep = head.map((_, i) => (align?.[i] === 'r' ? '---:' : '---'));
-  return [head.map(mdCell), sep, ...rows.map((r) => r.map(mdCell))].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 
 /**
