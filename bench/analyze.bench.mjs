@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, writeSync, closeSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -17,22 +17,14 @@ const UNITS = Number(process.env.BENCH_UNITS ?? 1_000_000);
 const ROWS_PER_UNIT = 10; // 1 exposure + 3 "converted" + 6 "revenue" observations
 const file = path.join(out, `events-${UNITS}.jsonl`);
 
-/** mulberry32: a seeded generator, so the file is the same on every machine. */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// mulberry32 (src/core/smoke/random.ts, built): a seeded generator, so the file is the same on every machine.
+const { mulberry32 } = await import(pathToFileURL(path.join(root, 'dist/core/smoke/random.js')).href);
 
 function generate() {
   mkdirSync(out, { recursive: true });
   const tmp = file + '.tmp';
   const fd = openSync(tmp, 'w');
-  const rand = rng(20240501);
+  const rand = mulberry32(20240501);
   const start = Date.UTC(2024, 4, 1);
   const DAY = 86_400_000;
   const BATCH = 10_000;
