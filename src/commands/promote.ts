@@ -23,7 +23,7 @@ import { tagMap, type ModelVersion } from '../mlflow/types.js';
 import { applyMove, confirmMove, currentHolder, failIfGatesFailed, type MoveResult } from '../registry/move.js';
 import { pickModel, pickVersion } from '../registry/pick.js';
 import { whoAmI } from '../registry/provenance.js';
-import { movedLine, renderMove, statusLine } from './render.js';
+import { movedLine, renderMove, statusLine } from '../terminal/render.js';
 import { aliasesByVersion, listVersions, requireModel, resolveRef, runFacts, semverOf } from '../registry/versions.js';
 import { action } from '../run.js';
 import type { Style } from '../terminal/style.js';

@@ -2,7 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { Context } from '../context.js';
 import { fmt, shortTime } from '../core/format.js';
 import { TAG } from '../core/registry/tags.js';
-import { keyValues } from './render.js';
+import { keyValues } from '../terminal/render.js';
 import {
   aliasMap,
   aliasesByVersion,

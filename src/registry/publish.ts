@@ -126,12 +126,13 @@ export async function publish(client: MlflowClient, input: PublishInput, fx: Pub
     const loggedModel = hasLoggedModels(serverVersion)
       ? createLoggedModel(client, experimentId, runId, plan, fx)
       : Promise.resolve(undefined);
-    const [, modelId] = await transfer.finish([
+    const [, id] = await transfer.finish([
       logRunData(client, runId, input, fx),
       loggedModel,
       transfer.send(early),
       loggedModel.then((id) => transfer.send(planFor(id).filter(waitsForId))),
     ]);
+    const modelId = id as string | undefined;
     const source = `${run.info.artifact_uri.replace(/\/+$/, '')}/${MODEL_DIR}`;
     // Only after the upload, so that a killed register leaves no empty model behind. A first
     // version needs the registered model; an existing one is known from the versions.
@@ -372,14 +373,14 @@ function uploader(client: MlflowClient, artifactUri: string, plan: readonly Uplo
     });
   };
   /** Awaits `work` (the sends and whatever runs beside them), then cleans up. */
-  const finish = async <T extends unknown[]>(work: [...{ [K in keyof T]: Promise<T[K]> }]): Promise<T> => {
+  const finish = async (work: readonly Promise<unknown>[]): Promise<unknown[]> => {
     try {
       // Every transfer settles before the run is marked, so none is left writing behind a failure.
       const settled = await Promise.allSettled(work);
       const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
       spinner.stop();
-      return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as T;
+      return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value);
     } catch (err) {
       spinner.fail(`upload failed after ${humanBytes(done)} of ${humanBytes(total)}`);
       throw err;

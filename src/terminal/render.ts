@@ -1,9 +1,9 @@
 import type { Check } from '../core/registry/gates.js';
 import { targetLabel, versionLabel } from '../core/registry/refs.js';
-import type { Style } from '../terminal/style.js';
+import type { Style } from './style.js';
 import type { MoveResult } from '../registry/move.js';
 
-/** Rendering shared by the registry commands (not itself a command: it registers none). */
+/** Styled rendering shared by the registry commands: key/value lists, gate checklists, moves. */
 
 /** `key  value` lines aligned on a TTY, `key\tvalue` when piped; empty values skipped. */
 export function keyValues(style: Style, rows: [string, string | number | null | undefined][]): string {
