@@ -168,6 +168,7 @@ interface RegisterFlags {
   alias?: string[];
 }
 
+// Long but flat: one declaration per flag, each with its parser and help text.
 export function registerRegister(program: Command): void {
   program
     .command('register')
