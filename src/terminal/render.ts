@@ -1,7 +1,6 @@
 import type { Check } from '../core/registry/gates.js';
 import { targetLabel, versionLabel } from '../core/registry/refs.js';
 import type { Style } from './style.js';
-import type { MoveResult } from '../registry/move.js';
 
 /** Styled rendering shared by the registry commands: key/value lists, gate checklists, moves. */
 
@@ -30,8 +29,24 @@ export function statusLine(ctx: { json: boolean; info(message: string): void }, 
   if (ctx.json) ctx.info(message);
 }
 
+/** What renderMove shows of a move (src/registry/move.ts MoveResult has these fields and more). */
+export interface MoveView {
+  name: string;
+  version: string;
+  semver: string | null;
+  target: string;
+  target_kind: 'alias' | 'stage';
+  previous: string | null;
+  previous_semver: string | null;
+  checks: readonly Check[];
+  promoted: boolean;
+  dry_run: boolean;
+  changed: boolean;
+  archived: readonly string[];
+}
+
 /** The promote/rollback report: the move, the gate checklist, and what happened. */
-export function renderMove(r: MoveResult, style: Style, verb = 'promote'): string {
+export function renderMove(r: MoveView, style: Style, verb = 'promote'): string {
   const to = targetLabel(r.target, r.target_kind);
   const lines = [
     `${verb} ${style.bold(r.name)} ${versionLabel(r.version, r.semver)} → ${to}   ${style.dim(`(now: ${versionLabel(r.previous, r.previous_semver)})`)}`,
@@ -56,6 +71,6 @@ export function renderMove(r: MoveResult, style: Style, verb = 'promote'): strin
 }
 
 /** `promoted churn @production → version 3 (v1.2.0) (was version 2)`: the status line after a move. */
-export function movedLine(r: MoveResult, verb: string): string {
+export function movedLine(r: MoveView, verb: string): string {
   return `${verb} ${r.name} ${targetLabel(r.target, r.target_kind)} → ${versionLabel(r.version, r.semver)} (was ${versionLabel(r.previous, r.previous_semver)})`;
 }
