@@ -37,6 +37,8 @@ export interface AnalysisMetric {
   name: string;
   provider: ProviderSpec;
   query: string;
+  /** prometheus: a second query whose value is `stable` in the conditions. */
+  stableQuery: string | null;
   /** The condition's source text (null for a `test` metric). */
   successCondition: string | null;
   failureCondition: string | null;
@@ -79,6 +81,7 @@ const KNOWN_KEYS = new Set([
   'name',
   'provider',
   'query',
+  'stableQuery',
   'successCondition',
   'failureCondition',
   'test',
@@ -190,6 +193,13 @@ function parseMetric(x: unknown, i: number): AnalysisMetric {
         `${at}.query "${x.query}" is not a serve quantity (known: ${SERVE_QUERIES.join(', ')}, each also as stable_…)`,
       );
   }
+  let stableQuery: string | null = null;
+  if (x.stableQuery !== undefined) {
+    if (provider.kind !== 'prometheus') throw new InputError(`${at}.stableQuery goes with the prometheus provider`);
+    if (typeof x.stableQuery !== 'string' || x.stableQuery.trim() === '')
+      throw new InputError(`${at}.stableQuery must be a non-empty string`);
+    stableQuery = x.stableQuery;
+  }
   let test: MetricTest | null = null;
   if (x.test !== undefined) {
     if (x.test !== 'error-rate-not-worse')
@@ -219,6 +229,7 @@ function parseMetric(x: unknown, i: number): AnalysisMetric {
     name: x.name,
     provider,
     query: x.query,
+    stableQuery,
     successCondition: success,
     failureCondition: failure,
     test,
@@ -279,6 +290,7 @@ export function analysisToJson(a: Analysis): { metrics: Record<string, unknown>[
         name: m.name,
         provider,
         query: m.query,
+        ...(m.stableQuery !== null ? { stableQuery: m.stableQuery } : {}),
         ...(m.test ? { test: m.test.kind, alpha: m.test.alpha, margin: m.test.margin } : {}),
         ...(m.successCondition !== null && m.test === null ? { successCondition: m.successCondition } : {}),
         ...(m.failureCondition !== null ? { failureCondition: m.failureCondition } : {}),
@@ -333,6 +345,7 @@ export const DEFAULT_ANALYSIS: Omit<DefaultAnalysisOptions, 'urls'> = {
 export function defaultAnalysis(o: DefaultAnalysisOptions): Analysis {
   const common = {
     provider: { kind: 'serve' as const, urls: o.urls },
+    stableQuery: null,
     failureCondition: null,
     intervalMs: o.intervalMs,
     count: 1,
