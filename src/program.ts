@@ -9,6 +9,7 @@ import { registerSmoke } from './commands/smoke.js';
 import { registerAnalyze } from './commands/analyze.js';
 import { registerSampleSize } from './commands/sample-size.js';
 import { registerServer } from './commands/server.js';
+import { registerRollout } from './commands/rollout.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -63,4 +64,5 @@ const commands: Registration[] = [
   registerSampleSize,
   registerAnalyze,
   registerServer,
+  registerRollout,
 ];

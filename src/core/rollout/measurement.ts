@@ -1,6 +1,13 @@
 import type { AnalysisMetric } from './analysis.js';
 import { errorRateNotWorse, type ErrorCounts } from './comparative.js';
-import { evaluateCondition, fmtValue, MissingValueError, parseCondition, type Values } from './expression.js';
+import {
+  evaluateCondition,
+  fmtValue,
+  MissingValueError,
+  parseCondition,
+  variablesOf,
+  type Values,
+} from './expression.js';
 
 /**
  * What a provider measured for one metric at one moment. `values.result` is the query's value for
@@ -74,14 +81,19 @@ export function evaluateMeasurement(
     return { ...base, phase, value: r.difference, detail: r.detail };
   }
   if (result === null) return { ...base, phase: 'inconclusive', value: null, detail: 'no data' };
-  const stable = values.stable;
+  const success = parseCondition(metric.successCondition ?? 'result == result');
+  // `stable` is shown only when a condition compares with it (the serve provider always measures it).
+  const compares =
+    variablesOf(success).has('stable') ||
+    (metric.failureCondition !== null && variablesOf(parseCondition(metric.failureCondition)).has('stable'));
+  const stable = compares ? values.stable : undefined;
   const extra = stable === undefined ? {} : { stable: stable ?? null };
   try {
     if (metric.failureCondition !== null) {
       const f = evaluateCondition(parseCondition(metric.failureCondition), values);
       if (f.holds) return { ...base, ...extra, phase: 'failed', value: result, detail: f.detail };
     }
-    const s = evaluateCondition(parseCondition(metric.successCondition ?? 'result == result'), values);
+    const s = evaluateCondition(success, values);
     const comparative = stable !== undefined && stable !== null ? ` (stable ${fmtValue(stable)})` : '';
     if (s.holds) return { ...base, ...extra, phase: 'successful', value: result, detail: s.detail + comparative };
     return {

@@ -45,7 +45,7 @@ export class EventsProvider implements Provider {
       const files = await this.files();
       if (files.length === 0) return { values: { result: null, requests: 0 } };
       data = await readEvents(
-        files.map((f) => eventSource(f, process.stdin)),
+        files.map((f) => eventSource(f, { cwd: process.cwd(), stdin: process.stdin })),
         { experiment: this.spec.experiment ?? target.model, metrics: [{ name: metric.query, type: this.spec.type }] },
       );
     } catch (err) {

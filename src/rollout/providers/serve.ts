@@ -34,7 +34,7 @@ export class ServeProvider implements Provider {
         // A label naming the source keeps two processes' identical series apart until they are summed.
         return parseExposition(t).map((s) => ({ ...s, labels: { ...s.labels, __source: String(i) } }));
       } catch (err) {
-        throw new Error(`${this.urls[i]}: not Prometheus text: ${errorMessage(err)}`);
+        throw new Error(`${this.urls[i]}: not Prometheus text: ${errorMessage(err)}`, { cause: err });
       }
     });
     this.last = { at, samples };
