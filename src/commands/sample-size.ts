@@ -8,7 +8,7 @@ import {
   type SampleSizeMethod,
   type SampleSizeResult,
   type Sides,
-} from '../core/stats/index.js';
+} from '../core/stats/sample-size.js';
 import { InputError, UsageError } from '../errors.js';
 import { action } from '../run.js';
 import { numberArg } from './args.js';

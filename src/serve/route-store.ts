@@ -151,7 +151,7 @@ export async function writeRoute(
  * The revision stored now: the route's, else the one `route clear` recorded, else 0. A route tag
  * that no longer parses must not block replacing it, so its revision is read leniently.
  */
-function storedRevision(model: RegisteredModel): number {
+export function storedRevision(model: RegisteredModel): number {
   const revisionIn = (key: string) => {
     const raw = model.tags.find((t) => t.key === key)?.value;
     if (raw === undefined) return undefined;

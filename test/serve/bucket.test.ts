@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bucket, fnv1a32, growthbookHash, hashSlot } from '../../src/core/serve/bucket.js';
+import { bucket, fnv1a32, growthbookHash, hashSlot, seeded } from '../../src/core/serve/bucket.js';
 import { repoRoot } from '../helpers/cli.js';
 
 const cases = JSON.parse(readFileSync(path.join(repoRoot, 'fixtures/growthbook/hash-cases.json'), 'utf8')) as {
@@ -49,5 +49,17 @@ describe('fnv1a32', () => {
     for (const s of samples) expect(fnv1a32(s)).toBe(shiftAddFnv(s));
     // Two code units for an astral character, as charCodeAt sees it (not its UTF-8 bytes).
     expect(fnv1a32('😀')).toBe(shiftAddFnv('\ud83d\ude00'));
+  });
+});
+
+describe('seeded', () => {
+  it('equals hashSlot(seed, unit) for every published v2 seed and many units', () => {
+    for (const [seed] of cases.hash.filter((c) => c[2] === 2)) {
+      const slotOf = seeded(seed);
+      for (let i = 0; i < 300; i++) {
+        const unit = `u${i}-${String.fromCharCode(40 + i * 97)}`;
+        expect(slotOf(unit)).toBe(hashSlot(seed, unit));
+      }
+    }
   });
 });

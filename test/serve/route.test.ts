@@ -332,7 +332,7 @@ describe('parseRoute', () => {
       'f.json: variants[1].name must be a variant name',
     ],
     [withField({ updated_at: 'yesterday' }), 'f.json: updated_at must be an ISO 8601 time, got "yesterday"'],
-  ])('%j → %s', (input, message) => {
+  ])('case %# → %s', (input, message) => {
     let thrown: unknown;
     try {
       parseRoute(input, 'f.json');

@@ -1,5 +1,5 @@
 import { InputError } from '../../errors.js';
-import { hashSlot, SLOTS } from './bucket.js';
+import { seeded, SLOTS } from './bucket.js';
 
 /**
  * A route: which versions of one registered model take traffic, and how units are split between
@@ -106,6 +106,7 @@ function show(v: Json): string {
 const isObject = (v: Json): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function str(f: Fields, field: string, v: Json, opts: { max?: number } = {}): string {
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
   if (typeof v !== 'string' || v === '' || v.length > (opts.max ?? MAX_NAME) || /[\u0000-\u001f]/.test(v)) {
     f.fail(field, `a non-empty string of at most ${opts.max ?? MAX_NAME} characters without control characters`, v);
   }
@@ -389,7 +390,9 @@ export interface Assignment {
 interface Compiled {
   /** Per non-stable arm: its variant, first slot and end slot (exclusive). */
   arms: { variant: string; version: string; start: number; end: number }[];
-  stable: { variant: string; version: string };
+  stableVersion: string;
+  slotOf: (unit: string) => number;
+  shadowSlotOf: (key: string) => number;
   shadowSlots: number;
 }
 
@@ -405,7 +408,9 @@ function compile(route: RouteSpec): Compiled {
       const { start } = lane(i, others.length);
       return { variant: v.name, version: v.version, start, end: start + slotsOf(v.weight) };
     }),
-    stable: { variant: STABLE, version: route.stable.version },
+    stableVersion: route.stable.version,
+    slotOf: seeded(route.salt),
+    shadowSlotOf: seeded(shadowSeed(route)),
     shadowSlots: route.shadow ? slotsOf(route.shadow.percent) : 0,
   };
   compiled.set(route, c);
@@ -419,12 +424,27 @@ function compile(route: RouteSpec): Compiled {
  */
 export function assign(route: RouteSpec, unit: string | null | undefined): Assignment {
   const c = compile(route);
-  if (unit === undefined || unit === null || unit === '') return { ...c.stable, slot: null };
-  const slot = hashSlot(route.salt, unit);
-  for (const arm of c.arms) {
+  if (unit === undefined || unit === null || unit === '')
+    return { variant: STABLE, version: c.stableVersion, slot: null };
+  const slot = c.slotOf(unit);
+  const arms = c.arms;
+  for (let i = 0; i < arms.length; i++) {
+    const arm = arms[i]!;
     if (slot >= arm.start && slot < arm.end) return { variant: arm.variant, version: arm.version, slot };
   }
-  return { ...c.stable, slot };
+  return { variant: STABLE, version: c.stableVersion, slot };
+}
+
+/**
+ * The slots each arm owns: [start, end) for every arm besides stable (empty when its weight is 0),
+ * and null for stable, which owns every other slot.
+ */
+export function armSlots(route: RouteSpec): { name: string; slots: { start: number; end: number } | null }[] {
+  const c = compile(route);
+  return [
+    { name: STABLE, slots: null },
+    ...c.arms.map((a) => ({ name: a.variant, slots: { start: a.start, end: a.end } })),
+  ];
 }
 
 /** The seed of the shadow draw: independent of the arm assignment. */
@@ -438,7 +458,7 @@ export function inShadow(route: RouteSpec, key: string): boolean {
   const c = compile(route);
   if (c.shadowSlots === 0) return false;
   if (c.shadowSlots >= SLOTS) return true;
-  return hashSlot(shadowSeed(route), key) < c.shadowSlots;
+  return c.shadowSlotOf(key) < c.shadowSlots;
 }
 
 /** The versions a route needs loaded: every arm (a weight of 0 too, so it is warm), plus the shadow. */

@@ -4,7 +4,7 @@ import { bytesEqual, fnv1a, growInt32, text } from './bytes.js';
 import { csvLayout, scanCsvLine, splitCsvLine } from './csv.js';
 import { EXPOSURE, Fields, METRIC, TYPE_EXPOSURE, TYPE_METRIC, TYPE_NONE, TYPE_OTHER } from './fields.js';
 import { scanFlatJson } from './json.js';
-import { epochToMs, parseNumber, parseNumberBytes, parseTimestamp, parseTimestampBytes } from './numbers.js';
+import { epochToMs, parseNumber, parseTimestamp } from './numbers.js';
 import type { BadLine, EventsResult, ReadEventsOptions } from './types.js';
 import { UnitTable } from './units.js';
 
