@@ -111,7 +111,7 @@ export class KubernetesBackend implements Backend {
     });
   }
 
-  async check(): Promise<void> {
+  async check(_target?: TrafficTarget): Promise<void> {
     const { apps, custom } = await this.load();
     const ns = this.spec.namespace;
     if (this.spec.mode === 'replicas') {
