@@ -271,8 +271,8 @@ describe.runIf(process.env.MLV_TEST_KUBECONFIG)(
   () => {
     // Needs Deployments churn-stable and churn-canary in namespace MLV_TEST_NAMESPACE (default "default").
     it('scales the two Deployments and back', async () => {
-      const spec: KubernetesSpec = {
-        ...replicas(),
+      const spec = {
+        ...(replicas() as Extract<KubernetesSpec, { mode: 'replicas' }>),
         namespace: process.env.MLV_TEST_NAMESPACE ?? 'default',
         replicas: 2,
         kubeconfig: process.env.MLV_TEST_KUBECONFIG,
