@@ -36,6 +36,8 @@ export interface ControllerDeps {
   backendFor: (state: RolloutState) => Promise<Backend>;
   /** Shared between ticks so the serve provider keeps its windows. */
   providers: Map<string, Provider>;
+  /** When the providers' current measurement window opened (set by baselineProviders). */
+  windowStart?: number;
   warn?: (message: string) => void;
 }
 
@@ -63,6 +65,7 @@ function target(state: RolloutState) {
 
 /** Marks the start of a measurement window on every provider (a step began, or the controller started). */
 export async function baselineProviders(d: ControllerDeps, state: RolloutState, analysis: Analysis): Promise<void> {
+  d.windowStart = d.now();
   const seen = new Set<Provider>();
   for (const m of analysis.metrics) {
     const p = providerFor(m.provider, d.providers, { now: d.now });
@@ -119,15 +122,15 @@ export async function tick(d: ControllerDeps, opts: { waitForWindow?: boolean } 
   const none = { state, analysis, results: [], transition: null, applied: null };
   if (isFinal(state.phase) || state.phase === 'paused') return none;
   let now = d.now();
-  let due = dueMetrics(state, analysis, now);
+  let due = dueMetrics(state, analysis, now, opts.waitForWindow ? 0 : d.windowStart);
   if (opts.waitForWindow && due.length > 0) {
     const serve = analysis.metrics.filter((m) => due.includes(m.name) && m.provider.kind === 'serve');
     if (serve.length > 0) {
       await baselineProviders(d, state, analysis);
       await d.sleep(Math.max(...serve.map((m) => m.intervalMs)));
       now = d.now();
-      due = dueMetrics(state, analysis, now);
     }
+    due = dueMetrics(state, analysis, now);
   }
   const measured = await Promise.all(
     due.map(async (name) => {
@@ -198,7 +201,7 @@ export async function runUntilSettled(d: ControllerDeps, opts: RunOptions): Prom
       }
       opts.onTick?.(last);
       if (isFinal(last.state.phase) || last.state.phase === 'paused') return last;
-      const wake = nextWakeAt(last.state, last.analysis) ?? d.now() + 1000;
+      const wake = nextWakeAt(last.state, last.analysis, d.windowStart) ?? d.now() + 1000;
       await d.sleep(Math.max(50, Math.min(wake - d.now(), opts.pollMs ?? 1000)));
     }
   } finally {

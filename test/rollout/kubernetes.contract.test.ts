@@ -254,12 +254,14 @@ describe('kubernetes backend (contract)', () => {
   });
 
   it('errors name the object and the API server status', async () => {
-    await expect(new KubernetesBackend({ ...routeSpec(), httproute: 'nope' } as KubernetesSpec).check(t(0))).rejects.toThrow(
+    await expect(
+      new KubernetesBackend({ ...routeSpec(), httproute: 'nope' } as KubernetesSpec).check(t(0)),
+    ).rejects.toThrow(
       /kubernetes: httproute ml\/nope: HTTP 404: \/apis\/gateway\.networking\.k8s\.io\/v1\/namespaces\/ml\/httproutes\/nope not found/,
     );
-    await expect(new KubernetesBackend({ ...routeSpec(), canaryService: 'other' } as KubernetesSpec).check(t(0))).rejects.toThrow(
-      'httproute ml/churn has no backendRef to Service other',
-    );
+    await expect(
+      new KubernetesBackend({ ...routeSpec(), canaryService: 'other' } as KubernetesSpec).check(t(0)),
+    ).rejects.toThrow('httproute ml/churn has no backendRef to Service other');
     await expect(new KubernetesBackend({ ...replicas(), kubeconfig: '/nonexistent' }).check(t(0))).rejects.toThrow(
       /cannot read the kubeconfig \/nonexistent/,
     );

@@ -225,6 +225,52 @@ describe('the state machine', () => {
     });
   });
 
+  it('at 100 % the comparative checks (stable has no traffic) are not measured nor required', () => {
+    const cmp = parseAnalysis({
+      metrics: [
+        {
+          name: 'p99',
+          provider: { serve: { url } },
+          query: 'p99_latency_ms',
+          successCondition: 'result < 25',
+          interval: '1s',
+        },
+        { name: 'vs', provider: { serve: { url } }, query: 'error_rate', test: 'error-rate-not-worse', interval: '1s' },
+        {
+          name: 'drift',
+          provider: { serve: { url } },
+          query: 'drift',
+          successCondition: 'result < 0.1',
+          interval: '1s',
+        },
+        {
+          name: 'ratio',
+          provider: { serve: { url } },
+          query: 'p99_latency_ms',
+          successCondition: 'candidate < stable * 2',
+          interval: '1s',
+        },
+      ],
+    });
+    const s = {
+      ...startRollout({ ...start(), stepDurationMs: 1000, shadowMs: null, now: 0 }, cmp).state,
+      step: 2,
+      weight: 100,
+    };
+    expect(dueMetrics(s, cmp, 1000)).toEqual(['p99']);
+    const o = observe(s, cmp, [{ metric: 'p99', measurement: { values: { result: 3 } } }], 1000);
+    expect(decide(o.state, cmp, 1000)?.action).toBe('promote');
+    expect(dueMetrics({ ...s, weight: 50, step: 1 }, cmp, 1000)).toEqual(['p99', 'vs', 'drift', 'ratio']);
+  });
+
+  it('a restarted controller measures one interval after its window opened', () => {
+    const s = start();
+    expect(dueMetrics(s, analysis, 10_000)).toEqual(['p99-latency', 'error-rate']);
+    expect(dueMetrics(s, analysis, 10_000, 9000)).toEqual([]);
+    expect(dueMetrics(s, analysis, 11_000, 9000)).toEqual(['p99-latency', 'error-rate']);
+    expect(nextWakeAt(s, analysis, 9000)).toBe(4000);
+  });
+
   it('the sequential check accumulates counts over the step', () => {
     const seq = parseAnalysis({
       metrics: [

@@ -39,6 +39,8 @@ describe('exposition format', () => {
     ['x 1', 1],
     ['x{a="1"} +Inf', Infinity],
     ['x NaN 1700000000', NaN],
+    ['x Nan', NaN], // prom-client's spelling
+    ['x -inf', -Infinity],
     ['x{} -2.5e-3', -0.0025],
   ])('%s', (line, v) => expect(parseExposition(line)[0]!.value).toBe(v));
   it('refuses garbage', () => expect(() => parseExposition('{oops} 1')).toThrow(/no metric name/));

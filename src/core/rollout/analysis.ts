@@ -305,6 +305,14 @@ export function analysisToJson(a: Analysis): { metrics: Record<string, unknown>[
   };
 }
 
+/**
+ * A comparative metric needs stable's traffic: a test, a condition naming `stable`, drift, or a
+ * `stable_…` quantity. At 100 % there is none, so the last step skips these checks.
+ */
+export function isComparative(m: AnalysisMetric): boolean {
+  return m.test !== null || neededValues(m).has('stable') || m.query === 'drift' || m.query.startsWith('stable_');
+}
+
 /** Which names a metric's conditions need from the provider: `stable` makes it comparative. */
 export function neededValues(m: AnalysisMetric): Set<string> {
   const out = new Set<string>();

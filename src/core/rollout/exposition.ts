@@ -14,10 +14,12 @@ export interface Sample {
 
 export class ExpositionError extends Error {}
 
+/** Like Go's ParseFloat, which Prometheus uses: NaN and Inf in any case (prom-client writes `Nan`). */
 function parseValue(s: string): number {
-  if (s === '+Inf' || s === 'Inf') return Infinity;
-  if (s === '-Inf') return -Infinity;
-  if (s === 'NaN') return NaN;
+  const l = s.toLowerCase();
+  if (l === '+inf' || l === 'inf') return Infinity;
+  if (l === '-inf') return -Infinity;
+  if (l === 'nan') return NaN;
   const n = Number(s);
   if (s === '' || Number.isNaN(n)) throw new ExpositionError(`not a number: "${s}"`);
   return n;

@@ -1,5 +1,5 @@
 import { InputError } from '../../errors.js';
-import type { Analysis } from './analysis.js';
+import { isComparative, type Analysis, type AnalysisMetric } from './analysis.js';
 import type { ErrorCounts } from './comparative.js';
 import { humanDuration } from './duration.js';
 import { fmtValue } from './expression.js';
@@ -188,23 +188,34 @@ export function startRollout(input: StartInput, analysis: Analysis): { state: Ro
 
 export const point = (s: RolloutState): PhasePoint => ({ phase: s.phase, step: s.step, weight: s.weight });
 
-/** When the metric is next due: one interval after its last measurement, or after the step began. */
-export function dueAt(state: RolloutState, intervalMs: number, name: string): number {
+/**
+ * When the metric is next due: one interval after its last measurement, or after the step began,
+ * or after `windowStart` (when the controller's measurement window opened: a restarted controller
+ * has no earlier scrape to measure from).
+ */
+export function dueAt(state: RolloutState, intervalMs: number, name: string, windowStart = 0): number {
   const t = state.tallies[name];
-  return Math.max(t?.lastAt ?? state.stepStartedAt, state.stepStartedAt) + intervalMs;
+  return Math.max(t?.lastAt ?? state.stepStartedAt, state.stepStartedAt, windowStart) + intervalMs;
+}
+
+/** The metrics that apply at this weight: at 100 % stable has no traffic to compare with. */
+export function activeMetrics(state: RolloutState, analysis: Analysis): AnalysisMetric[] {
+  return state.weight >= 100 ? analysis.metrics.filter((m) => !isComparative(m)) : analysis.metrics;
 }
 
 /** The metrics to measure now. None outside `progressing` (the shadow phase sends the candidate no traffic). */
-export function dueMetrics(state: RolloutState, analysis: Analysis, now: number): string[] {
+export function dueMetrics(state: RolloutState, analysis: Analysis, now: number, windowStart = 0): string[] {
   if (state.phase !== 'progressing') return [];
-  return analysis.metrics.filter((m) => dueAt(state, m.intervalMs, m.name) <= now).map((m) => m.name);
+  return activeMetrics(state, analysis)
+    .filter((m) => dueAt(state, m.intervalMs, m.name, windowStart) <= now)
+    .map((m) => m.name);
 }
 
 /** The next moment something can happen: a measurement due or the step's (or shadow's) end. Null when final or paused. */
-export function nextWakeAt(state: RolloutState, analysis: Analysis): number | null {
+export function nextWakeAt(state: RolloutState, analysis: Analysis, windowStart = 0): number | null {
   if (state.phase === 'shadow') return state.stepStartedAt + (state.shadowMs ?? 0);
   if (state.phase !== 'progressing') return null;
-  const times = analysis.metrics.map((m) => dueAt(state, m.intervalMs, m.name));
+  const times = activeMetrics(state, analysis).map((m) => dueAt(state, m.intervalMs, m.name, windowStart));
   return Math.min(...times, state.stepStartedAt + state.stepDurationMs);
 }
 
@@ -298,11 +309,12 @@ export function decide(state: RolloutState, analysis: Analysis, now: number): De
     }
   }
   if (now - state.stepStartedAt < state.stepDurationMs) return null;
-  for (const m of analysis.metrics) {
+  const active = activeMetrics(state, analysis);
+  for (const m of active) {
     const t = state.tallies[m.name] ?? emptyTally();
     if (t.measurements < m.count || t.successful < 1) return null;
   }
-  const summary = analysis.metrics
+  const summary = active
     .map((m) => state.tallies[m.name]!)
     .map((t) => `${t.last!.metric} ${t.successful}/${t.measurements} ok`)
     .join(', ');
