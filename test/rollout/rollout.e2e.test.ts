@@ -3,7 +3,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MlflowClient } from '../../src/mlflow/client.js';
 import { resolveClientConfig } from '../../src/mlflow/config.js';
+import { canaryRoute } from '../../src/core/serve/route.js';
 import { readAuditTrail } from '../../src/registry/audit.js';
+import { readStored } from '../../src/rollout/store.js';
+import { writeRoute } from '../../src/serve/route-store.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { repoRoot, runMlv, tempDir } from '../helpers/cli.js';
 import { register, serve, type Served } from '../serve/helpers.js';
@@ -42,7 +45,17 @@ async function waitFor<T>(what: string, f: () => Promise<T | undefined>, ms = 20
     await new Promise((r) => setTimeout(r, 200));
   }
 }
-const status = async (name: string) => (await mlv(['--json', 'rollout', 'status', name])).json();
+/** The recorded state, read in-process (polling through the CLI would cost a second a call). */
+async function status(name: string) {
+  const s = await readStored(client, name);
+  return {
+    step: s.state!.step,
+    phase: s.state!.phase,
+    pause_cause: s.state!.pause?.cause ?? null,
+    lease: s.lease,
+    checks: Object.values(s.state!.tallies).flatMap((t) => (t.last ? [t.last] : [])),
+  };
+}
 
 const start = (name: string, extra: string[]) =>
   mlv([
@@ -70,15 +83,13 @@ beforeAll(async () => {
     ['prom', 'classifier-v2.onnx'],
     ['kill', 'classifier-v2.onnx'],
   ];
-  for (const [name, candidate] of models) {
-    await register(reg, 'classifier-v1.onnx', name);
-    await register(reg, candidate, name);
-    await client.setRegisteredModelAlias(name, 'production', '1');
-    const r = await mlv(['route', 'set', name, '--stable', '@production']);
-    expect(r.code, r.stderr).toBe(0);
-  }
   await Promise.all(
-    models.map(async ([name]) => {
+    models.map(async ([name, candidate]) => {
+      await register(reg, 'classifier-v1.onnx', name);
+      await register(reg, candidate, name);
+      await client.setRegisteredModelAlias(name, 'production', '1');
+      const stable = { version: '1', ref: '@production' };
+      await writeRoute(client, name, canaryRoute({ model: name, stable }), { by: 'e2e', now: new Date() });
       serves[name] = await serve(reg, name, ['--refresh', '200ms']);
     }),
   );
