@@ -45,6 +45,9 @@ export interface AssignResult {
 }
 
 export async function assign(ctx: Context, input: AssignInput): Promise<AssignResult> {
+  if (input.unitsFile === '-' && input.routeFile === '-') {
+    throw new UsageError('--units - and --route - cannot both read stdin');
+  }
   const units = [...input.units];
   if (input.unitsFile !== undefined) units.push(...(await readUnits(ctx, input.unitsFile)));
   if (units.length === 0)

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canaryRoute, ROUTE_TAG } from '../../src/core/serve/route.js';
+import { abRoute, canaryRoute, ROUTE_TAG } from '../../src/core/serve/route.js';
 import { MlflowClient } from '../../src/mlflow/client.js';
 import { resolveClientConfig } from '../../src/mlflow/config.js';
 import type { RunningServer } from '../../src/server/index.js';
@@ -80,6 +80,20 @@ describe('route store', () => {
       candidate: { version: '9', ref: '9', weight: 5 },
     });
     await expect(writeRoute(client, 'churn', bad, { by, now })).rejects.toThrow('churn has no version 9');
+    expect((await readRoute(client, 'churn'))?.revision).toBe(2);
+  });
+
+  it("refuses a route whose JSON would not fit MLflow's 5000-character tag value", async () => {
+    const variants = Array.from({ length: 20 }, (_, i) => ({
+      name: `arm${i}`,
+      version: '2',
+      ref: 'r'.repeat(250),
+      weight: 1,
+    }));
+    const big = abRoute({ model: 'churn', stable: { version: '1', ref: '1' }, variants });
+    await expect(writeRoute(client, 'churn', big, { by, now })).rejects.toThrow(
+      /^the route of churn is \d+ characters of JSON; an MLflow tag holds at most 5000$/,
+    );
     expect((await readRoute(client, 'churn'))?.revision).toBe(2);
   });
 
