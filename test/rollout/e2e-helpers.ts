@@ -1,13 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import net from 'node:net';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { encodeModel, type NodeSpec } from '../../src/onnx/builder.js';
 import { mlvBin } from '../helpers/cli.js';
 import { invoke } from '../serve/helpers.js';
 
-/** Helpers of the rollout end-to-end tests: a slow classifier, a load loop, Prometheus. */
+/** Helpers of the rollout end-to-end tests: a slow classifier, a load loop, a killable mlv. */
 
 /**
  * A classifier with the fixture classifier's signature (features [N, 4] → label, probabilities)
@@ -70,71 +68,6 @@ export function load(url: string, concurrency = 4) {
     async stop() {
       stop = true;
       await Promise.all(workers);
-    },
-  };
-}
-
-export async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-/** Debian's prometheus binary: MLV_TEST_PROMETHEUS (set by .ci/run), else the usual places. */
-export const prometheusBin = [
-  process.env.MLV_TEST_PROMETHEUS,
-  '/usr/bin/prometheus',
-  'node_modules/.cache/mlv/prometheus/usr/bin/prometheus',
-]
-  .filter((p): p is string => !!p)
-  .find((p) => existsSync(p));
-
-export interface RunningPrometheus {
-  url: string;
-  child: ChildProcess;
-  stop(): Promise<void>;
-}
-
-/** Prometheus on a loopback port scraping `targets` (host:port) every second. */
-export async function startPrometheus(dir: string, targets: string[]): Promise<RunningPrometheus> {
-  const port = await freePort();
-  const cfg = path.join(dir, 'prometheus.yml');
-  writeFileSync(
-    cfg,
-    `global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-scrape_configs:
-  - job_name: mlv
-    static_configs:
-      - targets: [${targets.map((t) => `'${t}'`).join(', ')}]
-`,
-  );
-  const child = spawn(
-    prometheusBin!,
-    [`--config.file=${cfg}`, `--storage.tsdb.path=${path.join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${port}`],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let err = '';
-  child.stderr!.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-4000)));
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    const ok = await fetch(`${url}/-/ready`)
-      .then((r) => r.ok)
-      .catch(() => false);
-    if (ok) break;
-    if (child.exitCode !== null) throw new Error(`prometheus exited: ${err}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  return {
-    url,
-    child,
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
     },
   };
 }

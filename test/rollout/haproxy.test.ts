@@ -1,46 +1,36 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandBackend } from '../../src/rollout/backends/command.js';
 import type { TrafficTarget } from '../../src/rollout/backends/types.js';
-import { tempDir } from '../helpers/cli.js';
+import { repoRoot, tempDir } from '../helpers/cli.js';
+import { haproxy, startHaproxy, type RunningHaproxy } from '../helpers/haproxy.js';
 
 /**
  * The command backend against a real HAProxy (Debian's haproxy package; `.ci/run` installs it):
  * HAProxy on loopback in front of two tiny node:http backends, weights set through its runtime API
- * socket by the user's command, and real requests through HAProxy showing the split follows.
+ * socket by the user's command (socat when installed, else scripts/haproxy-weight.mjs), and real
+ * requests through HAProxy showing the split follows.
  */
 
-const haproxyBin = ['/usr/sbin/haproxy', '/usr/bin/haproxy'].find((p) => existsSync(p));
 const hasSocat = spawnSync('sh', ['-c', 'command -v socat']).status === 0;
+const weightScript = path.join(repoRoot, 'scripts/haproxy-weight.mjs');
 
-let haproxy: ChildProcess | undefined;
+let hap: RunningHaproxy;
 const backends: http.Server[] = [];
-let frontPort = 0;
-let sock = '';
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-async function backend(name: string): Promise<number> {
+async function backend(name: string): Promise<string> {
   const s = http.createServer((_, res) => res.writeHead(200, { connection: 'close' }).end(name));
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
   backends.push(s);
-  return (s.address() as AddressInfo).port;
+  return `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
 }
 
 function get(): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port: frontPort, path: '/', agent: false }, (res) => {
+    const req = http.get(`${hap.url}/`, { agent: false }, (res) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString()));
       res.on('end', () => resolve(body));
@@ -58,43 +48,12 @@ async function split(n: number): Promise<Record<string, number>> {
   return counts;
 }
 
-// socat when present, else a node one-liner speaking to the runtime API socket.
-const send = (cmd: string) =>
-  hasSocat
-    ? `echo "${cmd}" | socat stdio unix-connect:${sock}`
-    : `${process.execPath} -e 'const s=require("net").connect(process.argv[1]);s.end(process.argv[2]+"\\n");s.pipe(process.stdout)' ${sock} "${cmd}"`;
-
-describe.runIf(haproxyBin)('command backend driving real HAProxy', () => {
+describe.skipIf(haproxy.skip)('command backend driving real HAProxy', () => {
   beforeAll(async () => {
-    const dir = tempDir('mlv-haproxy-');
-    sock = path.join(dir, 'admin.sock');
-    const [stable, canary] = [await backend('stable'), await backend('canary')];
-    frontPort = await freePort();
-    const cfg = path.join(dir, 'haproxy.cfg');
-    writeFileSync(
-      cfg,
-      `global
-  stats socket ${sock} mode 600 level admin
-defaults
-  mode http
-  timeout connect 2s
-  timeout client 5s
-  timeout server 5s
-frontend fe
-  bind 127.0.0.1:${frontPort}
-  default_backend be
-backend be
-  balance roundrobin
-  server stable 127.0.0.1:${stable} weight 100
-  server canary 127.0.0.1:${canary} weight 0
-`,
-    );
-    haproxy = spawn(haproxyBin!, ['-f', cfg, '-db'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
-    expect(existsSync(sock)).toBe(true);
+    hap = await startHaproxy({ stable: await backend('stable'), canary: await backend('canary') });
   });
   afterAll(async () => {
-    haproxy?.kill('SIGTERM');
+    await hap?.stop();
     for (const s of backends) await new Promise<void>((r) => s.close(() => r()));
   });
 
@@ -105,11 +64,21 @@ backend be
     stable: { version: '6', ref: '@production' },
   });
 
-  it('sets the weights per step and real requests follow the split', async () => {
-    const b = new CommandBackend(
-      `${send('set weight be/canary {weight}')} && ${send('set weight be/stable {stable_weight}')}`,
-      { verify: `${send('get weight be/canary')} | cut -d' ' -f1` },
-    );
+  it.each([
+    ['socat', hasSocat],
+    ['scripts/haproxy-weight.mjs', true],
+  ])('sets the weights per step through %s and real requests follow the split', async (how, available) => {
+    if (!available) return;
+    const b =
+      how === 'socat'
+        ? new CommandBackend(
+            `echo "set weight be/canary {weight}" | socat stdio unix-connect:${hap.socket} && echo "set weight be/stable {stable_weight}" | socat stdio unix-connect:${hap.socket}`,
+            { verify: `echo "get weight be/canary" | socat stdio unix-connect:${hap.socket} | cut -d' ' -f1` },
+          )
+        : new CommandBackend(`node ${weightScript} ${hap.socket} be/canary {weight} be/stable {stable_weight}`, {
+            verify: `node ${weightScript} ${hap.socket} be/canary`,
+          });
+    await b.apply(t(0, 'rolled_back'));
     expect(await split(40)).toEqual({ stable: 40 });
     for (const w of [25, 50]) {
       expect(await b.apply(t(w))).toBe(`command: weight ${w}`);
@@ -125,7 +94,7 @@ backend be
 
   it('a failing command fails the step, with its exit code and last stderr line', async () => {
     const b = new CommandBackend(
-      `${send('set weight be/nope {weight}')} | grep -q Done || { echo "no such server" >&2; exit 3; }`,
+      `node ${weightScript} ${hap.socket} be/nope {weight} || { echo "no such server" >&2; exit 3; }`,
     );
     await expect(b.apply(t(5))).rejects.toThrow('the backend command exited 3: no such server');
     const v = new CommandBackend('true', { verify: 'echo 17' });

@@ -10,14 +10,8 @@ import { writeRoute } from '../../src/serve/route-store.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { repoRoot, runMlv, tempDir } from '../helpers/cli.js';
 import { register, serve, type Served } from '../serve/helpers.js';
-import {
-  load,
-  prometheusBin,
-  spawnMlv,
-  startPrometheus,
-  writeSlowClassifier,
-  type RunningPrometheus,
-} from './e2e-helpers.js';
+import { prometheus as prometheusTool, startPrometheus, type RunningPrometheus } from '../helpers/prometheus.js';
+import { load, spawnMlv, writeSlowClassifier } from './e2e-helpers.js';
 
 /**
  * `mlv rollout` end to end: the built CLI against a temporary embedded registry, real `mlv serve`
@@ -93,6 +87,8 @@ beforeAll(async () => {
       serves[name] = await serve(reg, name, ['--refresh', '200ms']);
     }),
   );
+  // Its first scrape comes ~5 s after it starts: start it now, the other tests run meanwhile.
+  if (!prometheusTool.skip) prometheus = await startPrometheus({ targets: [`${serves.prom!.url}/metrics`] });
 }, 120_000);
 
 afterAll(async () => {
@@ -198,10 +194,10 @@ describe('mlv rollout end to end', () => {
     expect(await alias('quiet')).toBe('1');
   });
 
-  it.runIf(prometheusBin)(
+  it.skipIf(prometheusTool.skip)(
     'real Prometheus: measured while up; a second controller is refused; Prometheus down → provider errors → paused (run exits 3)',
     async () => {
-      prometheus = await startPrometheus(home, [new URL(serves.prom!.url).host]);
+      await prometheus!.waitForSamples(`${serves.prom!.url}/metrics`, 2);
       const file = path.join(home, 'prom-analysis.yaml');
       writeFileSync(
         file,
@@ -209,7 +205,7 @@ describe('mlv rollout end to end', () => {
   - name: candidate-traffic
     provider:
       prometheus:
-        address: ${prometheus.url}
+        address: ${prometheus!.url}
     query: sum(rate(mlv_requests_total{model="{{model}}",version="{{candidate_version}}"}[5s]))
     successCondition: result > 0
     interval: 1s
@@ -245,7 +241,7 @@ describe('mlv rollout end to end', () => {
         const second = await mlv(['rollout', 'step', 'prom']);
         expect(second.code).toBe(2);
         expect(second.stderr).toMatch(/error: the rollout of prom is driven by .* \(pid \d+\)/);
-        await prometheus.stop();
+        await prometheus!.stop();
         expect(await run.exited).toBe(3);
         expect(run.stderr()).toMatch(/the metrics provider failed 2 times in a row \(> consecutiveErrorLimit 1\)/);
         expect(await status('prom')).toMatchObject({ phase: 'paused', pause_cause: 'provider' });
