@@ -217,5 +217,8 @@ await mlv(['show', NAME]);
 
 await traffic.stop();
 traffic = undefined;
+stopping = true;
+server.kill('SIGTERM');
+await new Promise((resolve) => (server.exitCode === null ? server.once('exit', resolve) : resolve()));
 console.log(`\n${green('✓')} ${bold(`demo complete in ${Math.round((Date.now() - started) / 1000)} s`)}`);
 cleanup();
