@@ -66,9 +66,9 @@ async function sleep(ms: number) {
   clock += ms;
 }
 
-function context(json = false) {
-  const stdout = new Capture(false);
-  const stderr = new Capture(false);
+function context(json = false, tty = false) {
+  const stdout = new Capture(tty);
+  const stderr = new Capture(tty);
   const ctx = createContext(
     { json },
     {
@@ -90,7 +90,7 @@ beforeAll(async () => {
   const { startServer } = await import('../../src/server/index.js');
   server = await startServer({ storeDir: path.join(tempDir('mlv-rollout-'), 'store'), host: '127.0.0.1', port: 0 });
   client = new MlflowClient(resolveClientConfig({ MLFLOW_TRACKING_URI: server.url }, undefined)!);
-  for (const name of ['churn', 'fraud', 'quiet', 'down', 'lease', 'abort']) {
+  for (const name of ['churn', 'fraud', 'quiet', 'down', 'lease', 'abort', 'live']) {
     await client.createRegisteredModel({ name });
     for (let i = 0; i < 3; i++) await client.createModelVersion({ name, source: `s3://bucket/${name}/m${i}` });
     await client.setRegisteredModelAlias(name, 'production', '1');
@@ -233,6 +233,21 @@ describe('rollout commands', () => {
     await expect(rolloutManual(context().ctx, { name: 'lease', action: 'resume' })).rejects.toThrow(
       /is over \(aborted\)/,
     );
+  });
+
+  it('on a terminal, run redraws a live view: step, weight, each check with its numbers', async () => {
+    model = 'live';
+    traffic = (w) => ({ candidate: Math.round(w * 2), stable: Math.round((100 - w) * 2) || 1 });
+    await rolloutStart(context().ctx, startInput('live', { steps: '50,100' }));
+    const { ctx, stderr } = context(false, true);
+    const r = await rolloutRun(ctx, { name: 'live', sleep });
+    expect(r.phase).toBe('promoted');
+    const frames = stderr.text.split('\x1b[');
+    expect(frames.length).toBeGreaterThan(3); // cursor-up + clear before every redraw
+    expect(stderr.text).toMatch(/live  candidate v2 \(2\) vs stable v1 \(@production\)/);
+    expect(stderr.text).toMatch(/step 1\/2 \(50 → 100 %\)  weight 50 %  step ends in \d+s/);
+    expect(stderr.text).toMatch(/error-rate +successful +0 <= 0\.01/);
+    expect(stderr.text).not.toMatch(/^\d{4}-\d\d-\d\dT.* error-rate successful/m); // no plain lines on a TTY
   });
 
   it('start validates before writing anything', async () => {
