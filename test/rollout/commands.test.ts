@@ -244,8 +244,8 @@ describe('rollout commands', () => {
     expect(r.phase).toBe('promoted');
     const frames = stderr.text.split('\x1b[');
     expect(frames.length).toBeGreaterThan(3); // cursor-up + clear before every redraw
-    expect(stderr.text).toMatch(/live  candidate v2 \(2\) vs stable v1 \(@production\)/);
-    expect(stderr.text).toMatch(/step 1\/2 \(50 → 100 %\)  weight 50 %  step ends in \d+s/);
+    expect(stderr.text).toMatch(/live {2}candidate v2 \(2\) vs stable v1 \(@production\)/);
+    expect(stderr.text).toMatch(/step 1\/2 \(50 → 100 %\) {2}weight 50 % {2}step ends in \d+s/);
     expect(stderr.text).toMatch(/error-rate +successful +0 <= 0\.01/);
     expect(stderr.text).not.toMatch(/^\d{4}-\d\d-\d\dT.* error-rate successful/m); // no plain lines on a TTY
   });
