@@ -90,7 +90,7 @@ beforeAll(async () => {
   const { startServer } = await import('../../src/server/index.js');
   server = await startServer({ storeDir: path.join(tempDir('mlv-rollout-'), 'store'), host: '127.0.0.1', port: 0 });
   client = new MlflowClient(resolveClientConfig({ MLFLOW_TRACKING_URI: server.url }, undefined)!);
-  for (const name of ['churn', 'fraud', 'quiet', 'down', 'lease', 'abort', 'live']) {
+  for (const name of ['churn', 'fraud', 'quiet', 'down', 'lease', 'abort', 'live', 'shadow']) {
     await client.createRegisteredModel({ name });
     for (let i = 0; i < 3; i++) await client.createModelVersion({ name, source: `s3://bucket/${name}/m${i}` });
     await client.setRegisteredModelAlias(name, 'production', '1');
@@ -248,6 +248,33 @@ describe('rollout commands', () => {
     expect(stderr.text).toMatch(/step 1\/2 \(50 → 100 %\) {2}weight 50 % {2}step ends in \d+s/);
     expect(stderr.text).toMatch(/error-rate +successful +0 <= 0\.01/);
     expect(stderr.text).not.toMatch(/^\d{4}-\d\d-\d\dT.* error-rate successful/m); // no plain lines on a TTY
+  });
+
+  it('--shadow-first mirrors the candidate with no traffic on it, then starts the steps', async () => {
+    model = 'shadow';
+    traffic = (w) => ({ candidate: Math.round(w * 2), stable: Math.round((100 - w) * 2) || 1 });
+    const s = await rolloutStart(context().ctx, startInput('shadow', { shadowFirst: '2s', steps: '50,100' }));
+    expect(s).toMatchObject({ phase: 'shadow', weight: 0, step: -1 });
+    expect(await readRoute(client, 'shadow')).toMatchObject({
+      stable: { version: '1' },
+      candidate: null,
+      shadow: { version: '2', percent: 100 },
+    });
+    const r = await rolloutRun(context().ctx, { name: 'shadow', sleep });
+    expect(r.phase).toBe('promoted');
+    const h = await rolloutHistory(context().ctx, { name: 'shadow' });
+    expect(h.transitions.map((t) => `${t.action} ${t.to.phase} ${t.to.weight}`)).toEqual([
+      'start shadow 0',
+      'advance progressing 50',
+      'advance progressing 100',
+      'promote promoted 100',
+    ]);
+    expect(h.transitions[1]!.reason).toBe('shadow phase over after 2s');
+    expect(await readRoute(client, 'shadow')).toMatchObject({
+      stable: { version: '2' },
+      candidate: null,
+      shadow: null,
+    });
   });
 
   it('start validates before writing anything', async () => {
