@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { parseAnalysis, type Analysis } from '../core/rollout/analysis.js';
 import type { RolloutState } from '../core/rollout/machine.js';
 import { InputError, UsageError } from '../errors.js';
@@ -12,7 +13,7 @@ import type { Backend } from './backends/types.js';
 export async function readAnalysisFile(file: string, cwd: string): Promise<Analysis> {
   let text: string;
   try {
-    text = await readFile(new URL(file, `file://${cwd.endsWith('/') ? cwd : cwd + '/'}`), 'utf8');
+    text = await readFile(path.resolve(cwd, file), 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new InputError(
