@@ -9,7 +9,7 @@ import { InputError, MlvError } from '../errors.js';
 import { artifactSha256, inspectArtifact } from '../registry/artifact.js';
 import { readDependencies, whoAmI } from '../registry/provenance.js';
 import { DEFAULT_EXPERIMENT, humanBytes, publish, type RegisterResult } from '../registry/publish.js';
-import { keyValues, statusLine } from '../registry/render.js';
+import { keyValues, statusLine } from '../terminal/render.js';
 import { action } from '../run.js';
 import type { Style } from '../terminal/style.js';
 
@@ -168,6 +168,7 @@ interface RegisterFlags {
   alias?: string[];
 }
 
+// Long but flat: one declaration per flag, each with its parser and help text.
 export function registerRegister(program: Command): void {
   program
     .command('register')
