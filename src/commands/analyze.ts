@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { type Command, Option } from 'commander';
 import type { Context } from '../context.js';
+import { formatNumber } from '../core/format.js';
 import {
   analyzeExperiment,
   type AnalysisResult,
@@ -362,10 +363,7 @@ function fmtPct(x: number | null, digits = 2, sign = false): string {
 }
 
 function fmtNum(x: number | null, sign = false, digits = 5): string {
-  if (x === null || !Number.isFinite(x)) return '-';
-  const a = Math.abs(x);
-  const s = a !== 0 && (a >= 1e7 || a < 1e-4) ? x.toExponential(digits - 1) : Number(x.toPrecision(digits)).toString();
-  return sign && x >= 0 ? '+' + s : s;
+  return formatNumber(x, { digits, small: 1e-4, large: 1e7, expDigits: digits - 1, dashNonFinite: true, sign });
 }
 
 function fmtCi(ci: Interval, f: (x: number) => string): string {
