@@ -1,5 +1,7 @@
+import { availableParallelism } from 'node:os';
 import { type Command, Option } from 'commander';
 import type { Context } from '../context.js';
+import { formatNumber } from '../core/format.js';
 import {
   analyzeExperiment,
   type AnalysisResult,
@@ -20,7 +22,7 @@ import type { ExperimentData, MetricType } from '../core/experiment/types.js';
 import type { Alternative, Correction, Interval } from '../core/stats/index.js';
 import { CheckFailedError, InputError, UsageError } from '../errors.js';
 import { action } from '../run.js';
-import { collect, numberArg } from './args.js';
+import { collect, intArg, numberArg } from './args.js';
 import type { Style } from '../terminal/style.js';
 import { renderTable } from '../terminal/table.js';
 
@@ -48,6 +50,8 @@ export interface AnalyzeInput {
   cupedWindow?: string;
   power?: number;
   strict?: boolean;
+  /** Events form: reader threads (default: the machine's cores; 1 = one pass in this thread). */
+  threads?: number;
   failUnless?: 'ship';
 }
 
@@ -148,6 +152,11 @@ export function registerAnalyze(program: Command): void {
       0.8,
     )
     .option('--strict', 'an unparseable event line is an error (exit 2) instead of being skipped and counted')
+    .option(
+      '--threads <n>',
+      'events form: threads reading the input (default: the number of cores)',
+      intArg('--threads', 1),
+    )
     .addOption(
       new Option('--fail-unless <verdict>', 'exit 1 unless the overall verdict is this (for CI)').choices(['ship']),
     )
@@ -258,6 +267,7 @@ export async function analyze(ctx: Context, input: AnalyzeInput): Promise<Analyz
           strict: input.strict === true,
         },
         (rows) => spinner.update(`reading events: ${rows.toLocaleString('en-US')} rows`),
+        { threads: input.threads ?? availableParallelism() },
       );
     } finally {
       spinner.stop();
@@ -353,10 +363,7 @@ function fmtPct(x: number | null, digits = 2, sign = false): string {
 }
 
 function fmtNum(x: number | null, sign = false, digits = 5): string {
-  if (x === null || !Number.isFinite(x)) return '-';
-  const a = Math.abs(x);
-  const s = a !== 0 && (a >= 1e7 || a < 1e-4) ? x.toExponential(digits - 1) : Number(x.toPrecision(digits)).toString();
-  return sign && x >= 0 ? '+' + s : s;
+  return formatNumber(x, { digits, small: 1e-4, large: 1e7, expDigits: digits - 1, dashNonFinite: true, sign });
 }
 
 function fmtCi(ci: Interval, f: (x: number) => string): string {

@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { Context } from '../context.js';
@@ -14,10 +14,11 @@ import {
 import { checkRegistration, planRegistration } from '../core/registry/registration.js';
 import { BUMPS, type Bump } from '../core/registry/semver.js';
 import { InputError, MlvError } from '../errors.js';
+import { readInputText } from '../io/input.js';
 import { artifactSha256, inspectArtifact } from '../registry/artifact.js';
 import { readDependencies, whoAmI } from '../registry/provenance.js';
 import { DEFAULT_EXPERIMENT, humanBytes, publish, type RegisterResult } from '../registry/publish.js';
-import { keyValues, statusLine } from '../registry/render.js';
+import { keyValues, statusLine } from '../terminal/render.js';
 import { action } from '../run.js';
 import type { Style } from '../terminal/style.js';
 
@@ -107,20 +108,17 @@ async function readKvFile<T>(
   parse: (text: string, file: string) => T,
 ): Promise<T | Record<string, never>> {
   if (file === undefined) return {};
-  let text: string;
-  try {
-    const size = (await stat(path.resolve(ctx.cwd, file))).size;
-    if (size > LIMITS.fileBytes) {
-      throw new InputError(`${flag} ${file} is ${humanBytes(size)}; mlv reads at most ${humanBytes(LIMITS.fileBytes)}`);
-    }
-    text = await readFile(path.resolve(ctx.cwd, file), 'utf8');
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(
-      code === 'ENOENT' ? `${flag} ${file} does not exist` : `cannot read ${flag} ${file}: ${(err as Error).message}`,
+  const tooBig = (size: number) =>
+    new InputError(`${flag} ${file} is ${humanBytes(size)}; mlv reads at most ${humanBytes(LIMITS.fileBytes)}`);
+  if (file !== '-') {
+    const size = await stat(path.resolve(ctx.cwd, file)).then(
+      (st) => st.size,
+      () => 0, // the reader below names what is wrong with the file
     );
+    if (size > LIMITS.fileBytes) throw tooBig(size);
   }
+  const text = await readInputText(file, { what: flag, cwd: ctx.cwd, stdin: ctx.stdin });
+  if (text.length > LIMITS.fileBytes) throw tooBig(Buffer.byteLength(text));
   return parse(text, file);
 }
 
@@ -185,6 +183,7 @@ interface RegisterFlags {
   alias?: string[];
 }
 
+// Long but flat: one declaration per flag, each with its parser and help text.
 export function registerRegister(program: Command): void {
   program
     .command('register')

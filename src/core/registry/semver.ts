@@ -56,10 +56,6 @@ export function isSemver(input: string): boolean {
   return m !== null && safeParts(m);
 }
 
-export function compareSemver(a: string, b: string): number {
-  return semverCompare(a, b);
-}
-
 /** The highest of the given semvers (invalid ones ignored), or undefined. */
 export function highestSemver(versions: Iterable<string | undefined>): string | undefined {
   let best: string | undefined;
