@@ -123,7 +123,9 @@ export async function publish(client: MlflowClient, input: PublishInput, fx: Pub
         semver: firstSemver,
         experimentId,
         serverVersion,
-        track: (p) => (loggedModelId = p.catch(() => undefined)),
+        track: (p) => {
+          loggedModelId = p.catch(() => undefined);
+        },
       },
       fx,
     );
