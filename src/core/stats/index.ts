@@ -18,6 +18,7 @@
  *   incompleteGamma(a, x) → [P, Q]; regularizedGammaP(a, x); regularizedGammaQ(a, x); scaledGammaQ(a, x)
  *   stirlerr(n), bd0(x, M), logBinomialRaw(x, n, p, q)   (Loader's binomial terms)
  *   tPdf(t, df), tCdf(t, df), tSf(t, df), tQuantile(p, df)          (any real df > 0, Infinity = normal)
+ *   noncentralTCdf(t, df, ncp)                                     (AS 243, as R's pt(q, df, ncp))
  *   chiSquareCdf(x, k), chiSquareSf(x, k)
  *   hypergeometricPmf(k, population, successes, draws), logHypergeometricPmf(…), hypergeometricSupport(…), hypergeometricRatio(k, …)
  *   betaPdf(x, a, b), betaLogPdf, betaCdf(x, a, b), betaSf(x, a, b), betaMoments(a, b)
@@ -47,6 +48,7 @@
  * Sample size (SampleSizeDesign {method, alpha, power, alternative: 'two-sided'|'one-sided', ratio, variants, baseline?, sd?})
  *   sampleSize(design, mdeAbsolute) → SampleSizeResult {…, perVariant: {control, treatment}, total, controlExact}
  *   minimumDetectableEffect(design, nControl) → SampleSizeResult | null
+ *   tTestPower(D, S, n1, K, alphaEach, sides), alphaPerComparison(design)  (design.metrics: K primary metrics)
  *   controlSizeExact(design, mde), daysNeeded(total, dailyTraffic), ceilUnits(x), cohensH(p2, p1)
  *   unitsPerArmToDetect({effect, alpha, power?, alternative, ratio?, baseline? | sd?}) → {control, treatment} | null
  * Numerics
@@ -59,6 +61,7 @@ export * from './binomial-terms.js';
 export * from './incomplete-beta.js';
 export * from './incomplete-gamma.js';
 export * from './student-t.js';
+export * from './noncentral-t.js';
 export * from './chi-square.js';
 export * from './hypergeometric.js';
 export * from './beta-distribution.js';
