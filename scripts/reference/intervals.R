@@ -46,3 +46,10 @@ print(katz(520,10000,450,10000)); print(katz(9,21,3,20))
 # chisq k x 2
 print(chisq.test(matrix(c(450,520,505,9550,9480,9495),ncol=2))[c("statistic","p.value")])
 print(chisq.test(matrix(c(0,3,50,47),ncol=2))$expected)
+# Katz-style log ratio for means (delta method on the log, Student t with the Welch df)
+welch_logratio <- function(mt, st, nt, mc, sc, nc, conf = 0.95) {
+  vt <- st^2/nt; vc <- sc^2/nc; df <- (vt + vc)^2/(vt^2/(nt - 1) + vc^2/(nc - 1))
+  se <- sqrt(vt/mt^2 + vc/mc^2); exp(log(mt/mc) + c(-1, 1) * qt(1 - (1 - conf)/2, df) * se) - 1 }
+print(welch_logratio(12.6, 4.2, 5000, 12.3, 4.1, 5000))
+print(f(7, 10, 2, 10))
+print(fisher.test(matrix(c(7, 3, 2, 8), 2, byrow = TRUE))$estimate)

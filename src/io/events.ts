@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { ArmStats, ExperimentData, MetricData, MetricType } from '../core/experiment/types.js';
+import { DailyCohortsBuilder, type DailyCohorts } from '../core/experiment/daily.js';
 import { InputError } from '../errors.js';
 
 /**
@@ -57,6 +58,8 @@ export interface ReadEventsOptions {
   strict?: boolean;
   /** How many bad lines to remember for the report (default 5). */
   badLineSamples?: number;
+  /** Also return the per-day cohorts (units by first-exposure day) for the report. */
+  daily?: boolean;
 }
 
 export interface BadLine {
@@ -76,6 +79,8 @@ export interface EventsResult extends ExperimentData {
   other_experiment_rows: number;
   /** The most observations held at once because they preceded their unit's exposure. */
   peak_pending_observations: number;
+  /** With `daily`: the units and metric sums by first-exposure day. */
+  daily?: DailyCohorts;
 }
 
 /** A named input: a path, or `-` for standard input. */
@@ -259,6 +264,7 @@ export class EventsAccumulator {
   private readonly metricIsMean: boolean[];
   private readonly cupedWindowMs: number;
   private readonly strict: boolean;
+  private readonly daily: boolean;
   private readonly maxSamples: number;
 
   private readonly units = new UnitTable();
@@ -309,6 +315,7 @@ export class EventsAccumulator {
     this.metricIsMean = opts.metrics.map((m) => m.type === 'mean');
     this.cupedWindowMs = opts.cupedWindowMs ?? 0;
     this.strict = opts.strict === true;
+    this.daily = opts.daily === true;
     this.maxSamples = opts.badLineSamples ?? 5;
     const M = opts.metrics.length;
     let next = 2 + M;
@@ -778,6 +785,7 @@ export class EventsAccumulator {
     let unexposed = 0;
     const st = this.state;
     const S = this.stride;
+    const daily = this.daily ? new DailyCohortsBuilder(V, M) : undefined;
     for (let u = 0; u < this.units.size; u++) {
       const at = u * S;
       const v = st[at + 1]!;
@@ -791,10 +799,12 @@ export class EventsAccumulator {
       }
       n[v]!++;
       const first = st[at]!;
+      daily?.addUnit(first, v);
       for (let k = 0; k < M; k++) {
         const i = v * M + k;
         const acc = st[at + 2 + k]!;
         const y = this.metricIsMean[k] ? acc : acc >= first ? 1 : 0;
+        daily?.addValue(k, y);
         sum[i]! += y;
         sumSq[i]! += y * y;
         if (cuped && this.metricIsMean[k]) {
@@ -836,6 +846,14 @@ export class EventsAccumulator {
       unexposed_units: unexposed,
       other_experiment_rows: this.otherExperimentRows,
       peak_pending_observations: this.pendPeak,
+      ...(daily
+        ? {
+            daily: daily.build(
+              this.variantNames,
+              this.metricNames.map((name, k) => ({ name, type: this.metricIsMean[k] ? 'mean' : 'proportion' })),
+            ),
+          }
+        : {}),
     };
   }
 }

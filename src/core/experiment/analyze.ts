@@ -1,7 +1,7 @@
 import { InputError, UsageError } from '../../errors.js';
-import { chiSquareGoodnessOfFit, type Alternative } from '../stats/index.js';
+import { chiSquareGoodnessOfFit, chiSquareIndependence, type Alternative } from '../stats/index.js';
 import { chooseControl, cupedAdjust, meanSummary, validateProportion } from './arms.js';
-import { compareMeans, compareProportions, type ComparisonSetup } from './compare.js';
+import { compareMeans, compareProportions, defaultCiMethod, type ComparisonSetup } from './compare.js';
 import type { AnalysisOptions, AnalysisResult, MetricReport, MetricRole } from './report.js';
 import type { ExperimentData, MetricData } from './types.js';
 import { additionalUnits, armVerdicts, decideComparisons, overallVerdict, type Pending } from './verdict.js';
@@ -13,9 +13,14 @@ export { chooseControl, cupedAdjust, meanAndVariance } from './arms.js';
  * `mlv analyze` as a pure function: sufficient statistics in, tests, intervals and a verdict out.
  * Per metric and per treatment arm against the control:
  *   - proportion: two-proportion z-test (pooled SE; = Pearson χ² without correction), or χ²
- *     (optionally Yates) or Fisher's exact test on request; difference CI with the unpooled SE;
+ *     (optionally Yates) or Fisher's exact test on request; the difference CI goes with the test
+ *     (Wald; continuity-corrected with Yates; Newcombe with Fisher, plus the conditional-MLE odds
+ *     ratio and its exact CI) unless --ci chooses; with more than two arms an omnibus k×2 χ²;
+ *     a warning when an expected cell is below 5 (use Fisher);
  *   - mean: Welch's t-test with Welch–Satterthwaite df; intervals use the same t critical value;
- *   - relative uplift t/c − 1 with a delta-method interval (var ≈ var_t/μ_c² + μ_t²·var_c/μ_c⁴);
+ *   - relative uplift t/c − 1 with a log-ratio (Katz) interval, which stays above −100 %
+ *     (the delta method when a mean is ≤ 0);
+ *   - under --sequential every headline number is the sequential one (compare.ts);
  *   - with a margin M: a non-inferiority test, H0: Δ ≤ −M (higher is better) or Δ ≥ M (lower);
  *   - p-values of the primary metrics' comparisons are corrected together (Holm by default);
  *     guardrails are tested two-sided and NOT corrected (erring toward blocking a release).
@@ -38,7 +43,10 @@ export function analyzeExperiment(data: ExperimentData, opts: AnalysisOptions): 
   const roleOf = (name: string): MetricRole =>
     opts.roles.find((r) => r.name === name) ?? { name, guardrail: false, lowerIsBetter: false };
   const pending: Pending[] = [];
-  const metrics = data.metrics.map((metric) => analyzeMetric(metric, roleOf(metric.name), order, opts, pending));
+  const warnings: string[] = [];
+  const metrics = data.metrics.map((metric) =>
+    analyzeMetric(metric, roleOf(metric.name), order, opts, pending, warnings),
+  );
   decideComparisons(pending, opts);
 
   const reasons: string[] = [];
@@ -59,7 +67,10 @@ export function analyzeExperiment(data: ExperimentData, opts: AnalysisOptions): 
     verdict_reasons: reasons,
     trustworthy: srm.ok,
     arm_verdicts: arms,
-    ...(additional !== undefined ? { additional_units_needed: additional } : {}),
+    ...(additional !== undefined
+      ? { additional_units_needed: additional.units, additional_units_basis: additional.basis }
+      : {}),
+    warnings,
     control,
     settings: {
       alpha: opts.alpha,
@@ -67,6 +78,7 @@ export function analyzeExperiment(data: ExperimentData, opts: AnalysisOptions): 
       margin: opts.margin ?? null,
       test: opts.test,
       yates: opts.yates,
+      ci: opts.ci ?? defaultCiMethod(opts),
       correction: opts.correction,
       srm_threshold: opts.srmThreshold,
       sequential: opts.sequential,
@@ -94,6 +106,9 @@ function validateOptions(data: ExperimentData, opts: AnalysisOptions): void {
     }
     if (opts.test !== 'z')
       throw new UsageError(`--margin works with the z-test and Welch's t-test, not --test ${opts.test}`);
+  }
+  if (opts.yates && opts.ci === 'agresti-caffo') {
+    throw new UsageError('--yates has no Agresti–Caffo form: use --ci wald or --ci newcombe with it');
   }
 }
 
@@ -141,6 +156,7 @@ function analyzeMetric(
   order: string[],
   opts: AnalysisOptions,
   pending: Pending[],
+  warnings: string[],
 ): MetricReport {
   const armsByVariant = new Map(metric.arms.map((a) => [a.variant, a]));
   const arms = order.map((v) => {
@@ -187,7 +203,24 @@ function analyzeMetric(
       conversions: props[i]!.conversions,
       rate: props[i]!.conversions / props[i]!.n,
     }));
-    order.slice(1).forEach((variant, j) => add(compareProportions(props[j + 1]!, props[0]!, setup(variant), opts)));
+    order.slice(1).forEach((variant, j) => {
+      const compared = compareProportions(props[j + 1]!, props[0]!, setup(variant), opts);
+      add(compared);
+      if (opts.test !== 'fisher' && compared.minExpected! < 5) {
+        warnings.push(
+          `${metric.name}, ${variant} vs ${order[0]}: an expected cell count is ${fmtNum(compared.minExpected!)} (< 5), too few for the normal approximation of the ${opts.test === 'z' ? 'z-test' : 'χ² test'}; use --test fisher`,
+        );
+      }
+    });
+    if (props.length > 2) {
+      const o = chiSquareIndependence(props);
+      report.omnibus = { test: 'chi2', statistic: o.statistic, df: o.df, p_value: o.pValue };
+      if (o.minExpected < 5) {
+        warnings.push(
+          `${metric.name}: an expected cell count of the ${props.length}×2 table is ${fmtNum(o.minExpected)} (< 5): the omnibus χ² p-value is approximate`,
+        );
+      }
+    }
     return report;
   }
   const raw = arms.map((a) => meanSummary(a, metric.name));

@@ -1,4 +1,4 @@
-import type { Alternative, Correction, Interval } from '../stats/index.js';
+import type { Alternative, Correction, DifferenceCiMethod, Interval } from '../stats/index.js';
 import type { MetricType } from './types.js';
 
 /**
@@ -25,6 +25,8 @@ export interface AnalysisOptions {
   margin?: number;
   test: TestName;
   yates: boolean;
+  /** The difference interval for proportions (default: wald, newcombe with --test fisher). */
+  ci?: DifferenceCiMethod;
   correction: Correction;
   /** Expected share per arm in report order (control first, then treatments as first seen). */
   expectedSplit?: number[];
@@ -36,8 +38,37 @@ export interface AnalysisOptions {
   cuped: boolean;
   /** Power used for "units needed" when the verdict is keep_running. */
   power: number;
+  /**
+   * The design "units needed" comes from: the minimum detectable effect (absolute) the test was sized
+   * for, per metric name or for every primary metric (`*`), and the planned units per arm (a plan).
+   * Without it, units needed are computed for the observed effect and labelled so.
+   */
+  design?: AnalysisDesign;
   /** Role and direction per metric name (metrics not listed: primary, higher is better). */
   roles: MetricRole[];
+}
+
+export interface AnalysisDesign {
+  source: 'plan' | 'mde';
+  /** Absolute MDE per metric name; `*` for every primary metric. */
+  mde: Record<string, number>;
+  /** A plan's fixed-horizon units per arm (used as "units needed" without --sequential). */
+  perVariant?: { control: number; treatment: number };
+  /** Means: a plan's standard deviation (else the observed pooled one). */
+  sd?: number;
+  /** Proportions: a plan's baseline (else the observed control rate). */
+  baseline?: number;
+}
+
+export interface UnitsNeeded {
+  control: number;
+  treatment: number;
+  /** design: to detect the design's MDE; observed_effect: for the effect seen so far (no design given). */
+  basis: 'design' | 'observed_effect';
+  /** The effect the units are for (absolute difference). */
+  effect: number;
+  /** fixed: the fixed-horizon test; sequential: the confidence sequence. */
+  horizon: 'fixed' | 'sequential';
 }
 
 /** The defaults of `mlv analyze` (what the flags default to). */
@@ -81,18 +112,30 @@ export interface ComparisonReport {
   /** Whether significance was decided on the fixed-horizon or the sequential (always-valid) p-value. */
   p_value_basis: 'fixed' | 'sequential';
   significant: boolean;
-  difference: { estimate: number; ci: Interval };
-  relative_uplift: { estimate: number | null; ci: Interval };
+  /** Under --sequential the confidence sequence (ci_method confidence_sequence). */
+  difference: { estimate: number; ci: Interval; ci_method: string };
+  /** Log-ratio (Katz) interval when both estimates are positive, else the delta method. */
+  relative_uplift: { estimate: number | null; ci: Interval; ci_method: string };
+  /** --test fisher: the conditional-MLE odds ratio (treatment vs control) and its exact interval. */
+  odds_ratio?: { estimate: number; ci: Interval; method: 'conditional_mle' };
+  /** Under --sequential only: the fixed-horizon numbers (NOT valid when the data were looked at early). */
+  fixed_horizon?: {
+    p_value: number;
+    difference_ci: Interval;
+    difference_ci_method: string;
+    relative_uplift_ci: Interval;
+  };
   bayesian?: {
     prob_better: number;
     expected_loss_treatment: number;
     expected_loss_control: number;
     relative_uplift_ci: Interval;
   };
-  sequential?: { p_value: number; ci: Interval };
   verdict: Verdict;
-  /** When inconclusive: units per arm (control, treatment) at which the observed effect would be detected. */
-  units_needed?: { control: number; treatment: number } | null;
+  /** When inconclusive (primary metrics): units per arm to detect the design's MDE (or the observed effect). */
+  units_needed?: UnitsNeeded | null;
+  /** With a design: units per arm for the observed effect, a secondary figure. */
+  observed_effect_units_needed?: { control: number; treatment: number } | null;
 }
 
 export interface MetricReport {
@@ -102,6 +145,8 @@ export interface MetricReport {
   direction: 'higher_is_better' | 'lower_is_better';
   arms: ArmReport[];
   cuped?: { theta: number; variance_reduction: number };
+  /** Proportions with more than two arms: Pearson's χ² on the k×2 table (do any arms differ?). */
+  omnibus?: { test: 'chi2'; statistic: number; df: number; p_value: number };
   comparisons: ComparisonReport[];
 }
 
@@ -124,8 +169,12 @@ export interface AnalysisResult {
   trustworthy: boolean;
   /** Per treatment arm. */
   arm_verdicts: { variant: string; verdict: OverallVerdict }[];
-  /** For keep_running: more units (all arms together) the current effects would need, or null when unknowable. */
+  /** For keep_running: more units (all arms together) needed, or null when unknowable. */
   additional_units_needed?: number | null;
+  /** What additional_units_needed is for: the design's MDE, or (no design given) the observed effect. */
+  additional_units_basis?: 'design' | 'observed_effect';
+  /** Things the reader must know (small expected cells, a plan not followed, …). */
+  warnings: string[];
   control: string;
   settings: {
     alpha: number;
@@ -133,6 +182,7 @@ export interface AnalysisResult {
     margin: number | null;
     test: TestName;
     yates: boolean;
+    ci: DifferenceCiMethod;
     correction: Correction;
     srm_threshold: number;
     sequential: boolean;

@@ -1,7 +1,6 @@
-import { adjustPValues } from '../stats/index.js';
+import { adjustPValues, sequentialUnitsPerArm, unitsPerArmToDetect, type Alternative } from '../stats/index.js';
 import type { Compared } from './compare.js';
-import { unitsNeededForEffect } from './extras.js';
-import type { AnalysisOptions, ComparisonReport, OverallVerdict } from './report.js';
+import type { AnalysisOptions, OverallVerdict, UnitsNeeded } from './report.js';
 
 /**
  * From comparisons to decisions: the family-wise correction, each comparison's verdict, each
@@ -38,7 +37,22 @@ export function decideComparisons(pending: Pending[], opts: AnalysisOptions): vo
     else if (d === 0) r.verdict = 'inconclusive';
     else r.verdict = good ? 'treatment_better' : 'treatment_worse';
     if (!p.guardrail && r.verdict === 'inconclusive') {
-      r.units_needed = unitsNeeded(p, opts);
+      const alphaEach = opts.correction === 'none' ? opts.alpha : opts.alpha / primary.length;
+      const mde = designMde(p.metric, opts);
+      const observed = unitsFor(p, p.report.difference.estimate, alphaEach, opts, false);
+      if (mde === undefined) {
+        r.units_needed = observed && { ...observed, basis: 'observed_effect', effect: p.report.difference.estimate };
+      } else {
+        const planned = opts.design?.perVariant;
+        const need = planned && !opts.sequential ? planned : unitsFor(p, mde, alphaEach, opts, true);
+        r.units_needed = need && {
+          ...need,
+          basis: 'design',
+          effect: mde,
+          horizon: opts.sequential ? 'sequential' : 'fixed',
+        };
+        r.observed_effect_units_needed = observed && { control: observed.control, treatment: observed.treatment };
+      }
     }
   }
 }
@@ -95,12 +109,14 @@ export function overallVerdict(srmOk: boolean, arms: { verdict: OverallVerdict }
 export function additionalUnits(
   arms: { variant: string; verdict: OverallVerdict }[],
   pending: Pending[],
-): number | null {
+): { units: number | null; basis: 'design' | 'observed_effect' } {
   const candidates: number[] = [];
+  let basis: 'design' | 'observed_effect' = 'observed_effect';
   let unknowable = false;
   for (const a of arms.filter((x) => x.verdict === 'keep_running')) {
     for (const p of pending.filter((x) => !x.guardrail && x.report.variant === a.variant)) {
       const need = p.report.units_needed;
+      if (need?.basis === 'design') basis = 'design';
       if (need === null || need === undefined) {
         unknowable = true;
         continue;
@@ -110,32 +126,66 @@ export function additionalUnits(
       candidates.push(Math.max(0, need.control - nc) + Math.max(0, need.treatment - nt));
     }
   }
-  return candidates.length > 0 ? Math.min(...candidates) : unknowable ? null : 0;
+  return { units: candidates.length > 0 ? Math.min(...candidates) : unknowable ? null : 0, basis };
 }
 
-/** Units per arm at which the observed difference would be significant with the requested power. */
-function unitsNeeded(p: Compared, opts: AnalysisOptions): ComparisonReport['units_needed'] {
-  const alternative = p.report.alternative;
+/** The design's absolute MDE for a metric (its own, else the one for every primary metric). */
+function designMde(metric: string, opts: AnalysisOptions): number | undefined {
+  return opts.design?.mde[metric] ?? opts.design?.mde['*'];
+}
+
+/**
+ * Units per arm at which a difference `effect` would be detected with the requested power at the
+ * level of one comparison in the family (α/m for Holm, Bonferroni and BH — their strictest step —
+ * α without correction): the fixed-horizon formulas (pooled z for rates, noncentral t for means) or,
+ * under --sequential, the confidence sequence's (sequentialUnitsPerArm). Proportions use the
+ * design's baseline when given, else the observed control rate; means the design's sd, else the
+ * pooled one. Null when no sample would do (a zero effect, or one on the untested side).
+ */
+function unitsFor(
+  p: Compared,
+  effect: number,
+  alpha: number,
+  opts: AnalysisOptions,
+  fromDesign: boolean,
+): Omit<UnitsNeeded, 'basis' | 'effect'> | null {
+  const alternative: Alternative = p.report.alternative;
+  // A design's MDE points the tested way; an observed effect on the other side is undetectable.
+  if (fromDesign && alternative !== 'two-sided')
+    effect = alternative === 'greater' ? Math.abs(effect) : -Math.abs(effect);
+  if ((alternative === 'greater' && !(effect > 0)) || (alternative === 'less' && !(effect < 0))) return null;
+  const horizon = opts.sequential ? 'sequential' : 'fixed';
+  let v1: number;
+  let v2: number;
+  let ratio: number;
+  let fixed: () => { control: number; treatment: number } | null;
   if (p.props) {
     const { c, t } = p.props;
-    return unitsNeededForEffect(
-      { type: 'proportion', baseline: c.conversions / c.n, treatment: t.conversions / t.n, ratio: t.n / c.n },
-      opts.alpha,
-      opts.power,
-      alternative,
-    );
+    const p1 = fromDesign && opts.design?.baseline !== undefined ? opts.design.baseline : c.conversions / c.n;
+    const p2 = p1 + effect;
+    if (!(p2 >= 0 && p2 <= 1)) return null;
+    [v1, v2, ratio] = [p1 * (1 - p1), p2 * (1 - p2), t.n / c.n];
+    fixed = () => unitsPerArmToDetect({ effect, baseline: p1, alpha, power: opts.power, alternative, ratio });
+  } else {
+    const { c, t } = p.means!;
+    // A pooled sd, weighting the arms by their size.
+    const pooled = Math.sqrt(((c.n - 1) * c.variance + (t.n - 1) * t.variance) / (c.n + t.n - 2));
+    const sd = fromDesign && opts.design?.sd !== undefined ? opts.design.sd : pooled;
+    if (!(sd > 0)) return null;
+    [v1, v2, ratio] = [sd * sd, sd * sd, t.n / c.n];
+    fixed = () => unitsPerArmToDetect({ effect, sd, alpha, power: opts.power, alternative, ratio });
   }
-  const { c, t } = p.means!;
-  return unitsNeededForEffect(
-    {
-      type: 'mean',
-      difference: t.mean - c.mean,
-      // A pooled sd, weighting the arms by their size.
-      sd: Math.sqrt(((c.n - 1) * c.variance + (t.n - 1) * t.variance) / (c.n + t.n - 2)),
-      ratio: t.n / c.n,
-    },
-    opts.alpha,
-    opts.power,
-    alternative,
-  );
+  const need = opts.sequential
+    ? sequentialUnitsPerArm({
+        effect,
+        varianceControl: v1,
+        varianceTreatment: v2,
+        alpha,
+        power: opts.power,
+        alternative,
+        ratio,
+        tuning: opts.tuning,
+      })
+    : fixed();
+  return need && { ...need, horizon };
 }

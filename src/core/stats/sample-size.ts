@@ -253,7 +253,7 @@ export function daysNeeded(total: number, dailyTraffic: number): number {
 /**
  * Units per arm needed to detect an observed effect with the given power — what `analyze` reports
  * for a `keep_running` verdict. Proportions use the pooled formula at baseline p (the control
- * rate), means the continuous one with sd s; the test's alternative sets the sides (greater/less → one).
+ * rate), means the two-sample t-test (noncentral t) with sd s; the test's alternative sets the sides (greater/less → one).
  * Returns {control, treatment} rounded up (treatment = ceil(K·control)); null for a zero effect.
  *
  * @example unitsPerArmToDetect({ baseline: 0.045, effect: 0.007, alpha: 0.05, power: 0.8, alternative: 'two-sided' }) // { control: 14783, treatment: 14783 }
@@ -264,6 +264,8 @@ export function unitsPerArmToDetect(opts: {
   power?: number;
   alternative: 'two-sided' | 'greater' | 'less';
   ratio?: number;
+  /** Means: 't' (noncentral t, the default) or 'continuous' (normal approximation). */
+  meanMethod?: 't' | 'continuous';
   /** Proportion metric: the control rate. */
   baseline?: number;
   /** Mean metric: the per-unit standard deviation. */
@@ -271,7 +273,7 @@ export function unitsPerArmToDetect(opts: {
 }): { control: number; treatment: number } | null {
   if (opts.effect === 0 || !Number.isFinite(opts.effect)) return null;
   const design: SampleSizeDesign = {
-    method: opts.sd !== undefined ? 'continuous' : 'pooled',
+    method: opts.sd !== undefined ? (opts.meanMethod ?? 't') : 'pooled',
     alpha: opts.alpha,
     power: opts.power ?? 0.8,
     alternative: opts.alternative === 'two-sided' ? 'two-sided' : 'one-sided',
@@ -281,8 +283,9 @@ export function unitsPerArmToDetect(opts: {
     ...(opts.sd !== undefined ? { sd: opts.sd } : {}),
   };
   if (design.method === 'pooled') {
+    // A zero (or one) baseline is fine as long as the pooled rate is not degenerate.
     const p2 = opts.baseline! + opts.effect;
-    if (!(opts.baseline! > 0 && opts.baseline! < 1 && p2 > 0 && p2 < 1)) return null;
+    if (!(opts.baseline! >= 0 && opts.baseline! <= 1 && p2 >= 0 && p2 <= 1)) return null;
   }
   const control = ceilUnits(controlSizeExact(design, opts.effect));
   return { control, treatment: ceilUnits(design.ratio * control) };

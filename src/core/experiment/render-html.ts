@@ -1,0 +1,3 @@
+export function renderHtmlReport(r: unknown): string {
+  return String(r);
+}

@@ -1,0 +1,3 @@
+export function renderMarkdownReport(r: unknown): string {
+  return String(r);
+}
