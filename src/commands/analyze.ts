@@ -24,7 +24,7 @@ import { designFromPlan, parsePlan, planWarnings, type ExperimentPlan } from '..
 import type { Alternative, Correction, DifferenceCiMethod, Interval } from '../core/stats/index.js';
 import { CheckFailedError, InputError, UsageError } from '../errors.js';
 import { action } from '../run.js';
-import { collect, numberArg } from './args.js';
+import { collect, commandLine, numberArg } from './args.js';
 import type { Style } from '../terminal/style.js';
 import { renderTable } from '../terminal/table.js';
 
@@ -377,7 +377,7 @@ export async function analyze(ctx: Context, input: AnalyzeInput): Promise<Analyz
     ...(design.plan ? { plan: design.plan } : {}),
     ...(days !== undefined ? { days } : {}),
     ...(cohorts && input.report !== undefined ? { daily: cumulativeSeries(cohorts, options) } : {}),
-    command: commandLine(input),
+    command: analyzeCommandLine(input),
   };
 }
 
@@ -428,46 +428,43 @@ async function designSettings(
   return { alpha: plan.alpha, correction: plan.correction, design: designFromPlan(plan), plan };
 }
 
-/** The command line that reproduces an analysis (flags in a fixed order, values shell-quoted). */
-export function commandLine(input: AnalyzeInput): string {
-  const q = (v: string) => (/^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`);
-  const parts = ['mlv', 'analyze'];
-  const flag = (name: string, v: unknown) => {
-    if (v === undefined || v === false) return;
-    if (v === true) parts.push(name);
-    else if (Array.isArray(v)) for (const x of v) parts.push(name, q(String(x)));
-    else parts.push(name, q(String(v)));
-  };
-  flag('--control', input.control);
-  flag('--treatment', input.treatment);
-  flag('--summary', input.summary);
-  if (input.events) parts.push('--events', ...input.events.map(q));
-  flag('--experiment', input.experiment);
-  flag('--metric', input.metric);
-  flag('--guardrail', input.guardrail);
-  flag('--control-variant', input.controlVariant);
-  if (input.test !== undefined && input.test !== 'z') flag('--test', input.test);
-  flag('--yates', input.yates);
-  flag('--ci', input.ci);
-  flag('--alternative', input.alternative);
-  flag('--alpha', input.alpha);
-  flag('--margin', input.margin);
-  flag('--expected-split', input.expectedSplit);
-  if (input.srmThreshold !== undefined && input.srmThreshold !== 0.001) flag('--srm-threshold', input.srmThreshold);
-  flag('--bayesian', input.bayesian);
-  flag('--sequential', input.sequential);
-  if (input.tuning !== undefined && input.tuning !== 5000) flag('--tuning', input.tuning);
-  flag('--correction', input.correction);
-  flag('--cuped', input.cuped);
-  if (input.cupedWindow !== undefined && input.cupedWindow !== '14d') flag('--cuped-window', input.cupedWindow);
-  if (input.power !== undefined && input.power !== 0.8) flag('--power', input.power);
-  flag('--mde', input.mde);
-  flag('--plan', input.plan);
-  flag('--strict', input.strict);
-  flag('--report', input.report);
-  flag('--md', input.md);
-  flag('--fail-unless', input.failUnless);
-  return parts.join(' ');
+/** The command line that reproduces an analysis (flags in a fixed order, defaults left out). */
+export function analyzeCommandLine(input: AnalyzeInput): string {
+  const unless = <T>(v: T | undefined, dflt: T) => (v === dflt ? undefined : v);
+  return commandLine(
+    ['mlv', 'analyze'],
+    [
+      ['--control', input.control],
+      ['--treatment', input.treatment],
+      ['--summary', input.summary],
+      ['--events', input.events],
+      ['--experiment', input.experiment],
+      ['--metric', input.metric],
+      ['--guardrail', input.guardrail],
+      ['--control-variant', input.controlVariant],
+      ['--test', unless(input.test, 'z')],
+      ['--yates', input.yates],
+      ['--ci', input.ci],
+      ['--alternative', input.alternative],
+      ['--alpha', input.alpha],
+      ['--margin', input.margin],
+      ['--expected-split', input.expectedSplit],
+      ['--srm-threshold', unless(input.srmThreshold, 0.001)],
+      ['--bayesian', input.bayesian],
+      ['--sequential', input.sequential],
+      ['--tuning', unless(input.tuning, 5000)],
+      ['--correction', input.correction],
+      ['--cuped', input.cuped],
+      ['--cuped-window', unless(input.cupedWindow, '14d')],
+      ['--power', unless(input.power, 0.8)],
+      ['--mde', input.mde],
+      ['--plan', input.plan],
+      ['--strict', input.strict],
+      ['--report', input.report],
+      ['--md', input.md],
+      ['--fail-unless', input.failUnless],
+    ],
+  );
 }
 
 function mergeSpecs(metrics: MetricSpec[], guardrails: MetricSpec[]): (MetricSpec & { guardrail: boolean })[] {

@@ -11,7 +11,8 @@ import {
 } from '../core/stats/index.js';
 import { InputError, UsageError } from '../errors.js';
 import { action } from '../run.js';
-import { numberArg } from './args.js';
+import { commandLine, numberArg } from './args.js';
+import { makePlan } from '../core/experiment/plan.js';
 import type { Style } from '../terminal/style.js';
 import { renderTable } from '../terminal/table.js';
 
@@ -41,6 +42,12 @@ export interface SampleSizeInput {
   correction?: SizingCorrection;
   dailyTraffic?: number;
   method?: ProportionMethod | MeanMethod;
+  /** Write the design as an experiment plan (for `mlv analyze --plan`). */
+  save?: string;
+  /** The metric the MDE is for (recorded in the plan; default: every primary metric). */
+  metric?: string;
+  /** YYYY-MM-DD the experiment starts (recorded in the plan). */
+  startDate?: string;
 }
 
 /** The `--json` document (field names fixed by issue 5; `days` only with --daily-traffic). */
@@ -64,6 +71,8 @@ export interface SampleSizeOutput {
   total: number;
   daily_traffic?: number;
   days?: number;
+  /** With --save: the plan file written. */
+  saved_plan?: string;
 }
 
 const METHODS: ProportionMethod[] = ['pooled', 'unpooled', 'arcsine', 'evanmiller'];
@@ -145,6 +154,9 @@ export function registerSampleSize(program: Command): void {
         'formula: pooled|unpooled|arcsine|evanmiller (proportions), t|continuous (--sd)',
       ).choices([...METHODS, ...MEAN_METHODS]),
     )
+    .option('--save <file>', 'write the design as an experiment plan for `mlv analyze --plan`')
+    .option('--metric <name>', 'the metric the MDE is for (recorded in the plan)')
+    .option('--start-date <date>', 'the day the experiment starts, YYYY-MM-DD (recorded in the plan)')
     .addHelpText('after', HELP)
     .action(
       action(async (ctx, opts: SampleSizeInput) => {
@@ -165,7 +177,7 @@ function requireRange(flag: string, x: number | undefined, ok: (x: number) => bo
  * `mlv sample-size`: validates the inputs (usage errors, exit 2, name the flag and the range) and
  * solves either for the sample size (given an MDE) or for the MDE (given --n).
  */
-export async function sampleSize(_ctx: Context, input: SampleSizeInput): Promise<SampleSizeOutput> {
+export async function sampleSize(ctx: Context, input: SampleSizeInput): Promise<SampleSizeOutput> {
   const alpha = input.alpha ?? 0.05;
   const power = input.power ?? 0.8;
   const ratio = input.ratio ?? 1;
@@ -313,7 +325,53 @@ export async function sampleSize(_ctx: Context, input: SampleSizeInput): Promise
     out.daily_traffic = input.dailyTraffic;
     out.days = daysNeeded(result.total, input.dailyTraffic);
   }
+  if (input.save !== undefined) await savePlan(ctx, input, out);
+  else if (input.startDate !== undefined || input.metric !== undefined) {
+    throw usage(
+      `${input.startDate !== undefined ? '--start-date' : '--metric'} is recorded in a plan: add --save FILE`,
+    );
+  }
   return out;
+}
+
+/** Writes the plan file (`--save`), resolved against the working directory. */
+async function savePlan(ctx: Context, input: SampleSizeInput, out: SampleSizeOutput): Promise<void> {
+  if (out.solve_for !== 'sample_size')
+    throw usage('--save writes a plan for a sample size: give --mde or --mde-relative, not --n');
+  const date = input.startDate;
+  if (date !== undefined && !(/^\d{4}-\d{2}-\d{2}$/.test(date) && !Number.isNaN(Date.parse(date + 'T00:00:00Z')))) {
+    throw usage(`--start-date must be a date YYYY-MM-DD, got ${date}`);
+  }
+  const command = commandLine(
+    ['mlv', 'sample-size'],
+    [
+      ['--baseline', input.baseline],
+      ['--sd', input.sd],
+      ['--mde', input.mde],
+      ['--mde-relative', input.mdeRelative],
+      ['--alpha', input.alpha],
+      ['--power', input.power],
+      ['--alternative', input.alternative === 'two-sided' ? undefined : input.alternative],
+      ['--ratio', input.ratio === 1 ? undefined : input.ratio],
+      ['--variants', input.variants === 1 ? undefined : input.variants],
+      ['--metrics', input.metrics === 1 ? undefined : input.metrics],
+      ['--correction', input.correction === 'holm' ? undefined : input.correction],
+      ['--method', input.method],
+      ['--daily-traffic', input.dailyTraffic],
+      ['--metric', input.metric],
+      ['--start-date', input.startDate],
+      ['--save', input.save],
+    ],
+  );
+  const plan = makePlan(out, { metric: input.metric ?? null, startDate: date ?? null, command });
+  const { writeFile } = await import('node:fs/promises');
+  const { resolve } = await import('node:path');
+  try {
+    await writeFile(resolve(ctx.cwd, input.save!), JSON.stringify(plan, null, 2) + '\n');
+  } catch (err) {
+    throw new InputError(`--save ${input.save}: cannot write (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  out.saved_plan = input.save!;
 }
 
 const METHOD_NAMES: Record<SampleSizeMethod, string> = {
@@ -376,6 +434,8 @@ export function renderSampleSize(r: SampleSizeOutput, style: Style): string {
   if (r.days !== undefined) {
     lines.push(`days needed: ${style.bold(int(r.days))} at ${int(r.daily_traffic!)} units/day (all arms)`);
   }
+  if (r.saved_plan !== undefined)
+    lines.push(`plan saved to ${r.saved_plan} (use: mlv analyze … --plan ${r.saved_plan})`);
   lines.push('');
   lines.push(
     style.dim(

@@ -38,6 +38,58 @@ export interface ExperimentPlan {
 
 const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 
+/** The sample-size result fields a plan records. */
+export interface SizedDesign {
+  method: string;
+  alpha: number;
+  alpha_per_comparison: number;
+  power: number;
+  alternative: 'two-sided' | 'one-sided';
+  baseline: number | null;
+  sd: number | null;
+  mde_absolute: number;
+  mde_relative: number | null;
+  ratio: number;
+  variants: number;
+  metrics: number;
+  correction: 'holm' | 'bonferroni';
+  per_variant: { control: number; treatment: number };
+  total: number;
+  daily_traffic?: number;
+  days?: number;
+}
+
+/** The plan of a sized design (what `mlv sample-size --save` writes). */
+export function makePlan(
+  d: SizedDesign,
+  extra: { metric: string | null; startDate: string | null; command: string },
+): ExperimentPlan {
+  return {
+    mlv_plan: 1,
+    metric: extra.metric,
+    metric_type: d.sd !== null ? 'mean' : 'proportion',
+    metrics: d.metrics,
+    variants: d.variants,
+    baseline: d.baseline,
+    sd: d.sd,
+    mde_absolute: d.mde_absolute,
+    mde_relative: d.mde_relative,
+    alpha: d.alpha,
+    alpha_per_comparison: d.alpha_per_comparison,
+    power: d.power,
+    alternative: d.alternative,
+    ratio: d.ratio,
+    correction: d.correction,
+    method: d.method,
+    per_variant: d.per_variant,
+    total: d.total,
+    start_date: extra.startDate,
+    daily_traffic: d.daily_traffic ?? null,
+    days: d.days ?? null,
+    command: extra.command,
+  };
+}
+
 /** Validates a parsed plan file; InputError (exit 2) naming the file and the field. */
 export function parsePlan(json: unknown, source: string): ExperimentPlan {
   const bad = (field: string, expected: string) =>
