@@ -21,6 +21,7 @@ import {
 import type { ExperimentData, MetricType } from '../core/experiment/types.js';
 import { cumulativeSeries, type DailyCohorts, type DailySeries } from '../core/experiment/daily.js';
 import { designFromPlan, parsePlan, planWarnings, type ExperimentPlan } from '../core/experiment/plan.js';
+import { fmtNum, fmtP, fmtPct, moreUnitsText } from '../core/experiment/render-format.js';
 import type { Alternative, Correction, DifferenceCiMethod, Interval } from '../core/stats/index.js';
 import { CheckFailedError, InputError, UsageError } from '../errors.js';
 import { action } from '../run.js';
@@ -495,25 +496,6 @@ function mergeSpecs(metrics: MetricSpec[], guardrails: MetricSpec[]): (MetricSpe
 // ---------------------------------------------------------------------------------------------
 // Human rendering
 
-function fmtP(p: number): string {
-  if (p === 0) return '< 1e-300';
-  if (p < 1e-4) return p.toExponential(1);
-  return p.toFixed(4);
-}
-
-function fmtPct(x: number | null, digits = 2, sign = false): string {
-  if (x === null || !Number.isFinite(x)) return '-';
-  const s = (x * 100).toFixed(digits) + '%';
-  return sign && x >= 0 ? '+' + s : s;
-}
-
-function fmtNum(x: number | null, sign = false, digits = 5): string {
-  if (x === null || !Number.isFinite(x)) return '-';
-  const a = Math.abs(x);
-  const s = a !== 0 && (a >= 1e7 || a < 1e-4) ? x.toExponential(digits - 1) : Number(x.toPrecision(digits)).toString();
-  return sign && x >= 0 ? '+' + s : s;
-}
-
 function fmtCi(ci: Interval, f: (x: number) => string): string {
   const lo = ci[0] === null ? '-∞' : f(ci[0]);
   const hi = ci[1] === null ? '+∞' : f(ci[1]);
@@ -691,23 +673,6 @@ function metricBlock(m: MetricReport, r: AnalyzeResult, style: Style): string[] 
   return lines;
 }
 
-/** The keep_running sentence: how many more units, for what (the design's MDE or the observed effect). */
-export function moreUnits(r: AnalyzeResult): string {
-  const how = r.settings.sequential ? ' (confidence sequence)' : '';
-  if (r.additional_units_basis === 'design') {
-    if (r.additional_units_needed === null) return "the design's MDE lies on the side the test does not look at";
-    if (r.additional_units_needed === 0) {
-      return "the design's sample is reached: any effect is smaller than the MDE it was sized for";
-    }
-    return `about ${r.additional_units_needed!.toLocaleString('en-US')} more units to detect the design's MDE${how}`;
-  }
-  if (r.additional_units_needed === null) {
-    return 'the observed effect is zero or on the side the test does not look at, so no sample size would detect it; give --mde or --plan';
-  }
-  if (r.additional_units_needed === 0) return 'the observed effect is already at a detectable size';
-  return `about ${r.additional_units_needed!.toLocaleString('en-US')} more units for the observed effect to be significant${how} (no design: give --mde or --plan)`;
-}
-
 /** The human report: SRM first (loudly when it failed), a table and chart per metric, the verdict. */
 export function renderAnalyze(r: AnalyzeResult, style: Style): string {
   const out: string[] = [];
@@ -748,7 +713,7 @@ export function renderAnalyze(r: AnalyzeResult, style: Style): string {
   out.push('');
   const colour = r.verdict === 'ship' ? style.green : r.verdict === 'dont_ship' ? style.red : style.yellow;
   let verdict = `verdict: ${colour(style.bold(r.verdict.toUpperCase().replace('_', ' ')))}`;
-  if (r.verdict === 'keep_running' && r.additional_units_needed !== undefined) verdict += ` — ${moreUnits(r)}`;
+  if (r.verdict === 'keep_running' && r.additional_units_needed !== undefined) verdict += ` — ${moreUnitsText(r)}`;
   out.push(verdict);
   for (const reason of r.verdict_reasons) out.push(`  ${reason}`);
   for (const w of r.warnings) out.push(style.yellow(`${style.warn} ${w}`));
