@@ -146,7 +146,7 @@ if (r.code !== 0 && r.code !== 1) {
   console.error(`mlv analyze exited ${r.code}`);
   process.exit(1);
 }
-let summary = '';
+let summary;
 try {
   const j = JSON.parse(r.stdout);
   summary = `verdict ${j.verdict}; arms ${j.srm.counts.join(' / ')}`;

@@ -9,7 +9,7 @@ import { installSignalHandlers, interruptedAbnormally } from './signals.js';
  * `hint: …` on stderr and sets process.exitCode (not process.exit(), so stdout drains).
  */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   const verbose = argv.includes('--verbose') || argv.includes('-v');
   try {
     await program.parseAsync(argv);

@@ -1,22 +1,15 @@
 import { createRequire } from 'node:module';
 import { Command, Option } from 'commander';
-import { registerRegister } from './commands/register.js';
-import { registerShow } from './commands/show.js';
-import { registerCompare } from './commands/compare.js';
-import { registerPromote } from './commands/promote.js';
-import { registerRollback } from './commands/rollback.js';
-import { registerSmoke } from './commands/smoke.js';
-import { registerAnalyze } from './commands/analyze.js';
-import { registerSampleSize } from './commands/sample-size.js';
-import { registerServer } from './commands/server.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 /**
- * Builds the commander program: global flags and one registration per command. Command modules
- * are small; heavy dependencies (undici, better-sqlite3, onnxruntime-node) load inside actions.
+ * Builds the commander program: global flags, then the registration of the command `argv` runs —
+ * only that command's module is loaded (start-up is most of a short command's time). `mlv --version`
+ * loads none; help without a command, an unknown command or no `argv` (tests) loads them all, so the
+ * help listing and "did you mean" stay exactly those of the real commands.
  */
-export function buildProgram(): Command {
+export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const program = new Command('mlv')
     .description('Safe, measurable model releases on MLflow: register, smoke-test, promote, roll back, A/B-test.')
     .version(version, '-V, --version', 'print the mlv version')
@@ -46,21 +39,63 @@ Docs: README.md — environment: MLFLOW_TRACKING_URI, MLFLOW_TRACKING_TOKEN, MLF
   // .command() inherit this.
   program.exitOverride();
 
-  for (const register of commands) register(program);
+  const wanted = argv === undefined ? commands : commandsFor(argv.slice(2), valueOptions(program));
+  const registrations = await Promise.all(wanted.map((c) => c.load()));
+  for (const register of registrations) register(program);
   return program;
 }
 
-type Registration = (program: Command) => void;
+interface CommandEntry {
+  /** The word that selects the command (`mlv <name> …`); its module registers exactly that name. */
+  name: string;
+  load: () => Promise<(program: Command) => void>;
+}
 
-/** One line per command, in the order `mlv --help` lists them. */
-const commands: Registration[] = [
-  registerRegister,
-  registerShow,
-  registerCompare,
-  registerPromote,
-  registerRollback,
-  registerSmoke,
-  registerSampleSize,
-  registerAnalyze,
-  registerServer,
+/**
+ * One line per command, in the order `mlv --help` lists them. A new command: export
+ * `registerX(program: Command)` from src/commands/x.ts (a folder src/commands/x/ for a noun with
+ * verbs, registering its sub-commands itself) and add its line here.
+ */
+const commands: CommandEntry[] = [
+  { name: 'register', load: () => import('./commands/register.js').then((m) => m.registerRegister) },
+  { name: 'show', load: () => import('./commands/show.js').then((m) => m.registerShow) },
+  { name: 'compare', load: () => import('./commands/compare.js').then((m) => m.registerCompare) },
+  { name: 'promote', load: () => import('./commands/promote.js').then((m) => m.registerPromote) },
+  { name: 'rollback', load: () => import('./commands/rollback.js').then((m) => m.registerRollback) },
+  { name: 'smoke', load: () => import('./commands/smoke.js').then((m) => m.registerSmoke) },
+  { name: 'sample-size', load: () => import('./commands/sample-size.js').then((m) => m.registerSampleSize) },
+  { name: 'analyze', load: () => import('./commands/analyze.js').then((m) => m.registerAnalyze) },
+  { name: 'server', load: () => import('./commands/server.js').then((m) => m.registerServer) },
+  { name: 'route', load: () => import('./commands/route.js').then((m) => m.registerRoute) },
+  { name: 'assign', load: () => import('./commands/assign.js').then((m) => m.registerAssign) },
 ];
+
+/** The names of the command entries, for tests that check each module registers its name. */
+export const commandNames: readonly string[] = commands.map((c) => c.name);
+
+/** The global flags that take a value (`--tracking-uri <uri>`): the word after them is not a command. */
+function valueOptions(program: Command): Set<string> {
+  const flags = new Set<string>();
+  for (const o of program.options) {
+    if (!o.required && !o.optional) continue;
+    if (o.long) flags.add(o.long);
+    if (o.short) flags.add(o.short);
+  }
+  return flags;
+}
+
+/** The command entries `args` (argv without node and the script) needs registered. */
+function commandsFor(args: readonly string[], valueFlags: Set<string>): CommandEntry[] {
+  const words: string[] = [];
+  for (let i = 0; i < args.length && words.length < 2; i++) {
+    const a = args[i]!;
+    if (a === '--') break;
+    if (!a.startsWith('-') || a === '-') words.push(a);
+    else if (valueFlags.has(a)) i++; // `--tracking-uri URI`; `--tracking-uri=URI` is one word
+  }
+  if (words.length === 0 && args.some((a) => a === '-V' || a === '--version')) return [];
+  // `mlv help promote` is `mlv promote --help`.
+  const name = words[0] === 'help' && words[1] !== undefined ? words[1] : words[0];
+  const entry = commands.find((c) => c.name === name);
+  return entry ? [entry] : commands;
+}

@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from './helpers/cli.js';
+import { buildProgram, commandNames } from '../src/program.js';
+import { mlvBin, repoRoot, tempDir } from './helpers/cli.js';
 
 /**
  * Start-up stays fast only if the heavy modules load inside the commands that need them.
@@ -27,7 +29,7 @@ describe('start-up', () => {
     const loaded = packagesLoadedBy(`
       import { createRequire } from 'node:module';
       const { buildProgram } = await import('./dist/program.js');
-      const program = buildProgram();
+      const program = await buildProgram();
       program.helpInformation();
       for (const c of program.commands) c.helpInformation();
       console.log(JSON.stringify(Object.keys(createRequire(import.meta.url).cache)));
@@ -45,6 +47,62 @@ describe('start-up', () => {
       '@inquirer/prompts',
     ]) {
       expect(loaded, `${heavy} is loaded at start-up`).not.toContain(heavy);
+    }
+  });
+
+  // A resolve hook (off-thread, so it appends to a file) records every module of dist/ that loads.
+  const hook = `data:text/javascript,${encodeURIComponent(`
+    import { appendFileSync } from 'node:fs';
+    export async function resolve(specifier, context, next) {
+      const r = await next(specifier, context);
+      if (r.url.includes('/dist/')) appendFileSync(process.env.MLV_TEST_MODULE_LOG, r.url.split('/dist/')[1] + '\\n');
+      return r;
+    }`)}`;
+  const register = `data:text/javascript,${encodeURIComponent(`import { register } from 'node:module'; register(${JSON.stringify(hook)});`)}`;
+
+  function distModulesLoadedBy(args: string[]): string[] {
+    const log = path.join(tempDir('mlv-startup-'), 'modules.log');
+    execFileSync(process.execPath, ['--import', register, mlvBin, ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, MLV_TEST_MODULE_LOG: log, NO_COLOR: '1' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    return [...new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean))].sort();
+  }
+
+  it('mlv --version loads no command module', () => {
+    const loaded = distModulesLoadedBy(['--version']);
+    expect(loaded).toContain('program.js'); // the probe works
+    expect(loaded.filter((m) => m.startsWith('commands/'))).toEqual([]);
+  });
+
+  it('mlv sample-size loads only its own command module (and the shared flag parsers)', () => {
+    const loaded = distModulesLoadedBy([
+      '--tracking-uri',
+      'promote',
+      'sample-size',
+      '--baseline',
+      '0.1',
+      '--mde',
+      '0.02',
+    ]);
+    expect(loaded.filter((m) => m.startsWith('commands/'))).toEqual(['commands/args.js', 'commands/sample-size.js']);
+  });
+
+  it.each([
+    ['help', 'promote'],
+    ['promote', '--help'],
+  ])('mlv %s %s loads promote', (...args) => {
+    const commands = distModulesLoadedBy(args).filter((m) => m.startsWith('commands/'));
+    expect(commands).toContain('commands/promote.js');
+    expect(commands).not.toContain('commands/register.js');
+  });
+
+  it('each entry of the command table registers exactly the command it is named for', async () => {
+    expect((await buildProgram()).commands.map((c) => c.name())).toEqual(commandNames);
+    for (const name of commandNames) {
+      const program = await buildProgram(['node', 'mlv', name, '--help']);
+      expect(program.commands.map((c) => c.name())).toEqual([name]);
     }
   });
 });

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import type { Context } from '../context.js';
 import {
   analyzeExperiment,
@@ -275,7 +275,7 @@ export async function analyze(ctx: Context, input: AnalyzeInput): Promise<Analyz
       metricSpecs.length > 0
         ? { metrics: specs.map((s) => ({ name: s.name, ...(s.type ? { type: s.type } : {}) })) }
         : {},
-      ctx.stdin,
+      ctx,
     );
     if (input.experiment !== undefined) {
       if (data.experiment !== undefined && data.experiment !== input.experiment) {
@@ -305,7 +305,7 @@ export async function analyze(ctx: Context, input: AnalyzeInput): Promise<Analyz
     let result;
     try {
       result = await readEvents(
-        files.map((f) => eventSource(f, ctx.stdin)),
+        files.map((f) => eventSource(f, ctx)),
         {
           experiment: input.experiment,
           metrics: specs.map((s) => ({ name: s.name, type: s.type ?? 'proportion' })),

@@ -2,17 +2,17 @@ import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { compareVersions, type Comparison, type VersionSide } from '../core/registry/compare.js';
 import { fmt } from '../core/registry/gates.js';
-import { parseVersionRef } from '../core/registry/refs.js';
+import { parseVersionRef, versionLabel } from '../core/registry/refs.js';
+import { SMOKE_DEFAULTS } from '../core/smoke/report.js';
 import { InputError, UsageError } from '../errors.js';
-import type { MlflowClient } from '../mlflow/client.js';
-import type { ModelVersion, RegisteredModel } from '../mlflow/types.js';
-import { mdTable, percent, shortTime, signed, versionLabel } from '../registry/render.js';
+import type { ModelVersion } from '../mlflow/types.js';
+import { pickModel, pickVersion } from '../registry/pick.js';
+import { mdTable, percent, shortTime, signed } from '../registry/render.js';
 import { listVersions, requireModel, resolveRef, semverOf, snapshot } from '../registry/versions.js';
 import { action } from '../run.js';
 import { intArg } from './args.js';
 import type { Style } from '../terminal/style.js';
 import { renderTable } from '../terminal/table.js';
-import { runSmoke, SMOKE_DEFAULTS } from './smoke.js';
 
 /**
  * `mlv compare NAME A B`: two versions side by side — metrics with absolute and relative delta
@@ -85,6 +85,7 @@ async function comparePredictions(
   input: CompareInput,
 ): Promise<PredictionComparison> {
   const refs = [`models:/${name}/${b}`, `models:/${name}/${a}`] as const;
+  const { runSmoke } = await import('../smoke/run.js');
   const report = await runSmoke(ctx, {
     model: refs[0],
     baseline: refs[1],
@@ -122,45 +123,6 @@ function predictionSummary(p: PredictionComparison, lead: string): string {
       ? 'n/a (no classifier-like output)'
       : `${Number((p.agreement * 100).toFixed(2))}% (${p.agreement_output})`;
   return `${lead} ${agreement} · latency ratio B/A ${p.latency_ratio.toFixed(2)}× (p50) · ${p.rows} rows: ${p.input}`;
-}
-
-/** A selection list of registered models (only when interactive; otherwise a usage error naming the argument). */
-export async function pickModel(ctx: Context, client: MlflowClient, argName: string): Promise<string> {
-  if (!ctx.interactive) return ctx.prompt.select(`registered model`, [], { flag: `the ${argName} argument` });
-  const names: string[] = [];
-  for await (const m of client.iterateRegisteredModels({}, { signal: ctx.signal })) names.push(m.name);
-  if (names.length === 0)
-    return ctx.prompt.select('registered model (there are none yet)', [], { flag: `the ${argName} argument` });
-  return ctx.prompt.select(
-    'Which model?',
-    names.map((n) => ({ name: n, value: n })),
-    { flag: `the ${argName} argument` },
-  );
-}
-
-/** A selection list of the model's versions, newest first. */
-export async function pickVersion(
-  ctx: Context,
-  model: RegisteredModel,
-  versions: ModelVersion[],
-  what: string,
-  argName: string,
-  exclude?: string,
-): Promise<ModelVersion> {
-  const aliases = new Map<string, string[]>();
-  for (const a of model.aliases) aliases.set(a.version, [...(aliases.get(a.version) ?? []), '@' + a.alias]);
-  const choices = versions
-    .filter((v) => v.version !== exclude)
-    .map((v) => ({
-      name: [versionLabel(v.version, semverOf(v)), ...(aliases.get(v.version) ?? [])].join(' '),
-      value: v,
-    }));
-  if (!ctx.interactive || choices.length === 0) {
-    return ctx.prompt.select(`${what} of ${model.name}`, [], {
-      flag: `the ${argName} argument (a version, v1.2.0 or @alias)`,
-    });
-  }
-  return ctx.prompt.select(`Which ${what} of ${model.name}?`, choices, { flag: `the ${argName} argument` });
 }
 
 function sideLabel(s: VersionSide): string {

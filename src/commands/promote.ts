@@ -1,6 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { Context } from '../context.js';
-import type { AuditEvent } from '../core/registry/audit.js';
 import {
   allPassed,
   evaluateGates,
@@ -13,22 +12,21 @@ import {
   type Gates,
 } from '../core/registry/gates.js';
 import {
-  isProductionLike,
   normalizeStage,
   parseVersionRef,
+  targetLabel,
   validateAliasName,
-  type Stage,
+  versionLabel,
 } from '../core/registry/refs.js';
-import { CheckFailedError, MlvError, UsageError } from '../errors.js';
-import type { MlflowClient } from '../mlflow/client.js';
-import { tagMap, type ModelVersion, type RegisteredModel } from '../mlflow/types.js';
-import { recordAudit } from '../registry/audit.js';
+import { UsageError } from '../errors.js';
+import { tagMap, type ModelVersion } from '../mlflow/types.js';
+import { applyMove, confirmMove, currentHolder, failIfGatesFailed, type MoveResult } from '../registry/move.js';
+import { pickModel, pickVersion } from '../registry/pick.js';
 import { whoAmI } from '../registry/provenance.js';
-import { checklist, statusLine, versionLabel } from '../registry/render.js';
+import { movedLine, renderMove, statusLine } from '../registry/render.js';
 import { aliasesByVersion, listVersions, requireModel, resolveRef, runFacts, semverOf } from '../registry/versions.js';
 import { action } from '../run.js';
 import type { Style } from '../terminal/style.js';
-import { pickModel, pickVersion } from './compare.js';
 
 /**
  * `mlv promote NAME REF --to TARGET`: move an alias (default) or a legacy stage (--stage) to a
@@ -63,30 +61,6 @@ export interface PromoteInput {
   smoke?: SmokeGateInput | undefined;
 }
 
-export interface MoveResult {
-  name: string;
-  /** The version that holds (or would hold) the target. */
-  version: string;
-  semver: string | null;
-  /** The alias (`production`) or stage (`Production`). */
-  target: string;
-  target_kind: 'alias' | 'stage';
-  /** The version holding the target before (null: nobody). */
-  previous: string | null;
-  previous_semver: string | null;
-  checks: Check[];
-  /** True when the target points at `version` at the end of the command. */
-  promoted: boolean;
-  dry_run: boolean;
-  /** True when this command moved the target (false: dry run, a failed gate, or it already pointed there). */
-  changed: boolean;
-  /** With --stage --archive-existing: versions moved to Archived. */
-  archived: string[];
-  /** The audit-trail tag written on the registered model. */
-  audit_key: string | null;
-  by: string;
-}
-
 export type PromoteResult = MoveResult;
 
 export interface ParsedGates {
@@ -109,24 +83,6 @@ export function parseGates(
   }
   if (input.from !== undefined) gates.from = validateAliasName(input.from, '--from');
   return { gates, smoke: input.smoke };
-}
-
-/** Who holds the target now. For a stage, the newest version in it (as get-latest-versions says). */
-export function currentHolder(
-  model: RegisteredModel,
-  versions: ModelVersion[],
-  target: string,
-  kind: 'alias' | 'stage',
-): ModelVersion | undefined {
-  if (kind === 'alias') {
-    const v = model.aliases.find((a) => a.alias === target)?.version;
-    return v === undefined ? undefined : versions.find((mv) => mv.version === v);
-  }
-  return versions.filter((mv) => mv.current_stage === target).sort((a, b) => Number(b.version) - Number(a.version))[0];
-}
-
-export function targetLabel(target: string, kind: 'alias' | 'stage'): string {
-  return kind === 'alias' ? `@${target}` : `stage ${target}`;
 }
 
 export async function promote(ctx: Context, input: PromoteInput): Promise<PromoteResult> {
@@ -211,75 +167,18 @@ export async function promote(ctx: Context, input: PromoteInput): Promise<Promot
     return { ...result, promoted: true };
   }
   await confirmMove(ctx, model.name, result);
-  return applyMove(ctx, client, model, versions, result, {
+  const moved = await applyMove(client, model, versions, result, {
     action: 'promote',
+    by: who.createdBy,
+    now: () => ctx.now(),
+    random: ctx.random,
     archiveExisting: input.archiveExisting === true,
     note: checks.map((c) => `${c.passed ? 'pass' : 'fail'} ${c.name}`).join('; '),
+    signal: ctx.signal,
+    warn: (m) => ctx.warn(m),
   });
-}
-
-/** In a terminal without --yes, moving a production-like target asks first. Never prompts otherwise. */
-export async function confirmMove(ctx: Context, name: string, r: MoveResult): Promise<void> {
-  if (!ctx.interactive || ctx.yes || !isProductionLike(r.target)) return;
-  const ok = await ctx.prompt.confirm(
-    `Point ${name} ${targetLabel(r.target, r.target_kind)} at ${versionLabel(r.version, r.semver)} (now ${versionLabel(r.previous, r.previous_semver)})?`,
-    { default: false, flag: '--yes' },
-  );
-  if (!ok)
-    throw new CheckFailedError(
-      `not changed: ${targetLabel(r.target, r.target_kind)} of ${name} still points at ${versionLabel(r.previous, r.previous_semver)}`,
-    );
-}
-
-/** Moves the target and records the audit event. */
-export async function applyMove(
-  ctx: Context,
-  client: MlflowClient,
-  model: RegisteredModel,
-  versions: ModelVersion[],
-  r: MoveResult,
-  opts: { action: AuditEvent['action']; archiveExisting: boolean; note?: string },
-): Promise<MoveResult> {
-  const call = { signal: ctx.signal };
-  let archived: string[] = [];
-  if (r.target_kind === 'alias') {
-    await client.setRegisteredModelAlias(model.name, r.target, r.version, call);
-  } else {
-    await client.transitionModelVersionStage(
-      { name: model.name, version: r.version, stage: r.target as Stage, archiveExistingVersions: opts.archiveExisting },
-      call,
-    );
-    if (opts.archiveExisting)
-      archived = versions.filter((v) => v.current_stage === r.target && v.version !== r.version).map((v) => v.version);
-  }
-  let auditKey: string | null = null;
-  try {
-    auditKey = await recordAudit(
-      client,
-      model,
-      {
-        action: opts.action,
-        target: r.target,
-        kind: r.target_kind,
-        version: r.version,
-        previous: r.previous,
-        by: r.by,
-        at: ctx.now().toISOString(),
-        ...(r.semver ? { semver: r.semver } : {}),
-        ...(opts.note ? { note: opts.note } : {}),
-      },
-      { now: ctx.now(), random: ctx.random, signal: ctx.signal },
-    );
-  } catch (err) {
-    if (!(err instanceof MlvError)) throw err;
-    ctx.warn(`moved, but the audit trail could not be written: ${err.message}`);
-  }
-  const verb = opts.action === 'promote' ? 'promoted' : 'rolled back';
-  statusLine(
-    ctx,
-    `${ctx.errStyle.pass} ${verb} ${model.name} ${targetLabel(r.target, r.target_kind)} → ${versionLabel(r.version, r.semver)} (was ${versionLabel(r.previous, r.previous_semver)})`,
-  );
-  return { ...r, promoted: true, changed: true, archived, audit_key: auditKey };
+  statusLine(ctx, `${ctx.errStyle.pass} ${movedLine(moved, 'promoted')}`);
+  return moved;
 }
 
 /** `--smoke`: mlv smoke on the candidate, against the current holder when a comparison gate needs one. */
@@ -302,7 +201,7 @@ async function smokeCheck(
       detail: 'no other version holds the target: nothing to compare with; comparison gates skipped',
     };
   }
-  const { runSmoke } = await import('./smoke.js');
+  const { runSmoke } = await import('../smoke/run.js');
   const gates = {
     maxP99Ms: smoke.maxP99Ms,
     minThroughput: smoke.minThroughput,
@@ -327,42 +226,8 @@ async function smokeCheck(
   };
 }
 
-export function renderMove(r: MoveResult, style: Style, verb = 'promote'): string {
-  const to = targetLabel(r.target, r.target_kind);
-  const lines = [
-    `${verb} ${style.bold(r.name)} ${versionLabel(r.version, r.semver)} → ${to}   ${style.dim(`(now: ${versionLabel(r.previous, r.previous_semver)})`)}`,
-  ];
-  const list = checklist(style, r.checks);
-  if (list) lines.push(list);
-  const failed = r.checks.filter((c) => !c.passed).length;
-  if (failed > 0)
-    lines.push(
-      `${style.fail} ${style.red(`not ${verb === 'promote' ? 'promoted' : 'rolled back'}: ${failed} gate${failed === 1 ? '' : 's'} failed`)} — nothing changed`,
-    );
-  else if (r.dry_run)
-    lines.push(`${style.warn} dry run: would point ${to} at ${versionLabel(r.version, r.semver)}; nothing changed`);
-  else if (!r.changed && r.promoted)
-    lines.push(`${style.pass} ${to} already points at ${versionLabel(r.version, r.semver)}`);
-  else if (r.changed) {
-    lines.push(
-      `${style.pass} ${style.green(`${to} → ${versionLabel(r.version, r.semver)}`)}${r.archived.length ? `; archived ${r.archived.join(', ')}` : ''}`,
-    );
-  }
-  return lines.join('\n');
-}
-
 export function renderPromote(r: PromoteResult, style: Style): string {
   return renderMove(r, style, 'promote');
-}
-
-/** After printing: a failed gate is exit 1. */
-export function failIfGatesFailed(r: MoveResult, verb: string): void {
-  const failed = r.checks.filter((c) => !c.passed);
-  if (failed.length > 0) {
-    throw new CheckFailedError(
-      `${r.name} ${versionLabel(r.version, r.semver)} not ${verb}: ${failed.map((c) => c.name).join(', ')}`,
-    );
-  }
 }
 
 // ---- command-line -------------------------------------------------------------------------------

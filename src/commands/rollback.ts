@@ -2,16 +2,16 @@ import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { rollbackTarget } from '../core/registry/audit.js';
 import type { Check } from '../core/registry/gates.js';
-import { parseVersionRef, validateAliasName } from '../core/registry/refs.js';
+import { parseVersionRef, validateAliasName, versionLabel } from '../core/registry/refs.js';
 import { InputError } from '../errors.js';
 import { readAuditTrail } from '../registry/audit.js';
 import { whoAmI } from '../registry/provenance.js';
-import { statusLine, versionLabel } from '../registry/render.js';
+import { applyMove, confirmMove, currentHolder, failIfGatesFailed, type MoveResult } from '../registry/move.js';
+import { pickModel } from '../registry/pick.js';
+import { movedLine, renderMove, statusLine } from '../registry/render.js';
 import { listVersions, requireModel, resolveRef, semverOf } from '../registry/versions.js';
 import { action } from '../run.js';
 import type { Style } from '../terminal/style.js';
-import { pickModel } from './compare.js';
-import { applyMove, confirmMove, currentHolder, failIfGatesFailed, renderMove, type MoveResult } from './promote.js';
 
 /**
  * `mlv rollback NAME --alias TARGET [--to REF]`: point an alias back at the version that held it
@@ -89,11 +89,17 @@ export async function rollback(ctx: Context, input: RollbackInput): Promise<Roll
     return { ...result, promoted: true };
   }
   await confirmMove(ctx, model.name, result);
-  return applyMove(ctx, client, model, versions, result, {
+  const moved = await applyMove(client, model, versions, result, {
     action: 'rollback',
-    archiveExisting: false,
-    ...(ref ? { note: `--to ${input.to}` } : {}),
+    by: who.createdBy,
+    now: () => ctx.now(),
+    random: ctx.random,
+    note: ref ? `--to ${input.to}` : undefined,
+    signal: ctx.signal,
+    warn: (m) => ctx.warn(m),
   });
+  statusLine(ctx, `${ctx.errStyle.pass} ${movedLine(moved, 'rolled back')}`);
+  return moved;
 }
 
 export function renderRollback(r: RollbackResult, style: Style): string {

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import type { Context } from '../context.js';
 import {
   daysNeeded,
@@ -8,7 +8,7 @@ import {
   type SampleSizeMethod,
   type SampleSizeResult,
   type Sides,
-} from '../core/stats/index.js';
+} from '../core/stats/sample-size.js';
 import { InputError, UsageError } from '../errors.js';
 import { action } from '../run.js';
 import { commandLine, numberArg } from './args.js';

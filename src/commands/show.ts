@@ -2,10 +2,11 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { Context } from '../context.js';
 import { fmt } from '../core/registry/gates.js';
 import { TAG } from '../core/registry/tags.js';
-import { keyValues, isoTime, shortTime } from '../registry/render.js';
+import { keyValues, shortTime } from '../registry/render.js';
 import {
   aliasMap,
   aliasesByVersion,
+  isoTime,
   listVersions,
   mapLimit,
   requireModel,

@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { gunzipSync } from 'node:zlib';
 import type { ArmStats, ExperimentData, MetricData, MetricType } from '../core/experiment/types.js';
 import { InputError } from '../errors.js';
 import { splitCsvLine } from './events.js';
+import { type InputOptions, inputName, readInput } from './input.js';
 
 /**
  * The summary-file reader of `mlv analyze --summary FILE`: per-variant sufficient statistics, as
@@ -56,33 +55,14 @@ const COLUMNS = [
   'experiment',
 ] as const;
 
-/** Reads `--summary FILE` (`-` = the given stdin text). */
+/** Reads `--summary FILE` (`-` = stdin; a relative path is resolved against `cwd`). */
 export async function readSummaryFile(
   file: string,
-  opts: ReadSummaryOptions = {},
-  stdin?: NodeJS.ReadableStream,
+  opts: ReadSummaryOptions,
+  io: Pick<InputOptions, 'cwd' | 'stdin'>,
 ): Promise<ExperimentData> {
-  let bytes: Buffer;
-  const name = file === '-' ? '<stdin>' : file;
-  try {
-    if (file === '-') {
-      const parts: Buffer[] = [];
-      for await (const c of stdin ?? process.stdin) parts.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
-      bytes = Buffer.concat(parts);
-    } else bytes = await readFile(file);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const why = { ENOENT: 'no such file', EISDIR: 'is a directory', EACCES: 'permission denied' }[e.code ?? ''];
-    throw new InputError(`--summary ${name}: ${why ?? e.message}`);
-  }
-  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try {
-      bytes = gunzipSync(bytes);
-    } catch (err) {
-      throw new InputError(`--summary ${name}: corrupt gzip data (${(err as Error).message})`);
-    }
-  }
-  return parseSummary(bytes.toString('utf8'), name, opts);
+  const bytes = await readInput(file, { what: '--summary', gunzip: true, ...io });
+  return parseSummary(bytes.toString('utf8'), inputName(file), opts);
 }
 
 /** Parses the text of a summary file (CSV or JSON, decided by the first non-blank character). */

@@ -1,13 +1,11 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '../errors.js';
 
 /**
  * Where a MODEL argument's .onnx file is: a local file, or a directory in MLflow's model layout
- * (its MLmodel file's `onnx` flavor names the file). `models:/…` references are resolved by
- * src/onnx/registry-model.ts, which downloads into the cache and then lands here.
+ * (its MLmodel file's `onnx` flavor names the file). `models:/…` references are downloaded by
+ * src/registry/model-files.ts into the cache and then land here.
  */
 
 export interface ResolvedModel {
@@ -17,15 +15,6 @@ export interface ResolvedModel {
   file: string;
   /** How messages name the model: the file's path relative to the working directory when shorter. */
   label: string;
-  /** Registry details when the model came from `models:/`. */
-  registry?: { name: string; version: string; sha256Tag?: string | undefined };
-}
-
-/** sha256 of a file, streamed (a 100 MB model is never held whole for this). */
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 /**

@@ -78,7 +78,8 @@ async function listFiles(root: string): Promise<ArtifactFile[]> {
   return out.sort((a, b) => Buffer.compare(Buffer.from(a.rel), Buffer.from(b.rel)));
 }
 
-async function sha256File(file: string, signal?: AbortSignal): Promise<string> {
+/** sha256 of a file's bytes, streamed (what `sha256sum FILE` prints); InputError when it cannot be read. */
+export async function sha256File(file: string, signal?: AbortSignal): Promise<string> {
   const hash = createHash('sha256');
   try {
     for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20, ...(signal ? { signal } : {}) })) {
@@ -101,8 +102,17 @@ async function sha256File(file: string, signal?: AbortSignal): Promise<string> {
  */
 export async function artifactSha256(artifact: Artifact, signal?: AbortSignal): Promise<string> {
   if (artifact.kind === 'onnx' || artifact.kind === 'file') return sha256File(artifact.path, signal);
+  return filesSha256(artifact.files, signal);
+}
+
+/** The directory digest of artifactSha256 for a directory on disk (a downloaded model, say). */
+export async function directorySha256(root: string, signal?: AbortSignal): Promise<string> {
+  return filesSha256(await listFiles(root), signal);
+}
+
+async function filesSha256(files: readonly ArtifactFile[], signal?: AbortSignal): Promise<string> {
   const outer = createHash('sha256');
-  for (const f of artifact.files) outer.update(`${await sha256File(f.abs, signal)}  ${f.rel}\n`);
+  for (const f of files) outer.update(`${await sha256File(f.abs, signal)}  ${f.rel}\n`);
   return outer.digest('hex');
 }
 

@@ -1,6 +1,8 @@
 import type { Check } from '../core/registry/gates.js';
 import { fmt } from '../core/registry/gates.js';
+import { targetLabel, versionLabel } from '../core/registry/refs.js';
 import type { Style } from '../terminal/style.js';
+import type { MoveResult } from './move.js';
 
 /** Pure formatting shared by the registry commands' renderers. */
 
@@ -19,12 +21,6 @@ export function checklist(style: Style, checks: readonly Check[]): string {
   return checks
     .map((c) => `  ${c.passed ? style.pass : style.fail} ${c.name.padEnd(width)}  ${style.dim(c.detail)}`)
     .join('\n');
-}
-
-/** `version 3 (v1.2.0)`, or `version 3` without a semver, or `nobody`. */
-export function versionLabel(version: string | null | undefined, semver: string | null | undefined): string {
-  if (version === null || version === undefined) return 'nobody';
-  return semver ? `version ${version} (v${semver})` : `version ${version}`;
 }
 
 /** A signed number: `+0.1`, `-2`, `0`. */
@@ -49,11 +45,6 @@ export function shortTime(iso: string | null | undefined): string {
   return iso.length >= 16 ? `${iso.slice(0, 10)} ${iso.slice(11, 16)}` : iso;
 }
 
-/** Epoch milliseconds → ISO string; 0 or missing → null. */
-export function isoTime(ms: number | undefined): string | null {
-  return ms ? new Date(ms).toISOString() : null;
-}
-
 /** A Markdown table cell: pipes escaped, newlines flattened. */
 export function mdCell(s: string | number | null | undefined): string {
   if (s === null || s === undefined || s === '') return '–';
@@ -71,4 +62,34 @@ export function mdTable(head: string[], rows: (string | number | null | undefine
  */
 export function statusLine(ctx: { json: boolean; info(message: string): void }, message: string): void {
   if (ctx.json) ctx.info(message);
+}
+
+/** The promote/rollback report: the move, the gate checklist, and what happened. */
+export function renderMove(r: MoveResult, style: Style, verb = 'promote'): string {
+  const to = targetLabel(r.target, r.target_kind);
+  const lines = [
+    `${verb} ${style.bold(r.name)} ${versionLabel(r.version, r.semver)} → ${to}   ${style.dim(`(now: ${versionLabel(r.previous, r.previous_semver)})`)}`,
+  ];
+  const list = checklist(style, r.checks);
+  if (list) lines.push(list);
+  const failed = r.checks.filter((c) => !c.passed).length;
+  if (failed > 0)
+    lines.push(
+      `${style.fail} ${style.red(`not ${verb === 'promote' ? 'promoted' : 'rolled back'}: ${failed} gate${failed === 1 ? '' : 's'} failed`)} — nothing changed`,
+    );
+  else if (r.dry_run)
+    lines.push(`${style.warn} dry run: would point ${to} at ${versionLabel(r.version, r.semver)}; nothing changed`);
+  else if (!r.changed && r.promoted)
+    lines.push(`${style.pass} ${to} already points at ${versionLabel(r.version, r.semver)}`);
+  else if (r.changed) {
+    lines.push(
+      `${style.pass} ${style.green(`${to} → ${versionLabel(r.version, r.semver)}`)}${r.archived.length ? `; archived ${r.archived.join(', ')}` : ''}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** `promoted churn @production → version 3 (v1.2.0) (was version 2)`: the status line after a move. */
+export function movedLine(r: MoveResult, verb: string): string {
+  return `${verb} ${r.name} ${targetLabel(r.target, r.target_kind)} → ${versionLabel(r.version, r.semver)} (was ${versionLabel(r.previous, r.previous_semver)})`;
 }

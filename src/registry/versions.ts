@@ -6,7 +6,6 @@ import { NotFoundError } from '../errors.js';
 import type { MlflowClient } from '../mlflow/client.js';
 import { isMlflowError } from '../mlflow/errors.js';
 import { tagMap, type ModelVersion, type RegisteredModel } from '../mlflow/types.js';
-import { isoTime } from './render.js';
 
 /**
  * Reading a registered model the way the registry commands need it: the model, its versions with
@@ -28,15 +27,23 @@ export async function requireModel(client: MlflowClient, name: string, opts: Opt
   return model;
 }
 
-/** An MLflow search-filter string literal. */
-export function filterString(value: string): string {
-  return value.includes("'") ? `"${value.replace(/"/g, '\\"')}"` : `'${value}'`;
+/**
+ * A search filter that matches the registered model `name` exactly or, when the name holds both
+ * kinds of quote, a superset of it. MLflow's filter parser strips the quotes of a literal and does
+ * not unescape inside it (`'o\\'brien'` matches nothing), so a name with `'` is written in `"…"`;
+ * one with both is matched with LIKE, each quote a `_` wildcard — callers keep only `mv.name === name`.
+ * @example nameFilter("o'brien") // `name="o'brien"`
+ */
+export function nameFilter(name: string): string {
+  if (!name.includes("'")) return `name='${name}'`;
+  if (!name.includes('"')) return `name="${name}"`;
+  return `name LIKE '${name.replace(/'/g, '_')}'`;
 }
 
 /** Every version of `name` (search results carry tags but no aliases), newest first. */
 export async function listVersions(client: MlflowClient, name: string, opts: Opts = {}): Promise<ModelVersion[]> {
   const out: ModelVersion[] = [];
-  for await (const mv of client.iterateModelVersions({ filter: `name=${filterString(name)}` }, opts)) {
+  for await (const mv of client.iterateModelVersions({ filter: nameFilter(name) }, opts)) {
     if (mv.name === name) out.push(mv);
   }
   return out.sort((a, b) => Number(b.version) - Number(a.version));
@@ -67,17 +74,24 @@ export function tagOf(mv: ModelVersion, key: string): string | undefined {
   return mv.tags.find((t) => t.key === key)?.value;
 }
 
+/** Epoch milliseconds → ISO string; 0 or missing → null. */
+export function isoTime(ms: number | undefined): string | null {
+  return ms ? new Date(ms).toISOString() : null;
+}
+
 /**
- * The version a reference names. `versions` is the model's version list when the caller has it
- * (avoids a request); unknown versions, semvers and aliases are NotFoundError (exit 2).
+ * The version a reference names, of a model given by name (read first: an unknown model is
+ * NotFoundError naming it) or as already read. `versions` is the model's version list when the
+ * caller has it (avoids a request); unknown versions, semvers and aliases are NotFoundError (exit 2).
  */
 export async function resolveRef(
   client: MlflowClient,
-  model: RegisteredModel,
+  modelOrName: RegisteredModel | string,
   ref: VersionRef,
   versions?: ModelVersion[],
   opts: Opts = {},
 ): Promise<ModelVersion> {
+  const model = typeof modelOrName === 'string' ? await requireModel(client, modelOrName, opts) : modelOrName;
   const name = model.name;
   const all = async () => (versions ??= await listVersions(client, name, opts));
   switch (ref.kind) {

@@ -5,7 +5,7 @@
  * a field of the wrong JSON type is INVALID_PARAMETER_VALUE, a missing one "Missing value …".
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { invalidParameter, missingParameter, MlflowApiError, wrongType } from './errors.js';
+import { invalidParameter, missingParameter, type MlflowApiError, wrongType } from './errors.js';
 import type { KeyValue } from './sql.js';
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';

@@ -1,5 +1,9 @@
-import Table from 'cli-table3';
+import { createRequire } from 'node:module';
+import type TableType from 'cli-table3';
 import type { Style } from './style.js';
+
+// Loaded only for a TTY (CommonJS, so synchronously): piped output, what scripts read, skips it.
+const loadTable = () => createRequire(import.meta.url)('cli-table3') as typeof TableType;
 
 export type Cell = string | number | null | undefined;
 
@@ -12,6 +16,7 @@ export function renderTable(style: Style, head: string[], rows: Cell[][]): strin
   if (!style.tty) {
     return [head, ...rows].map((r) => r.map(text).join('\t')).join('\n');
   }
+  const Table = loadTable();
   const table = new Table({
     head: head.map((h) => style.bold(h)),
     style: { head: [], border: [], compact: true },

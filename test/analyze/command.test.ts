@@ -228,6 +228,18 @@ describe('analyze: input errors (exit 2) name the input', () => {
     );
   });
 
+  it("resolves --summary and --events paths against the command's cwd", async () => {
+    writeFileSync(
+      path.join(dir, 'rel.csv'),
+      'variant,metric,n,conversions\ncontrol,converted,1000,100\ntreatment,converted,1000,130\n',
+    );
+    const { ctx } = testContext({ cwd: dir });
+    expect((await analyze(ctx, { summary: 'rel.csv' })).srm.counts).toEqual([1000, 1000]);
+    const r = await analyze(ctx, { events: ['e.jsonl'], experiment: 'exp', metric: ['converted'] });
+    expect(r.srm.counts).toEqual([1, 1]);
+    await expect(analyze(testContext().ctx, { summary: 'rel.csv' })).rejects.toThrow('--summary rel.csv: no such file');
+  });
+
   it('uses the named control variant, else "control", else the first seen', async () => {
     const { ctx } = testContext();
     const counts = await analyze(ctx, { control: '45/100', treatment: ['50/100', 'x:40/100'], controlVariant: 'ctl' });

@@ -263,7 +263,7 @@ describe('events reader: formats', () => {
     writeFileSync(gz, gzipSync(LINES.slice(0, half).join('\n') + '\n'));
     const stdin = new PassThrough();
     stdin.end(LINES.slice(half).join('\n') + '\n');
-    const r = await readEvents([eventSource(gz, stdin), eventSource('-', stdin)], opts);
+    const r = await readEvents([eventSource(gz, { cwd: dir, stdin }), eventSource('-', { cwd: dir, stdin })], opts);
     expect(r.metrics).toEqual(EXPECTED.metrics);
     expect(r.excluded).toEqual(EXPECTED.excluded);
   });
@@ -271,21 +271,25 @@ describe('events reader: formats', () => {
   it('names the file when it is missing, corrupt gzip, empty, or has no exposures or metric', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mlv-events-'));
     const stdin = new PassThrough();
-    await expect(readEvents([eventSource(path.join(dir, 'nope.jsonl'), stdin)], opts)).rejects.toThrow(
+    await expect(readEvents([eventSource(path.join(dir, 'nope.jsonl'), { cwd: dir, stdin })], opts)).rejects.toThrow(
       /nope\.jsonl: no such file/,
     );
     const bad = path.join(dir, 'bad.gz');
     writeFileSync(bad, Buffer.concat([gzipSync(LINES.join('\n')).subarray(0, 30)]));
-    await expect(readEvents([eventSource(bad, stdin)], opts)).rejects.toThrow(/bad\.gz: corrupt gzip data/);
+    await expect(readEvents([eventSource(bad, { cwd: dir, stdin })], opts)).rejects.toThrow(
+      /bad\.gz: corrupt gzip data/,
+    );
     const empty = path.join(dir, 'empty.jsonl');
     writeFileSync(empty, '');
-    await expect(readEvents([eventSource(empty, stdin)], opts)).rejects.toThrow(`--events ${empty}: no rows`);
+    await expect(readEvents([eventSource(empty, { cwd: dir, stdin })], opts)).rejects.toThrow(
+      `--events ${empty}: no rows`,
+    );
     const other = path.join(dir, 'other.jsonl');
     writeFileSync(
       other,
       [exposure('a', 'control', '2024-05-01', 'checkout'), metric('a', 'revenue', 1, '2024-05-02')].join('\n'),
     );
-    await expect(readEvents([eventSource(other, stdin)], opts)).rejects.toMatchObject({
+    await expect(readEvents([eventSource(other, { cwd: dir, stdin })], opts)).rejects.toMatchObject({
       message: `--events ${other}: no exposures for experiment "exp"`,
       hint: 'experiments seen: checkout',
     });

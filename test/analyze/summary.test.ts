@@ -132,12 +132,15 @@ describe('summary reader', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mlv-summary-'));
     const file = path.join(dir, 'stats.csv');
     writeFileSync(file, gzipSync(CSV));
-    const fromFile = await readSummaryFile(file);
     const stdin = new PassThrough();
+    const io = { cwd: tmpdir(), stdin };
+    const fromFile = await readSummaryFile(file, {}, io);
     stdin.end(CSV);
-    expect(await readSummaryFile('-', {}, stdin)).toEqual(fromFile);
+    expect(await readSummaryFile('-', {}, io)).toEqual(fromFile);
     expect(fromFile).toEqual(parseSummary(CSV, 'x'));
-    await expect(readSummaryFile(path.join(dir, 'missing.csv'))).rejects.toThrow('missing.csv: no such file');
-    await expect(readSummaryFile(dir)).rejects.toThrow(`--summary ${dir}: is a directory`);
+    // a relative path is resolved against the given cwd, not the process's
+    expect(await readSummaryFile('stats.csv', {}, { ...io, cwd: dir })).toEqual(fromFile);
+    await expect(readSummaryFile(path.join(dir, 'missing.csv'), {}, io)).rejects.toThrow('missing.csv: no such file');
+    await expect(readSummaryFile(dir, {}, io)).rejects.toThrow(`--summary ${dir}: is a directory`);
   });
 });

@@ -3,8 +3,10 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
-import { cacheRoot, directorySha256, parseModelsUri } from '../../src/onnx/registry-model.js';
-import { onnxFileFromMlmodel, resolveLocalModel, sha256File } from '../../src/onnx/resolve.js';
+import { parseModelsUri } from '../../src/core/registry/refs.js';
+import { onnxFileFromMlmodel, resolveLocalModel } from '../../src/onnx/resolve.js';
+import { directorySha256, sha256File } from '../../src/registry/artifact.js';
+import { cacheRoot } from '../../src/registry/model-files.js';
 import { repoRoot, tempDir } from '../helpers/cli.js';
 
 const reference = readFileSync(path.join(repoRoot, 'fixtures/mlflow-reference/onnx-model-layout/MLmodel'), 'utf8');

@@ -35,8 +35,8 @@ describe('templates/ci', () => {
     expect(files.sort()).toEqual(['github-actions.yml', 'gitlab-ci.yml']);
   });
 
-  it.each(files)('%s calls existing commands with existing flags', (file) => {
-    const program = buildProgram();
+  it.each(files)('%s calls existing commands with existing flags', async (file) => {
+    const program = await buildProgram();
     const globals = program.options.map((o) => o.long);
     const calls = invocations(readFileSync(path.join(dir, file), 'utf8'));
     expect(calls.map((c) => c.command)).toEqual(expect.arrayContaining(['register', 'compare', 'promote']));

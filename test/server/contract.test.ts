@@ -163,18 +163,6 @@ const EXCEPTIONS: Record<string, Exception> = {
   },
 };
 
-function shape(v: unknown): unknown {
-  if (Array.isArray(v)) return v.length === 0 ? [] : [shape(v[0])];
-  if (v !== null && typeof v === 'object') {
-    return Object.fromEntries(
-      Object.keys(v)
-        .sort()
-        .map((k) => [k, shape((v as Record<string, unknown>)[k])]),
-    );
-  }
-  return typeof v;
-}
-
 /** Walks recorded and actual bodies in parallel, learning recorded→actual ids and generated names. */
 function learnIds(recorded: unknown, actual: unknown, ids: Map<string, string>, key = ''): void {
   if (typeof recorded === 'string' && typeof actual === 'string') {

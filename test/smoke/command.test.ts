@@ -1,7 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { renderSmoke, runSmoke, type SmokeReport } from '../../src/commands/smoke.js';
+import { renderSmoke } from '../../src/commands/smoke.js';
+import type { SmokeReport } from '../../src/core/smoke/report.js';
+import { runSmoke } from '../../src/smoke/run.js';
 import { encodeModel } from '../../src/onnx/builder.js';
 import { makeStyle, plainStyle } from '../../src/terminal/style.js';
 import { InputError, UsageError } from '../../src/errors.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SmokeReport } from '../../src/commands/smoke.js';
+import type { SmokeReport } from '../../src/core/smoke/report.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { repoRoot, runMlv, tempDir } from '../helpers/cli.js';
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateInputs } from '../../src/core/smoke/generate.js';
 import { CLASSIFIER_V1, CLASSIFIER_V2 } from '../../scripts/make-onnx-fixtures.js';
-import type { SmokeReport } from '../../src/commands/smoke.js';
+import type { SmokeReport } from '../../src/core/smoke/report.js';
 import { repoRoot, runMlv, tempDir } from '../helpers/cli.js';
 import { classify, features, v2AgainstV1 } from './classifier-formula.js';
 

@@ -3,7 +3,6 @@ import type { DailySeries } from './daily.js';
 import {
   armRows,
   fmtDiff,
-  fmtInterval,
   fmtNum,
   fmtP,
   fmtPct,

@@ -34,6 +34,26 @@ export function parseVersionRef(input: string, what = 'version reference'): Vers
   );
 }
 
+/**
+ * `models:/NAME/REF` or MLflow's own `models:/NAME@alias`; undefined when `ref` is not a models: URI.
+ * The name is everything before the last `/` (names may contain `/`, quotes, spaces, any letter).
+ * @example parseModelsUri('models:/churn/@production') // { name: 'churn', ref: { kind: 'alias', alias: 'production' } }
+ */
+export function parseModelsUri(ref: string): { name: string; ref: VersionRef } | undefined {
+  const m = /^models:\/+(.+)$/.exec(ref.trim());
+  if (!m) return undefined;
+  const rest = m[1]!.replace(/\/+$/, '');
+  const at = /^([^/@]+)@([^/@]+)$/.exec(rest);
+  if (at) return { name: at[1]!, ref: parseVersionRef(`@${at[2]}`, `model reference ${ref}`) };
+  const slash = rest.lastIndexOf('/');
+  if (slash <= 0 || slash === rest.length - 1) {
+    throw new InputError(
+      `model reference ${ref} must be models:/NAME/VERSION, models:/NAME/v1.2.0 or models:/NAME/@alias`,
+    );
+  }
+  return { name: rest.slice(0, slash), ref: parseVersionRef(rest.slice(slash + 1), `model reference ${ref}`) };
+}
+
 /** How a reference reads in messages: `version 3`, `v1.2.0`, `@production`, `latest`. */
 export function describeRef(ref: VersionRef): string {
   switch (ref.kind) {
@@ -46,6 +66,17 @@ export function describeRef(ref: VersionRef): string {
     case 'latest':
       return 'latest';
   }
+}
+
+/** `version 3 (v1.2.0)`, or `version 3` without a semver, or `nobody`. */
+export function versionLabel(version: string | null | undefined, semver: string | null | undefined): string {
+  if (version === null || version === undefined) return 'nobody';
+  return semver ? `version ${version} (v${semver})` : `version ${version}`;
+}
+
+/** `@production` for an alias, `stage Production` for a stage. */
+export function targetLabel(target: string, kind: 'alias' | 'stage'): string {
+  return kind === 'alias' ? `@${target}` : `stage ${target}`;
 }
 
 /** MLflow's alias rules (mlflow/utils/validation.py): word characters and dashes, at most 255 long. */

@@ -17,6 +17,11 @@
  *
  * Registered-model tags:
  *   mlv.audit.<time>.<rand>   one promote/rollback event (JSON, see audit.ts)
+ *   mlv.route                 the serving route (JSON, see src/core/serve/route.ts)
+ *   mlv.route.cleared         {"revision", "updated_by", "updated_at"} left by `mlv route clear`
+ *
+ * Model-version tags written by `mlv serve`:
+ *   mlv.serve.load_error      {"error", "at", "host"}: the version failed to load or warm up
  */
 export const TAG = {
   semver: 'mlv.semver',
