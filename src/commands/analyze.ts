@@ -100,7 +100,14 @@ dont_ship (worse, a guardrail hit, or a sample-ratio mismatch), keep_running (no
 Examples:
   mlv analyze --control 450/10000 --treatment 520/10000
   mlv analyze --events exposures.jsonl metrics.jsonl.gz --experiment checkout --metric converted --metric revenue:mean --cuped
-  mlv analyze --summary stats.csv --guardrail latency_ms:lower-is-better --fail-unless ship --json`;
+  mlv analyze --summary stats.csv --guardrail latency_ms:lower-is-better --fail-unless ship --json
+  mlv analyze --control 3/20 --treatment 9/21 --test fisher --md
+  mlv analyze --events e.jsonl --experiment checkout --metric converted --sequential --plan plan.json --report report.html
+
+Intervals: --ci wald (default; with --yates the continuity-corrected one of R's prop.test), newcombe
+(default with --test fisher, which also reports the conditional-MLE odds ratio and its exact CI) or
+agresti-caffo; relative uplift on the log ratio (Katz), never below -100%.
+Units needed for keep_running come from the design (--mde D or --plan), else from the observed effect.`;
 
 export function registerAnalyze(program: Command): void {
   program

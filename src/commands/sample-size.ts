@@ -12,7 +12,6 @@ import {
 import { InputError, UsageError } from '../errors.js';
 import { action } from '../run.js';
 import { commandLine, numberArg } from './args.js';
-import { makePlan } from '../core/experiment/plan.js';
 import type { Style } from '../terminal/style.js';
 import { renderTable } from '../terminal/table.js';
 
@@ -363,6 +362,7 @@ async function savePlan(ctx: Context, input: SampleSizeInput, out: SampleSizeOut
       ['--save', input.save],
     ],
   );
+  const { makePlan } = await import('../core/experiment/plan.js');
   const plan = makePlan(out, { metric: input.metric ?? null, startDate: date ?? null, command });
   const { writeFile } = await import('node:fs/promises');
   const { resolve } = await import('node:path');

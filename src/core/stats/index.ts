@@ -34,8 +34,13 @@
  *   proportionDifferenceInterval(t, c, alpha, alt?) → {estimate, se, ci}
  *   meanDifferenceInterval(t, c, alpha, alt?) → {estimate, se, df, ci}
  *   relativeUplift(meanT, varMeanT, meanC, varMeanC, alpha, alt?, df?) → {estimate, se, ci} (nulls when μ_c = 0)
+ *   relativeUpliftLogRatio(…, {df?, crit?}) → {…, method: 'log_ratio' | 'delta'}  (Katz; > −100 %)
+ *   wilsonInterval(arm, alpha, alt?, continuity?)  (= R prop.test(x, n)$conf.int)
+ *   proportionDifferenceCi(t, c, alpha, 'wald' | 'newcombe' | 'agresti-caffo', alt?, continuity?) → {estimate, se, ci}
+ *   fisherOddsRatio(t, c, alpha, alt?) → {estimate (conditional MLE), ci (exact)}  (as R fisher.test)
+ *   chiSquareIndependence(arms[]) → {statistic, df, pValue, minExpected}  (k×2, = R chisq.test)
  * Multiple comparisons and SRM
- *   holm(p[]), benjaminiHochberg(p[]), adjustPValues(p[], 'holm' | 'bh' | 'none')
+ *   holm(p[]), benjaminiHochberg(p[]), adjustPValues(p[], 'holm' | 'bonferroni' | 'bh' | 'none')
  *   chiSquareGoodnessOfFit(observed[], proportions[]) → {statistic, df, pValue, expected[]}
  * Bayesian (Beta(1, 1) priors for proportions; normal approximation for means)
  *   bayesianProportions(t, c, alpha, prior?) → {probBetter, expectedLossTreatment, expectedLossControl, relativeUpliftCi}
@@ -45,6 +50,7 @@
  * Sequential (normal-mixture confidence sequence, GrowthBook-style, tuning N* default 5000)
  *   sequentialTest(estimate, se, nTotal, alpha, alt, tuning?) → {pValue, ci}
  *   sequentialRho(alpha, tuning, twoSided?), sequentialHalfWidth(se, n, alpha, tuning, alt, rho?)
+ *   sequentialUnitsPerArm({effect, varianceControl, varianceTreatment, alpha, power, alternative, ratio?, tuning?})
  * Sample size (SampleSizeDesign {method, alpha, power, alternative: 'two-sided'|'one-sided', ratio, variants, baseline?, sd?})
  *   sampleSize(design, mdeAbsolute) → SampleSizeResult {…, perVariant: {control, treatment}, total, controlExact}
  *   minimumDetectableEffect(design, nControl) → SampleSizeResult | null
