@@ -109,6 +109,7 @@ Intervals: --ci wald (default; with --yates the continuity-corrected one of R's 
 agresti-caffo; relative uplift on the log ratio (Katz), never below -100%.
 Units needed for keep_running come from the design (--mde D or --plan), else from the observed effect.`;
 
+// Long by nature: one declaration per flag.
 export function registerAnalyze(program: Command): void {
   program
     .command('analyze')
@@ -225,7 +226,11 @@ export function registerAnalyze(program: Command): void {
     );
 }
 
-/** Runs `mlv analyze`: reads the chosen input form and returns the analysis. */
+/**
+ * Runs `mlv analyze`: reads the chosen input form and returns the analysis. Over 80 lines because
+ * it reads the three input forms one after the other, each a few flag checks and one reader call,
+ * in the order a reader of the code wants them.
+ */
 export async function analyze(ctx: Context, input: AnalyzeInput): Promise<AnalyzeResult> {
   const forms = [
     input.control !== undefined || (input.treatment?.length ?? 0) > 0 ? 'counts' : undefined,
@@ -577,6 +582,43 @@ export function renderUpliftChart(
   return out;
 }
 
+/** The lines under a comparison: H0, odds ratio, fixed-horizon numbers, Bayesian read, units needed. */
+function comparisonNotes(c: ComparisonReport, m: MetricReport, r: AnalyzeResult, style: Style): string[] {
+  const pctDiff = m.type === 'proportion';
+  const units = (u: { control: number; treatment: number }, c: ComparisonReport) =>
+    `${u.control.toLocaleString('en-US')} (${c.vs}) + ${u.treatment.toLocaleString('en-US')} (${c.variant}) units`;
+  const effect = (x: number) => (pctDiff ? fmtNum(x * 100, true) + 'pp' : fmtNum(x, true));
+  const notes: string[] = [];
+  if (c.hypothesis !== 'difference = 0') notes.push(`H0: ${c.hypothesis}`);
+  if (c.odds_ratio) {
+    notes.push(
+      `odds ratio ${fmtNum(c.odds_ratio.estimate)} (conditional MLE), exact ${ci(r.settings.alpha)} ${fmtCi(c.odds_ratio.ci, (x) => fmtNum(x))}`,
+    );
+  }
+  if (c.fixed_horizon) {
+    notes.push(
+      `fixed-horizon (valid only at the planned end, not under peeking): p = ${fmtP(c.fixed_horizon.p_value)}, ${ci(r.settings.alpha)} ${fmtCi(c.fixed_horizon.difference_ci, effect)}`,
+    );
+  }
+  if (c.bayesian) {
+    notes.push(
+      `P(${c.variant} better) = ${fmtPct(c.bayesian.prob_better, 1)}, expected loss ${fmtNum(c.bayesian.expected_loss_treatment)} (${c.variant}) / ${fmtNum(c.bayesian.expected_loss_control)} (${c.vs}), uplift credible interval ${fmtCi(c.bayesian.relative_uplift_ci, (x) => fmtPct(x, 2, true))}`,
+    );
+  }
+  const seq = r.settings.sequential ? ' (confidence sequence)' : '';
+  if (c.units_needed?.basis === 'design') {
+    notes.push(`to detect the design's MDE ${effect(c.units_needed.effect)}${seq}: about ${units(c.units_needed, c)}`);
+    if (c.observed_effect_units_needed) {
+      notes.push(style.dim(`for the observed effect: about ${units(c.observed_effect_units_needed, c)}`));
+    }
+  } else if (c.units_needed) {
+    notes.push(
+      `the observed effect ${effect(c.units_needed.effect)} would need about ${units(c.units_needed, c)}${seq} (no design: give --plan or --mde)`,
+    );
+  }
+  return notes.map((note) => `  ${c.variant}: ${note}`);
+}
+
 function metricBlock(m: MetricReport, r: AnalyzeResult, style: Style): string[] {
   const lines: string[] = [];
   const pctDiff = m.type === 'proportion';
@@ -636,42 +678,7 @@ function metricBlock(m: MetricReport, r: AnalyzeResult, style: Style): string[] 
       `  omnibus χ² over all ${m.arms.length} arms: X² = ${fmtNum(m.omnibus.statistic)}, df ${m.omnibus.df}, p = ${fmtP(m.omnibus.p_value)}`,
     );
   }
-  const units = (u: { control: number; treatment: number }, c: ComparisonReport) =>
-    `${u.control.toLocaleString('en-US')} (${c.vs}) + ${u.treatment.toLocaleString('en-US')} (${c.variant}) units`;
-  const effect = (x: number) => (pctDiff ? fmtNum(x * 100, true) + 'pp' : fmtNum(x, true));
-  for (const c of m.comparisons) {
-    const notes: string[] = [];
-    if (c.hypothesis !== 'difference = 0') notes.push(`H0: ${c.hypothesis}`);
-    if (c.odds_ratio) {
-      notes.push(
-        `odds ratio ${fmtNum(c.odds_ratio.estimate)} (conditional MLE), exact ${ci(r.settings.alpha)} ${fmtCi(c.odds_ratio.ci, (x) => fmtNum(x))}`,
-      );
-    }
-    if (c.fixed_horizon) {
-      notes.push(
-        `fixed-horizon (valid only at the planned end, not under peeking): p = ${fmtP(c.fixed_horizon.p_value)}, ${ci(r.settings.alpha)} ${fmtCi(c.fixed_horizon.difference_ci, effect)}`,
-      );
-    }
-    if (c.bayesian) {
-      notes.push(
-        `P(${c.variant} better) = ${fmtPct(c.bayesian.prob_better, 1)}, expected loss ${fmtNum(c.bayesian.expected_loss_treatment)} (${c.variant}) / ${fmtNum(c.bayesian.expected_loss_control)} (${c.vs}), uplift credible interval ${fmtCi(c.bayesian.relative_uplift_ci, (x) => fmtPct(x, 2, true))}`,
-      );
-    }
-    const seq = r.settings.sequential ? ' (confidence sequence)' : '';
-    if (c.units_needed?.basis === 'design') {
-      notes.push(
-        `to detect the design's MDE ${effect(c.units_needed.effect)}${seq}: about ${units(c.units_needed, c)}`,
-      );
-      if (c.observed_effect_units_needed) {
-        notes.push(style.dim(`for the observed effect: about ${units(c.observed_effect_units_needed, c)}`));
-      }
-    } else if (c.units_needed) {
-      notes.push(
-        `the observed effect ${effect(c.units_needed.effect)} would need about ${units(c.units_needed, c)}${seq} (no design: give --plan or --mde)`,
-      );
-    }
-    for (const note of notes) lines.push(`  ${c.variant}: ${note}`);
-  }
+  for (const c of m.comparisons) lines.push(...comparisonNotes(c, m, r, style));
   const chart = renderUpliftChart(
     m.comparisons.map((c) => ({ label: c.variant, estimate: c.relative_uplift.estimate, ci: c.relative_uplift.ci })),
     style,

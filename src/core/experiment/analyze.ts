@@ -3,7 +3,7 @@ import { chiSquareGoodnessOfFit, chiSquareIndependence, type Alternative } from 
 import { chooseControl, cupedAdjust, meanSummary, validateProportion } from './arms.js';
 import { compareMeans, compareProportions, defaultCiMethod, type ComparisonSetup } from './compare.js';
 import type { AnalysisOptions, AnalysisResult, MetricReport, MetricRole } from './report.js';
-import type { ExperimentData, MetricData } from './types.js';
+import type { ArmStats, ExperimentData, MetricData } from './types.js';
 import { additionalUnits, armVerdicts, decideComparisons, overallVerdict, type Pending } from './verdict.js';
 
 export * from './report.js';
@@ -164,6 +164,42 @@ function analyzeMetric(
     if (a === undefined) throw new InputError(`metric ${metric.name}: no data for variant ${v}`);
     return a;
   });
+  const report: MetricReport = {
+    name: metric.name,
+    type: metric.type,
+    role: role.guardrail ? 'guardrail' : 'primary',
+    direction: role.lowerIsBetter ? 'lower_is_better' : 'higher_is_better',
+    arms: [],
+    comparisons: [],
+  };
+  const m: MetricContext = {
+    name: metric.name,
+    order,
+    setup: comparisonSetup(role, order[0]!, opts),
+    add: (compared) => {
+      report.comparisons.push(compared.report);
+      pending.push({ ...compared, metric: metric.name, guardrail: role.guardrail, lowerIsBetter: role.lowerIsBetter });
+    },
+  };
+  if (metric.type === 'proportion') proportionMetric(arms, report, m, opts, warnings);
+  else meanMetric(arms, report, m, opts);
+  return report;
+}
+
+/** What the per-type halves of analyzeMetric share. */
+interface MetricContext {
+  name: string;
+  order: string[];
+  setup: (variant: string) => ComparisonSetup;
+  add: (compared: Omit<Pending, 'metric' | 'guardrail' | 'lowerIsBetter'>) => void;
+}
+
+/** The alternative, the null difference and its wording, for the metric's role and the options. */
+function comparisonSetup(
+  role: MetricRole,
+  control: string,
+  opts: AnalysisOptions,
+): (variant: string) => ComparisonSetup {
   let alternative: Alternative = 'two-sided';
   if (!role.guardrail && opts.alternative !== undefined) alternative = opts.alternative;
   else if (!role.guardrail && opts.margin !== undefined) alternative = role.lowerIsBetter ? 'less' : 'greater';
@@ -175,55 +211,47 @@ function analyzeMetric(
       : alternative === 'greater'
         ? `difference <= ${fmtNum(-margin)} (non-inferiority)`
         : `difference >= ${fmtNum(margin)} (non-inferiority)`;
-  const setup = (variant: string): ComparisonSetup => ({
-    variant,
-    control: order[0]!,
-    alternative,
-    hypothesis,
-    delta0,
-  });
-  const report: MetricReport = {
-    name: metric.name,
-    type: metric.type,
-    role: role.guardrail ? 'guardrail' : 'primary',
-    direction: role.lowerIsBetter ? 'lower_is_better' : 'higher_is_better',
-    arms: [],
-    comparisons: [],
-  };
-  const add = (compared: Omit<Pending, 'metric' | 'guardrail' | 'lowerIsBetter'>) => {
-    report.comparisons.push(compared.report);
-    pending.push({ ...compared, metric: metric.name, guardrail: role.guardrail, lowerIsBetter: role.lowerIsBetter });
-  };
+  return (variant) => ({ variant, control, alternative, hypothesis, delta0 });
+}
 
-  if (metric.type === 'proportion') {
-    const props = arms.map((a) => validateProportion(a, metric.name));
-    report.arms = arms.map((a, i) => ({
-      variant: a.variant,
-      n: a.n,
-      conversions: props[i]!.conversions,
-      rate: props[i]!.conversions / props[i]!.n,
-    }));
-    order.slice(1).forEach((variant, j) => {
-      const compared = compareProportions(props[j + 1]!, props[0]!, setup(variant), opts);
-      add(compared);
-      if (opts.test !== 'fisher' && compared.minExpected! < 5) {
-        warnings.push(
-          `${metric.name}, ${variant} vs ${order[0]}: an expected cell count is ${fmtNum(compared.minExpected!)} (< 5), too few for the normal approximation of the ${opts.test === 'z' ? 'z-test' : 'χ² test'}; use --test fisher`,
-        );
-      }
-    });
-    if (props.length > 2) {
-      const o = chiSquareIndependence(props);
-      report.omnibus = { test: 'chi2', statistic: o.statistic, df: o.df, p_value: o.pValue };
-      if (o.minExpected < 5) {
-        warnings.push(
-          `${metric.name}: an expected cell count of the ${props.length}×2 table is ${fmtNum(o.minExpected)} (< 5): the omnibus χ² p-value is approximate`,
-        );
-      }
+/** Rates: pairwise tests against the control, small-cell warnings, and the omnibus χ² for k > 2 arms. */
+function proportionMetric(
+  arms: ArmStats[],
+  report: MetricReport,
+  m: MetricContext,
+  opts: AnalysisOptions,
+  warnings: string[],
+): void {
+  const props = arms.map((a) => validateProportion(a, m.name));
+  report.arms = arms.map((a, i) => ({
+    variant: a.variant,
+    n: a.n,
+    conversions: props[i]!.conversions,
+    rate: props[i]!.conversions / props[i]!.n,
+  }));
+  m.order.slice(1).forEach((variant, j) => {
+    const compared = compareProportions(props[j + 1]!, props[0]!, m.setup(variant), opts);
+    m.add(compared);
+    if (opts.test !== 'fisher' && compared.minExpected! < 5) {
+      warnings.push(
+        `${m.name}, ${variant} vs ${m.order[0]}: an expected cell count is ${fmtNum(compared.minExpected!)} (< 5), too few for the normal approximation of the ${opts.test === 'z' ? 'z-test' : 'χ² test'}; use --test fisher`,
+      );
     }
-    return report;
+  });
+  if (props.length > 2) {
+    const o = chiSquareIndependence(props);
+    report.omnibus = { test: 'chi2', statistic: o.statistic, df: o.df, p_value: o.pValue };
+    if (o.minExpected < 5) {
+      warnings.push(
+        `${m.name}: an expected cell count of the ${props.length}×2 table is ${fmtNum(o.minExpected)} (< 5): the omnibus χ² p-value is approximate`,
+      );
+    }
   }
-  const raw = arms.map((a) => meanSummary(a, metric.name));
+}
+
+/** Means: CUPED when asked (and possible), then Welch against the control. */
+function meanMetric(arms: ArmStats[], report: MetricReport, m: MetricContext, opts: AnalysisOptions): void {
+  const raw = arms.map((a) => meanSummary(a, m.name));
   let summaries = raw;
   if (opts.cuped) {
     const adj = cupedAdjust(summaries);
@@ -239,8 +267,9 @@ function analyzeMetric(
     sd: Math.sqrt(raw[i]!.variance),
     ...(report.cuped ? { mean_adjusted: summaries[i]!.mean, sd_adjusted: Math.sqrt(summaries[i]!.variance) } : {}),
   }));
-  order.slice(1).forEach((variant, j) => add(compareMeans(summaries[j + 1]!, summaries[0]!, setup(variant), opts)));
-  return report;
+  m.order
+    .slice(1)
+    .forEach((variant, j) => m.add(compareMeans(summaries[j + 1]!, summaries[0]!, m.setup(variant), opts)));
 }
 
 function fmtNum(x: number): string {

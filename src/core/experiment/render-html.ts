@@ -137,6 +137,38 @@ export function dailySvg(s: DailySeries, percent: boolean): string {
   return `<svg role="img" aria-label="${esc(`${s.metric}: ${label}`)}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}">${parts.join('')}</svg>`;
 }
 
+/** The lines under a metric's table: omnibus, methods, odds ratio, fixed-horizon numbers, units needed. */
+function metricNotes(m: MetricReport, k: number): string[] {
+  const notes: string[] = [];
+  if (m.omnibus) {
+    notes.push(
+      `Omnibus χ² over all ${m.arms.length} arms: X² = ${n(`metrics.${k}.omnibus.statistic`, m.omnibus.statistic, fmtNum(m.omnibus.statistic))}, df ${m.omnibus.df}, p = ${n(`metrics.${k}.omnibus.p_value`, m.omnibus.p_value, fmtP(m.omnibus.p_value))}`,
+    );
+  }
+  m.comparisons.forEach((c, j) => {
+    const cp = `metrics.${k}.comparisons.${j}`;
+    const how = `${esc(c.test)}; difference interval ${esc(c.difference.ci_method)}, relative ${esc(c.relative_uplift.ci_method)}`;
+    notes.push(`${esc(c.variant)}: ${how}${c.hypothesis !== 'difference = 0' ? `; H0: ${esc(c.hypothesis)}` : ''}`);
+    if (c.odds_ratio) {
+      notes.push(
+        `${esc(c.variant)}: odds ratio ${n(`${cp}.odds_ratio.estimate`, c.odds_ratio.estimate, fmtNum(c.odds_ratio.estimate))} (conditional MLE), exact ${ciSpans(`${cp}.odds_ratio.ci`, c.odds_ratio.ci, (x) => fmtNum(x))}`,
+      );
+    }
+    if (c.fixed_horizon) {
+      notes.push(
+        `${esc(c.variant)}: fixed-horizon (valid only at the planned end): p = ${n(`${cp}.fixed_horizon.p_value`, c.fixed_horizon.p_value, fmtP(c.fixed_horizon.p_value))}, CI ${ciSpans(`${cp}.fixed_horizon.difference_ci`, c.fixed_horizon.difference_ci, (x) => fmtDiff(m, x))}`,
+      );
+    }
+    if (c.units_needed) {
+      const u = c.units_needed;
+      notes.push(
+        `${esc(c.variant)}: ${u.basis === 'design' ? `to detect the design's MDE ${esc(fmtDiff(m, u.effect))}` : `for the observed effect ${esc(fmtDiff(m, u.effect))}`} about ${n(`${cp}.units_needed.control`, u.control, u.control.toLocaleString('en-US'))} + ${n(`${cp}.units_needed.treatment`, u.treatment, u.treatment.toLocaleString('en-US'))} units per arm (${esc(u.horizon)})`,
+      );
+    }
+  });
+  return notes;
+}
+
 function metricSection(r: ReportDocument, m: MetricReport, k: number): string {
   const rate = m.type === 'proportion';
   const level = levelLabel(r);
@@ -184,33 +216,7 @@ function metricSection(r: ReportDocument, m: MetricReport, k: number): string {
   const table = `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
     .map((row) => `<tr>${row.map((cell) => `<td>${cell}</td>`).join('')}</tr>`)
     .join('')}</tbody></table>`;
-  const notes: string[] = [];
-  if (m.omnibus) {
-    notes.push(
-      `Omnibus χ² over all ${m.arms.length} arms: X² = ${n(`metrics.${k}.omnibus.statistic`, m.omnibus.statistic, fmtNum(m.omnibus.statistic))}, df ${m.omnibus.df}, p = ${n(`metrics.${k}.omnibus.p_value`, m.omnibus.p_value, fmtP(m.omnibus.p_value))}`,
-    );
-  }
-  m.comparisons.forEach((c, j) => {
-    const cp = `metrics.${k}.comparisons.${j}`;
-    const how = `${esc(c.test)}; difference interval ${esc(c.difference.ci_method)}, relative ${esc(c.relative_uplift.ci_method)}`;
-    notes.push(`${esc(c.variant)}: ${how}${c.hypothesis !== 'difference = 0' ? `; H0: ${esc(c.hypothesis)}` : ''}`);
-    if (c.odds_ratio) {
-      notes.push(
-        `${esc(c.variant)}: odds ratio ${n(`${cp}.odds_ratio.estimate`, c.odds_ratio.estimate, fmtNum(c.odds_ratio.estimate))} (conditional MLE), exact ${ciSpans(`${cp}.odds_ratio.ci`, c.odds_ratio.ci, (x) => fmtNum(x))}`,
-      );
-    }
-    if (c.fixed_horizon) {
-      notes.push(
-        `${esc(c.variant)}: fixed-horizon (valid only at the planned end): p = ${n(`${cp}.fixed_horizon.p_value`, c.fixed_horizon.p_value, fmtP(c.fixed_horizon.p_value))}, CI ${ciSpans(`${cp}.fixed_horizon.difference_ci`, c.fixed_horizon.difference_ci, (x) => fmtDiff(m, x))}`,
-      );
-    }
-    if (c.units_needed) {
-      const u = c.units_needed;
-      notes.push(
-        `${esc(c.variant)}: ${u.basis === 'design' ? `to detect the design's MDE ${esc(fmtDiff(m, u.effect))}` : `for the observed effect ${esc(fmtDiff(m, u.effect))}`} about ${n(`${cp}.units_needed.control`, u.control, u.control.toLocaleString('en-US'))} + ${n(`${cp}.units_needed.treatment`, u.treatment, u.treatment.toLocaleString('en-US'))} units per arm (${esc(u.horizon)})`,
-      );
-    }
-  });
+  const notes = metricNotes(m, k);
   const forest = (kind: 'difference' | 'relative_uplift') =>
     forestSvg(
       m.comparisons.map((c) => ({ label: c.variant, estimate: c[kind].estimate, ci: c[kind].ci })),
