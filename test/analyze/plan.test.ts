@@ -113,6 +113,34 @@ describe('mlv analyze --plan', () => {
     expect(r.warnings.some((w) => w.includes('peeking'))).toBe(false); // the planned sample is reached
   });
 
+  it('events form: the days come from the exposures (first to last UTC day)', async () => {
+    const cwd = planDir();
+    await savePlan(cwd);
+    const rows = [
+      { type: 'exposure', experiment: 'e', unit: 'a', variant: 'control', ts: '2026-01-01T10:00:00Z' },
+      { type: 'exposure', experiment: 'e', unit: 'b', variant: 'treatment', ts: '2026-01-01T11:00:00Z' },
+      { type: 'exposure', experiment: 'e', unit: 'c', variant: 'control', ts: '2026-01-02T10:00:00Z' },
+      { type: 'exposure', experiment: 'e', unit: 'd', variant: 'treatment', ts: '2026-01-02T23:00:00Z' },
+      { type: 'metric', unit: 'b', metric: 'conversion', ts: '2026-01-02T00:00:00Z' },
+    ];
+    writeFileSync(path.join(cwd, 'e.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const { ctx } = testContext({ cwd });
+    const r = await analyze(ctx, { events: ['e.jsonl'], experiment: 'e', metric: ['conversion'], plan: 'plan.json' });
+    expect(r.days).toBe(2);
+    expect(r.warnings).toContainEqual(expect.stringContaining('ran 2 day(s)'));
+  });
+
+  it('warns when a one-sided plan is analyzed two-sided', async () => {
+    const cwd = planDir();
+    await savePlan(cwd, { alternative: 'one-sided' });
+    const { ctx } = testContext({ cwd });
+    const base = { control: '500/10000', treatment: ['520/10000'], plan: 'plan.json' };
+    const two = await analyze(ctx, base);
+    expect(two.warnings).toContainEqual(expect.stringContaining('sized for a one-sided test'));
+    const one = await analyze(ctx, { ...base, alternative: 'greater' });
+    expect(one.warnings.some((w) => w.includes('one-sided test'))).toBe(false);
+  });
+
   it('a file that is not a plan is an input error naming it', async () => {
     const cwd = planDir();
     writeFileSync(path.join(cwd, 'x.json'), '{"alpha": 0.05}');

@@ -135,6 +135,7 @@ export function designFromPlan(plan: ExperimentPlan): AnalysisDesign {
  * The ways an analysis can depart from its plan:
  *   - peeking: fewer units than planned in some arm, analyzed without --sequential;
  *   - duration: fewer than 7 days of exposures (a full weekly cycle), when the span is known;
+ *   - sides: sized one-sided, analyzed two-sided (less power than planned);
  *   - family: more primary comparisons than the plan sized alpha for.
  */
 export function planWarnings(plan: ExperimentPlan, result: AnalysisResult, days: number | null): string[] {
@@ -149,6 +150,11 @@ export function planWarnings(plan: ExperimentPlan, result: AnalysisResult, days:
   if (days !== null && days < 7) {
     out.push(
       `the experiment ran ${days} day(s), less than a full weekly cycle (7 days): weekday effects may not have averaged out`,
+    );
+  }
+  if (plan.alternative === 'one-sided' && result.settings.alternative === 'two-sided') {
+    out.push(
+      'the plan was sized for a one-sided test but the analysis is two-sided: it has less power than planned (give --alternative greater or less)',
     );
   }
   const family = result.metrics.filter((m) => m.role === 'primary').length * (result.srm.counts.length - 1);
