@@ -67,5 +67,17 @@ describe('daily cohorts', () => {
       [0, 1],
     ]);
     expect(c.sum[0]).toEqual([[1, 0]]);
+    // merged with another part: the sums add up day by day
+    const other = new DailyCohortsBuilder(2, 1);
+    other.addUnit(Date.UTC(2024, 0, 1, 12), 1);
+    other.addValue(0, 1);
+    other.addUnit(Date.UTC(2024, 0, 4), 0);
+    other.addValue(0, 0);
+    b.merge(other);
+    const m = b.build(['control', 'treatment'], [{ name: 'converted', type: 'proportion' }]);
+    expect(m.days).toEqual(['2024-01-01', '2024-01-02', '2024-01-03', '2024-01-04']);
+    expect(m.n[0]).toEqual([1, 1]);
+    expect(m.sum[0]).toEqual([[1, 1]]);
+    expect(m.n[3]).toEqual([1, 0]);
   });
 });

@@ -57,6 +57,22 @@ export class DailyCohortsBuilder {
     this.current!.sumSq[i]! += y * y;
   }
 
+  /** Adds another builder's cohorts (same variant and metric indices): for readers that finish in parts. */
+  merge(other: DailyCohortsBuilder): void {
+    for (const [day, d] of other.byDay) {
+      const mine = this.byDay.get(day);
+      if (mine === undefined) {
+        this.byDay.set(day, { n: d.n.slice(), sum: d.sum.slice(), sumSq: d.sumSq.slice() });
+        continue;
+      }
+      for (let i = 0; i < d.n.length; i++) mine.n[i]! += d.n[i]!;
+      for (let i = 0; i < d.sum.length; i++) {
+        mine.sum[i]! += d.sum[i]!;
+        mine.sumSq[i]! += d.sumSq[i]!;
+      }
+    }
+  }
+
   build(variants: string[], metrics: { name: string; type: MetricType }[]): DailyCohorts {
     const keys = [...this.byDay.keys()].sort((a, b) => a - b);
     const out: DailyCohorts = { days: [], variants, metrics, n: [], sum: [], sumSq: [] };
