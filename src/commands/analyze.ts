@@ -21,7 +21,7 @@ import {
 import type { ExperimentData, MetricType } from '../core/experiment/types.js';
 import { cumulativeSeries, type DailyCohorts, type DailySeries } from '../core/experiment/daily.js';
 import { designFromPlan, parsePlan, planWarnings, type ExperimentPlan } from '../core/experiment/plan.js';
-import { fmtNum, fmtP, fmtPct, moreUnitsText } from '../core/experiment/render-format.js';
+import { fmtNum, fmtP, fmtPct, moreUnitsText, omnibusParts } from '../core/experiment/render-format.js';
 import type { Alternative, Correction, DifferenceCiMethod, Interval } from '../core/stats/index.js';
 import { CheckFailedError, InputError, UsageError } from '../errors.js';
 import { action } from '../run.js';
@@ -675,7 +675,7 @@ function metricBlock(m: MetricReport, r: AnalyzeResult, style: Style): string[] 
   }
   if (m.omnibus) {
     lines.push(
-      `  omnibus χ² over all ${m.arms.length} arms: X² = ${fmtNum(m.omnibus.statistic)}, df ${m.omnibus.df}, p = ${fmtP(m.omnibus.p_value)}`,
+      `  omnibus ${omnibusParts(m.omnibus).name} over all ${m.arms.length} arms: ${omnibusParts(m.omnibus).symbol} = ${fmtNum(m.omnibus.statistic)}, df ${omnibusParts(m.omnibus).df}, p = ${fmtP(m.omnibus.p_value)}`,
     );
   }
   for (const c of m.comparisons) lines.push(...comparisonNotes(c, m, r, style));

@@ -148,4 +148,21 @@ describe('small samples and many arms', () => {
     expect(renderAnalyze(r, plainStyle)).toContain('omnibus χ² over all 3 arms');
     expect((await run({ control: '450/10000', treatment: ['520/10000'] })).metrics[0]!.omnibus).toBeUndefined();
   });
+
+  it("means: Welch's ANOVA beside the pairwise Welch tests (R oneway.test(var.equal = FALSE))", async () => {
+    const r = await run({
+      control: 'mean=3.5,sd=1,n=40',
+      treatment: ['b:mean=5,sd=3,n=12', 'c:mean=4.1,sd=2,n=20', 'd:mean=3.9,sd=1.5,n=15'],
+    });
+    const o = r.metrics[0]!.omnibus!;
+    // scripts/reference/welch-anova.R: samples with exactly these means and sds, oneway.test
+    expect(o.test).toBe('welch_anova');
+    expectClose(o.statistic, 1.51105877260930588, 1e-12, 0, 'F');
+    expect(o.df).toBe(3);
+    expectClose(o.df2!, 26.92601380134544797, 1e-12, 0, 'denom df');
+    expectClose(o.p_value, 0.23420966901878854, 1e-11, 0, 'p.value');
+    expect(renderAnalyze(r, plainStyle)).toContain(
+      'omnibus Welch ANOVA over all 4 arms: F = 1.5111, df 3, 26.926, p = 0.2342',
+    );
+  });
 });

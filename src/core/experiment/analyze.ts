@@ -1,7 +1,7 @@
 import { InputError, UsageError } from '../../errors.js';
-import { chiSquareGoodnessOfFit, chiSquareIndependence, type Alternative } from '../stats/index.js';
+import { chiSquareGoodnessOfFit, chiSquareIndependence, welchAnova, type Alternative } from '../stats/index.js';
 import { chooseControl, cupedAdjust, meanSummary, validateProportion } from './arms.js';
-import { compareMeans, compareProportions, defaultCiMethod, type ComparisonSetup } from './compare.js';
+import { compareMeans, compareProportions, defaultCiMethod, toArm, type ComparisonSetup } from './compare.js';
 import type { AnalysisOptions, AnalysisResult, MetricReport, MetricRole } from './report.js';
 import type { ArmStats, ExperimentData, MetricData } from './types.js';
 import { additionalUnits, armVerdicts, decideComparisons, overallVerdict, type Pending } from './verdict.js';
@@ -18,6 +18,7 @@ export { chooseControl, cupedAdjust, meanAndVariance } from './arms.js';
  *     ratio and its exact CI) unless --ci chooses; with more than two arms an omnibus k×2 χ²;
  *     a warning when an expected cell is below 5 (use Fisher);
  *   - mean: Welch's t-test with Welch–Satterthwaite df; intervals use the same t critical value;
+ *     with more than two arms Welch's ANOVA as the omnibus test;
  *   - relative uplift t/c − 1 with a log-ratio (Katz) interval, which stays above −100 %
  *     (the delta method when a mean is ≤ 0);
  *   - under --sequential every headline number is the sequential one (compare.ts);
@@ -249,7 +250,7 @@ function proportionMetric(
   }
 }
 
-/** Means: CUPED when asked (and possible), then Welch against the control. */
+/** Means: CUPED when asked (and possible), then Welch against the control; Welch's ANOVA for k > 2 arms. */
 function meanMetric(arms: ArmStats[], report: MetricReport, m: MetricContext, opts: AnalysisOptions): void {
   const raw = arms.map((a) => meanSummary(a, m.name));
   let summaries = raw;
@@ -267,6 +268,10 @@ function meanMetric(arms: ArmStats[], report: MetricReport, m: MetricContext, op
     sd: Math.sqrt(raw[i]!.variance),
     ...(report.cuped ? { mean_adjusted: summaries[i]!.mean, sd_adjusted: Math.sqrt(summaries[i]!.variance) } : {}),
   }));
+  if (summaries.length > 2) {
+    const o = welchAnova(summaries.map(toArm));
+    report.omnibus = { test: 'welch_anova', statistic: o.statistic, df: o.df1, df2: o.df2, p_value: o.pValue };
+  }
   m.order
     .slice(1)
     .forEach((variant, j) => m.add(compareMeans(summaries[j + 1]!, summaries[0]!, m.setup(variant), opts)));

@@ -78,3 +78,13 @@ export function armRows(m: MetricReport): { arm: MetricReport['arms'][number]; c
     return c ? { arm, c, i } : { arm, i };
   });
 }
+
+/** The omnibus test's name, statistic symbol and degrees of freedom, for the report lines. */
+export function omnibusParts(o: NonNullable<MetricReport['omnibus']>): { name: string; symbol: string; df: string } {
+  const chi = o.test === 'chi2';
+  return {
+    name: chi ? 'χ²' : 'Welch ANOVA',
+    symbol: chi ? 'X²' : 'F',
+    df: o.df2 === undefined ? String(o.df) : `${o.df}, ${fmtNum(o.df2)}`,
+  };
+}

@@ -8,6 +8,7 @@ import {
   fmtPct,
   levelLabel,
   moreUnitsText,
+  omnibusParts,
   verdictLabel,
   type ReportDocument,
 } from './render-format.js';
@@ -142,7 +143,7 @@ function metricNotes(m: MetricReport, k: number): string[] {
   const notes: string[] = [];
   if (m.omnibus) {
     notes.push(
-      `Omnibus χ² over all ${m.arms.length} arms: X² = ${n(`metrics.${k}.omnibus.statistic`, m.omnibus.statistic, fmtNum(m.omnibus.statistic))}, df ${m.omnibus.df}, p = ${n(`metrics.${k}.omnibus.p_value`, m.omnibus.p_value, fmtP(m.omnibus.p_value))}`,
+      `Omnibus ${omnibusParts(m.omnibus).name} over all ${m.arms.length} arms: ${omnibusParts(m.omnibus).symbol} = ${n(`metrics.${k}.omnibus.statistic`, m.omnibus.statistic, fmtNum(m.omnibus.statistic))}, df ${omnibusParts(m.omnibus).df}, p = ${n(`metrics.${k}.omnibus.p_value`, m.omnibus.p_value, fmtP(m.omnibus.p_value))}`,
     );
   }
   m.comparisons.forEach((c, j) => {

@@ -7,6 +7,7 @@ import {
   fmtPct,
   levelLabel,
   moreUnitsText,
+  omnibusParts,
   verdictLabel,
   type ReportDocument,
 } from './render-format.js';
@@ -74,7 +75,7 @@ function metricTable(r: ReportDocument, m: MetricReport): string[] {
   const notes: string[] = [];
   if (m.omnibus) {
     notes.push(
-      `omnibus χ² over all ${m.arms.length} arms: X² = ${fmtNum(m.omnibus.statistic)}, df ${m.omnibus.df}, p = ${fmtP(m.omnibus.p_value)}`,
+      `omnibus ${omnibusParts(m.omnibus).name} over all ${m.arms.length} arms: ${omnibusParts(m.omnibus).symbol} = ${fmtNum(m.omnibus.statistic)}, df ${omnibusParts(m.omnibus).df}, p = ${fmtP(m.omnibus.p_value)}`,
     );
   }
   for (const c of m.comparisons) {

@@ -145,8 +145,11 @@ export interface MetricReport {
   direction: 'higher_is_better' | 'lower_is_better';
   arms: ArmReport[];
   cuped?: { theta: number; variance_reduction: number };
-  /** Proportions with more than two arms: Pearson's χ² on the k×2 table (do any arms differ?). */
-  omnibus?: { test: 'chi2'; statistic: number; df: number; p_value: number };
+  /**
+   * More than two arms (do any differ?): Pearson's χ² on the k×2 table for rates, Welch's ANOVA
+   * for means (df2 its denominator degrees of freedom).
+   */
+  omnibus?: { test: 'chi2' | 'welch_anova'; statistic: number; df: number; df2?: number; p_value: number };
   comparisons: ComparisonReport[];
 }
 

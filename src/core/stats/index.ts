@@ -82,6 +82,7 @@ export * from './difference-interval.js';
 export * from './proportion-intervals.js';
 export * from './fisher-odds-ratio.js';
 export * from './chi-square-independence.js';
+export * from './welch-anova.js';
 export * from './relative-uplift.js';
 export * from './multiple-comparisons.js';
 export * from './sample-ratio-mismatch.js';
