@@ -95,12 +95,28 @@ describe('mlv analyze --plan', () => {
     expect(r.settings.alpha).toBe(0.1);
     expect(r.settings.correction).toBe('bonferroni');
     expect(r.warnings).toContainEqual(expect.stringContaining('2 primary comparisons but the plan sized alpha for 1'));
+    const other = await analyze(ctx, {
+      control: '500/10000',
+      treatment: ['520/10000'],
+      metric: ['signup'],
+      plan: 'plan.json',
+    });
+    expect(other.warnings.some((w) => w.includes('not a primary metric'))).toBe(false); // this plan is for every metric
     await expect(
       analyze(ctx, { control: '500/10000', treatment: ['520/10000'], plan: 'plan.json', alpha: 0.05 }),
     ).rejects.toThrow("--alpha 0.05 differs from the plan's alpha 0.1");
     await expect(
       analyze(ctx, { control: '500/10000', treatment: ['520/10000'], plan: 'plan.json', mde: 0.01 }),
     ).rejects.toThrow('--mde and --plan both give the design');
+    await savePlan(cwd, { metric: 'checkout' });
+    const named = await analyze(ctx, {
+      control: '500/10000',
+      treatment: ['520/10000'],
+      metric: ['signup'],
+      plan: 'plan.json',
+    });
+    expect(named.warnings).toContainEqual(expect.stringContaining('the plan is for metric checkout'));
+    expect(named.metrics[0]!.comparisons[0]!.units_needed!.basis).toBe('observed_effect');
   });
 
   it('warns when the experiment ran less than a week (start date of the plan, the context clock)', async () => {

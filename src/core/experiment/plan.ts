@@ -135,6 +135,7 @@ export function designFromPlan(plan: ExperimentPlan): AnalysisDesign {
  * The ways an analysis can depart from its plan:
  *   - peeking: fewer units than planned in some arm, analyzed without --sequential;
  *   - duration: fewer than 7 days of exposures (a full weekly cycle), when the span is known;
+ *   - metric: the plan's metric is not among the primary metrics analyzed;
  *   - sides: sized one-sided, analyzed two-sided (less power than planned);
  *   - family: more primary comparisons than the plan sized alpha for.
  */
@@ -150,6 +151,11 @@ export function planWarnings(plan: ExperimentPlan, result: AnalysisResult, days:
   if (days !== null && days < 7) {
     out.push(
       `the experiment ran ${days} day(s), less than a full weekly cycle (7 days): weekday effects may not have averaged out`,
+    );
+  }
+  if (plan.metric !== null && !result.metrics.some((m) => m.name === plan.metric && m.role === 'primary')) {
+    out.push(
+      `the plan is for metric ${plan.metric}, which is not a primary metric here: units needed come from the observed effects`,
     );
   }
   if (plan.alternative === 'one-sided' && result.settings.alternative === 'two-sided') {

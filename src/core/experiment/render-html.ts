@@ -26,7 +26,9 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 
 /** A number shown formatted, with its JSON path and exact value. */
 function n(path: string, value: number | null, text: string): string {
-  return `<span data-json="${esc(path)}" data-value="${value === null ? 'null' : String(value)}">${esc(text)}</span>`;
+  // As JSON.stringify writes it: non-finite numbers are null there.
+  const json = value === null || !Number.isFinite(value) ? 'null' : String(value);
+  return `<span data-json="${esc(path)}" data-value="${json}">${esc(text)}</span>`;
 }
 
 function ciSpans(path: string, ci: Interval, f: (x: number) => string): string {
