@@ -81,16 +81,9 @@ export default tseslint.config(
         'error',
         {
           allow: [
-            // TODO(registry): the shared move/pick pieces move below commands/ (issue 12 item 2).
-            ['commands/rollback.ts', 'commands/promote.ts'],
-            ['commands/rollback.ts', 'commands/compare.ts'],
-            ['commands/promote.ts', 'commands/compare.ts'],
-            ['commands/promote.ts', 'commands/smoke.ts'],
-            ['commands/compare.ts', 'commands/smoke.ts'],
-            // TODO(registry): registry-model.ts takes a client and a cache directory, not a Context (item 1).
-            ['onnx/registry-model.ts', 'context.ts'],
-            // TODO(registry): the stream types move into terminal/ (the context.ts ↔ spinner.ts cycle).
-            ['terminal/spinner.ts', 'context.ts'],
+            // TODO(registry): the smoke runner takes what it uses (cwd, signal, spinner, warn), not the Context.
+            ['smoke/run.ts', 'context.ts'],
+            ['smoke/inputs.ts', 'context.ts'],
           ],
         },
       ],
@@ -109,9 +102,9 @@ export default tseslint.config(
     rules: { 'no-loss-of-precision': 'off' },
   },
   {
-    // TODO(reader): the hot-path scanner writes `((key = 7), (j = ka + 4))` statements; the split of
-    // io/events.ts into a folder (issue 12 item 3) should use braces and drop this exemption.
-    files: ['src/io/events.ts', 'src/io/events/**/*.ts'],
+    // TODO(reader): the hot-path scanners write `((key = 7), (j = ka + 4))` statements and assign
+    // `c` ahead of loops; braces and a later declaration would let these rules hold there too.
+    files: ['src/io/events/json.ts', 'src/io/events/csv.ts', 'src/io/events/numbers.ts'],
     rules: { '@typescript-eslint/no-unused-expressions': 'off', 'no-useless-assignment': 'off' },
   },
   {

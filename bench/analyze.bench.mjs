@@ -5,10 +5,11 @@
 // Peak RSS comes from /usr/bin/time -v when it exists, and else from the child's own
 // process.resourceUsage().maxRSS, written at exit by a preloaded hook.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, writeSync, closeSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, writeSync, closeSync, renameSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { usageHook } from './usage.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -84,11 +85,7 @@ function generate() {
 }
 
 function run() {
-  const preload = path.join(out, 'maxrss-hook.cjs');
-  writeFileSync(
-    preload,
-    "process.on('exit', () => { try { require('fs').writeSync(2, '\\nMAXRSS_KB=' + process.resourceUsage().maxRSS + '\\n'); } catch {} });\n",
-  );
+  const preload = usageHook(out);
   const args = [
     '--require',
     preload,

@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { readUsage, usageHook } from './usage.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -27,11 +28,7 @@ if (!existsSync(path.join(dist, 'commands', 'smoke.js'))) {
 }
 mkdirSync(out, { recursive: true });
 
-const hook = path.join(out, 'maxrss-hook.cjs');
-writeFileSync(
-  hook,
-  "process.on('exit', () => { try { require('fs').writeSync(2, '\\nMAXRSS_KB=' + process.resourceUsage().maxRSS + '\\n'); } catch {} });\n",
-);
+const hook = usageHook(out);
 
 /** The bare loop: what a hand-written onnxruntime-node script would do, inputs made by mlv's generator. */
 const bareScript = path.join(out, 'bare-ort.mjs');
@@ -70,9 +67,9 @@ function child(args) {
     maxBuffer: 64 << 20,
   });
   const wall = performance.now() - t0;
-  const rss = /MAXRSS_KB=(\d+)/.exec(r.stderr ?? '');
+  const { maxRssKb } = readUsage(r.stderr);
   if (r.status !== 0 && r.status !== 1) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return { stdout: r.stdout, wall_ms: wall, maxrss_mb: rss ? Number(rss[1]) / 1024 : NaN };
+  return { stdout: r.stdout, wall_ms: wall, maxrss_mb: maxRssKb / 1024 };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

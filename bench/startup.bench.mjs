@@ -7,9 +7,10 @@
 // Needs `npm run build` first (npm run bench does it). Runs on its own: node bench/startup.bench.mjs
 //   BENCH_STARTUP_ROUNDS=40 node bench/startup.bench.mjs
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readUsage, usageHook } from './usage.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -22,12 +23,7 @@ if (!existsSync(path.join(root, 'dist', 'main.js'))) {
   process.exit(2);
 }
 const out = path.join(here, 'out');
-mkdirSync(out, { recursive: true });
-const cpuHook = path.join(out, 'cpu-hook.cjs');
-writeFileSync(
-  cpuHook,
-  "process.on('exit', () => { const u = process.resourceUsage(); try { require('fs').writeSync(2, '\\nCPU_US=' + (u.userCPUTime + u.systemCPUTime) + '\\n'); } catch {} });\n",
-);
+const hook = usageHook(out);
 
 const anchor = { label: 'node -e 0', args: ['-e', '0'] };
 const cases = [
@@ -43,15 +39,14 @@ const all = [anchor, ...cases];
 
 function runOnce(c) {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, ['-r', cpuHook, ...c.args], {
+  const r = spawnSync(process.execPath, ['-r', hook, ...c.args], {
     cwd: out,
     env: { ...process.env, NO_COLOR: '1' },
     encoding: 'utf8',
   });
   const wall = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${c.label} exited ${r.status ?? r.signal}: ${r.stderr}`);
-  const cpu = Number(/CPU_US=(\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1000;
-  return { wall, cpu };
+  return { wall, cpu: readUsage(r.stderr).cpuMs };
 }
 
 const samples = new Map(all.map((c) => [c, []]));

@@ -1,11 +1,10 @@
-import type { Readable, Writable } from 'node:stream';
 import type { MlflowClient } from './mlflow/client.js';
 import type { Style } from './terminal/style.js';
 import type { Prompter } from './terminal/prompt.js';
 import type { Spinner } from './terminal/spinner.js';
+import type { InStream, OutStream } from './terminal/streams.js';
 
-export type OutStream = Writable & { isTTY?: boolean };
-export type InStream = Readable & { isTTY?: boolean };
+export type { InStream, OutStream };
 
 /**
  * Everything a command needs that differs between a test and a real run. Commands receive

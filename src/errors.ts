@@ -64,8 +64,8 @@ export class NotFoundError extends MlvError {
 
 /** A gate, check or verdict said no (exit 1). The result object is usually printed before this is thrown. */
 export class CheckFailedError extends MlvError {
-  constructor(message: string, options?: MlvErrorOptions) {
-    super(message, 'MLV_CHECK_FAILED', ExitCode.checkFailed, options);
+  constructor(message: string, options?: MlvErrorOptions & { code?: string }) {
+    super(message, options?.code ?? 'MLV_CHECK_FAILED', ExitCode.checkFailed, options);
   }
 }
 

@@ -50,17 +50,17 @@ describe('start-up', () => {
     }
   });
 
-  // A resolve hook (off-thread, so it appends to a file) records every module of dist/ that loads.
+  // A resolve hook (off-thread, so it appends to a file) records every module file that loads.
   const hook = `data:text/javascript,${encodeURIComponent(`
     import { appendFileSync } from 'node:fs';
     export async function resolve(specifier, context, next) {
       const r = await next(specifier, context);
-      if (r.url.includes('/dist/')) appendFileSync(process.env.MLV_TEST_MODULE_LOG, r.url.split('/dist/')[1] + '\\n');
+      if (r.url.startsWith('file:')) appendFileSync(process.env.MLV_TEST_MODULE_LOG, r.url + '\\n');
       return r;
     }`)}`;
   const register = `data:text/javascript,${encodeURIComponent(`import { register } from 'node:module'; register(${JSON.stringify(hook)});`)}`;
 
-  function distModulesLoadedBy(args: string[]): string[] {
+  function modulesLoadedBy(args: string[]): string[] {
     const log = path.join(tempDir('mlv-startup-'), 'modules.log');
     execFileSync(process.execPath, ['--import', register, mlvBin, ...args], {
       cwd: repoRoot,
@@ -69,6 +69,33 @@ describe('start-up', () => {
     });
     return [...new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean))].sort();
   }
+  /** The modules of dist/ that `mlv args…` loads, relative to dist/. */
+  const distModulesLoadedBy = (args: string[]) =>
+    modulesLoadedBy(args)
+      .filter((url) => url.includes('/dist/'))
+      .map((url) => url.split('/dist/')[1]!);
+
+  it('mlv --help (every command registered) imports none of the heavy packages', () => {
+    const packages = new Set(
+      modulesLoadedBy(['--help']).flatMap((url) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? []),
+    );
+    expect(packages).toContain('commander'); // the probe sees packages
+    for (const heavy of [
+      'onnxruntime-node',
+      'better-sqlite3',
+      'undici',
+      'prom-client',
+      '@kubernetes/client-node',
+      '@duckdb/node-api',
+      'yaml',
+      'protobufjs',
+      'onnx-proto',
+      'ora',
+      '@inquirer/prompts',
+    ]) {
+      expect(packages, `${heavy} is imported at start-up`).not.toContain(heavy);
+    }
+  });
 
   it('mlv --version loads no command module', () => {
     const loaded = distModulesLoadedBy(['--version']);

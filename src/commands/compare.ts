@@ -8,7 +8,7 @@ import { InputError, UsageError } from '../errors.js';
 import type { ModelVersion } from '../mlflow/types.js';
 import { pickModel, pickVersion } from '../registry/pick.js';
 import { mdTable, percent, shortTime, signed } from '../registry/render.js';
-import { listVersions, requireModel, resolveRef, semverOf, snapshot } from '../registry/versions.js';
+import { listVersions, requireModel, resolveRef, snapshot } from '../registry/versions.js';
 import { action } from '../run.js';
 import { intArg } from './args.js';
 import type { Style } from '../terminal/style.js';

@@ -175,7 +175,6 @@ export async function promote(ctx: Context, input: PromoteInput): Promise<Promot
     archiveExisting: input.archiveExisting === true,
     note: checks.map((c) => `${c.passed ? 'pass' : 'fail'} ${c.name}`).join('; '),
     signal: ctx.signal,
-    warn: (m) => ctx.warn(m),
   });
   statusLine(ctx, `${ctx.errStyle.pass} ${movedLine(moved, 'promoted')}`);
   return moved;

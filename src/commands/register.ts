@@ -1,47 +1,28 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { Context } from '../context.js';
-import { dependenciesTagValue } from '../core/registry/manifest.js';
-import {
-  checkKey,
-  metricsFromFile,
-  paramsFromFile,
-  parseMetricArg,
-  parseParamArg,
-} from '../core/registry/provenance.js';
-import { validateAliasName } from '../core/registry/refs.js';
-import { BUMPS, decideRegistration, normalizeSemver, type Bump, type SemverRequest } from '../core/registry/semver.js';
-import { MAX_TAG_VALUE, TAG } from '../core/registry/tags.js';
+import { metricsFromFile, paramsFromFile, parseMetricArg, parseParamArg } from '../core/registry/provenance.js';
+import { checkRegistration, planRegistration } from '../core/registry/registration.js';
+import { BUMPS, type Bump } from '../core/registry/semver.js';
 import { InputError, MlvError } from '../errors.js';
-import type { MlflowClient } from '../mlflow/client.js';
-import { isMlflowError } from '../mlflow/errors.js';
-import type { Experiment, ModelVersion, RegisteredModel, Run } from '../mlflow/types.js';
-import {
-  artifactSha256,
-  inspectArtifact,
-  MODEL_DIR,
-  uploadPlan,
-  type Artifact,
-  type UploadItem,
-} from '../registry/artifact.js';
+import { artifactSha256, inspectArtifact } from '../registry/artifact.js';
 import { readDependencies, whoAmI } from '../registry/provenance.js';
+import { DEFAULT_EXPERIMENT, humanBytes, publish, type RegisterResult } from '../registry/publish.js';
 import { keyValues, statusLine } from '../registry/render.js';
-import { listVersions, semverOf, tagOf } from '../registry/versions.js';
 import { action } from '../run.js';
 import type { Style } from '../terminal/style.js';
+
+export type { RegisterResult } from '../registry/publish.js';
 
 /**
  * `mlv register PATH --name NAME`: one MLflow run with the metrics, params and tags, the model
  * uploaded under the run's `model/` (MLflow's ONNX layout for .onnx files), and a model version
  * created from it with mlv's semver and provenance tags (namespace in src/core/registry/tags.ts).
  *
- * Order of effects, chosen so that a crash or kill at any point leaves no half-registered version:
- * everything is checked and hashed first; the run is created and the files uploaded; only then is
- * the version created, in one request that carries all its tags. The run ends FINISHED, or FAILED
- * if anything after its creation fails. Same semver + same sha256 again returns the existing
- * version without creating anything (CI retries are safe).
+ * Everything local is checked, read and hashed first, so a bad input fails before any request;
+ * src/core/registry/registration.ts decides every tag, src/registry/publish.ts writes them (in an
+ * order that leaves no half-registered version behind a crash).
  */
 
 export interface RegisterInput {
@@ -62,58 +43,13 @@ export interface RegisterInput {
   aliases?: string[];
 }
 
-export interface RegisterResult {
-  name: string;
-  version: string;
-  semver: string;
-  run_id: string;
-  sha256: string;
-  status: string;
-  /** `models:/NAME/VERSION`. */
-  uri: string;
-  /** False when an identical version (same semver and sha256) already existed. */
-  created: boolean;
-  source: string;
-  aliases: string[];
-  artifact: { kind: Artifact['kind']; size_bytes: number; files: number };
-  experiment_id: string | null;
-  /** MLflow 3: the LoggedModel the version is linked to. */
-  model_id: string | null;
-  dependencies_source: string | null;
-  warnings: string[];
-}
-
-/** The experiment runs go to when --experiment is not given. */
-export const DEFAULT_EXPERIMENT = 'mlv-registry';
-
 export async function register(ctx: Context, input: RegisterInput): Promise<RegisterResult> {
-  // ---- everything local first: a bad input fails before any request -------------------------
-  const name = input.name.trim();
-  if (name === '') throw new InputError('--name must not be empty');
-  const aliases = (input.aliases ?? []).map((a) => validateAliasName(a, '--alias'));
-  if (input.semver !== undefined && input.bump !== undefined)
-    throw new InputError('--semver and --bump exclude each other: give one');
-  const request: SemverRequest =
-    input.semver !== undefined
-      ? { kind: 'exact', semver: normalizeSemver(input.semver, '--semver') }
-      : { kind: 'bump', bump: input.bump ?? 'patch', ...(input.bump === undefined ? { implicit: true } : {}) };
+  const checked = checkRegistration({ ...input, aliases: input.aliases });
   const metrics = {
     ...(await readKvFile(ctx, input.metricsFile, '--metrics-file', metricsFromFile)),
     ...input.metrics,
   };
   const params = { ...(await readKvFile(ctx, input.paramsFile, '--params-file', paramsFromFile)), ...input.params };
-  const userTags = input.tags ?? {};
-  for (const [k, v] of Object.entries(userTags)) {
-    checkKey(k, '--tag');
-    if (k.startsWith('mlv.') || k.startsWith('mlflow.'))
-      throw new InputError(`--tag ${k}: the mlv. and mlflow. namespaces are reserved`);
-    if (v.length > MAX_TAG_VALUE)
-      throw new InputError(`--tag ${k} is ${v.length} characters long; MLflow keeps at most ${MAX_TAG_VALUE}`);
-  }
-  if (input.trainingData !== undefined && input.trainingData.length > MAX_TAG_VALUE) {
-    throw new InputError(`--training-data is longer than ${MAX_TAG_VALUE} characters`);
-  }
-
   const artifact = await inspectArtifact(input.path, ctx.cwd);
   const onnx = artifact.kind === 'onnx' ? await readOnnx(artifact.path) : undefined;
   const hashing = ctx.spinner(`computing sha256 of ${input.path} (${humanBytes(artifact.sizeBytes)})`);
@@ -125,163 +61,31 @@ export async function register(ctx: Context, input: RegisterInput): Promise<Regi
   }
   const deps = await readDependencies({ requirements: input.requirements, artifact, cwd: ctx.cwd });
   const who = whoAmI(ctx.env);
-
-  const versionTags: Record<string, string> = {
-    ...userTags,
-    [TAG.sha256]: sha256,
-    [TAG.artifact]: artifact.kind,
-    [TAG.sizeBytes]: String(artifact.sizeBytes),
-    [TAG.createdBy]: who.createdBy,
-  };
-  const framework = input.framework ?? (onnx ? 'onnx' : undefined);
-  if (framework) versionTags[TAG.framework] = framework;
-  if (input.trainingData) versionTags[TAG.trainingData] = input.trainingData;
-  if (deps) {
-    versionTags[TAG.dependencies] = dependenciesTagValue(deps.deps, MAX_TAG_VALUE);
-    versionTags[TAG.dependenciesSource] = deps.source;
-  }
-  if (onnx) {
-    versionTags[TAG.onnxOpset] = onnx.info.opsets
-      .map((o) => `${o.domain === '' ? 'ai.onnx' : o.domain}=${o.version}`)
-      .join(',');
-    const producer = `${onnx.info.producerName} ${onnx.info.producerVersion}`.trim();
-    if (producer) versionTags[TAG.onnxProducer] = producer;
-  }
-
-  // ---- the registry ----------------------------------------------------------------------------
-  const client = await ctx.mlflow();
-  const call = { signal: ctx.signal };
-  let model = await client.findRegisteredModel(name, call);
-  let versions = model ? await listVersions(client, name, call) : [];
-  const decide = () =>
-    decideRegistration(
-      versions.map((v) => ({ version: v.version, semver: semverOf(v) ?? undefined, sha256: tagOf(v, TAG.sha256) })),
-      request,
-      sha256,
-      name,
-    );
-  let decision = decide();
-  for (const w of decision.warnings) ctx.warn(w);
-  const base = {
-    name,
+  const plan = planRegistration(checked, input, {
     sha256,
-    artifact: { kind: artifact.kind, size_bytes: artifact.sizeBytes, files: artifact.files.length },
-    dependencies_source: deps?.source ?? null,
-    warnings: decision.warnings,
-  };
-  if (decision.action === 'existing') {
-    return existingResult(ctx, client, model!, decision.version, aliases, base);
-  }
-  const semver = decision.semver;
-  versionTags[TAG.semver] = semver;
-
-  const experiment = await client.getOrCreateExperiment(input.experiment ?? DEFAULT_EXPERIMENT, {}, call);
-  const run = await client.createRun(
-    {
-      experimentId: experiment.experiment_id,
-      runName: `${name}-v${semver}`,
-      userId: who.user,
-      tags: {
-        'mlflow.user': who.user,
-        'mlflow.source.name': 'mlv register',
-        'mlflow.source.type': 'LOCAL',
-        ...(input.description ? { 'mlflow.note.content': input.description } : {}),
-        'mlv.model': name,
-        [TAG.semver]: semver,
-        [TAG.sha256]: sha256,
-        [TAG.createdBy]: who.createdBy,
-      },
+    kind: artifact.kind,
+    sizeBytes: artifact.sizeBytes,
+    user: who.user,
+    createdBy: who.createdBy,
+    dependencies: deps,
+    onnx: onnx && {
+      opsets: onnx.info.opsets,
+      producer: `${onnx.info.producerName} ${onnx.info.producerVersion}`.trim(),
     },
-    call,
+  });
+
+  const result = await publish(
+    await ctx.mlflow(),
+    { plan, artifact, onnx, metrics, params, experiment: input.experiment, dependenciesSource: deps?.source ?? null },
+    ctx,
   );
-  const runId = run.info.run_id;
-  ctx.debug(`run ${runId} in experiment ${experiment.name} (${experiment.experiment_id})`);
-  try {
-    await client.logBatch(
-      {
-        runId,
-        params,
-        metrics: Object.entries(metrics).map(([key, value]) => ({
-          key,
-          value,
-          timestamp: ctx.now().getTime(),
-          step: 0,
-        })),
-        tags: {
-          ...userTags,
-          ...(framework ? { [TAG.framework]: framework } : {}),
-          ...(input.trainingData ? { [TAG.trainingData]: input.trainingData } : {}),
-        },
-      },
-      call,
-    );
-
-    const modelId = await createLoggedModelIfMlflow3(ctx, client, experiment, run, framework);
-    const source = `${run.info.artifact_uri.replace(/\/+$/, '')}/${MODEL_DIR}`;
-    const plan = uploadPlan(artifact, {
-      runId,
-      now: ctx.now(),
-      ...(onnx ? { onnx } : {}),
-      metadata: { mlv_semver: semver, mlv_sha256: sha256 },
-      ...(modelId ? { modelId } : {}),
-    });
-    await upload(ctx, client, run, plan);
-    if (modelId) await client.finalizeLoggedModel(modelId, 'LOGGED_MODEL_READY', call);
-
-    if (!model) model = await ensureRegisteredModel(client, name, call);
-    // Look again right before creating: another process may have registered meanwhile.
-    versions = await listVersions(client, name, call);
-    decision = decide();
-    if (decision.action === 'existing') {
-      await client.updateRun({ runId, status: 'FINISHED', endTime: ctx.now().getTime() }, call);
-      return existingResult(ctx, client, model, decision.version, aliases, {
-        ...base,
-        warnings: [...base.warnings, ...decision.warnings],
-      });
-    }
-
-    const created = await client.createModelVersion(
-      {
-        name,
-        source,
-        runId,
-        ...(input.description ? { description: input.description } : {}),
-        tags: versionTags,
-        ...(modelId ? { modelId } : {}),
-      },
-      call,
-    );
-    let mv =
-      created.status === 'READY' ? created : await client.waitForReady(name, created.version, { signal: ctx.signal });
-    const winner = await settleRace(client, name, mv, semver, sha256, call);
-    if (winner) {
-      await client.updateRun({ runId, status: 'FINISHED', endTime: ctx.now().getTime() }, call);
-      return existingResult(ctx, client, model, winner.version, aliases, base);
-    }
-    for (const alias of aliases) await client.setRegisteredModelAlias(name, alias, mv.version, call);
-    if (aliases.length > 0) mv = { ...mv, aliases };
-    await client.updateRun({ runId, status: 'FINISHED', endTime: ctx.now().getTime() }, call);
-    statusLine(ctx, `${ctx.errStyle.pass} registered ${name} version ${mv.version} (v${semver})`);
-    return ordered({
-      ...base,
-      version: mv.version,
-      semver,
-      run_id: runId,
-      status: mv.status,
-      uri: `models:/${name}/${mv.version}`,
-      created: true,
-      source,
-      aliases,
-      experiment_id: experiment.experiment_id,
-      model_id: modelId ?? null,
-    });
-  } catch (err) {
-    // Best effort and not cancellable: the run must not stay RUNNING when we know it failed.
-    await client.updateRun({ runId, status: 'FAILED', endTime: Date.now() }).catch((e: unknown) => {
-      ctx.debug(`could not mark run ${runId} FAILED: ${(e as Error).message}`);
-    });
-    throw err;
-  }
+  statusLine(
+    ctx,
+    result.created
+      ? `${ctx.errStyle.pass} registered ${result.name} version ${result.version} (v${result.semver})`
+      : `${ctx.errStyle.pass} ${result.name} version ${result.version} (v${result.semver}) already holds this artifact: nothing registered`,
+  );
+  return result;
 }
 
 async function readKvFile<T>(
@@ -307,172 +111,6 @@ async function readOnnx(file: string) {
   const { readOnnxInfo, toMlflowTensorSpec } = await import('../onnx/model-info.js');
   const info = await readOnnxInfo(file);
   return { info, signature: toMlflowTensorSpec(info) };
-}
-
-/** An identical version exists: make sure it holds the requested aliases, and describe it. */
-async function existingResult(
-  ctx: Context,
-  client: MlflowClient,
-  model: RegisteredModel,
-  version: string,
-  aliases: string[],
-  base: Pick<RegisterResult, 'name' | 'sha256' | 'artifact' | 'dependencies_source' | 'warnings'>,
-): Promise<RegisterResult> {
-  const call = { signal: ctx.signal };
-  let mv: ModelVersion = await client.getModelVersion(model.name, version, call);
-  if (mv.status === 'PENDING_REGISTRATION') mv = await client.waitForReady(model.name, version, call);
-  for (const alias of aliases) {
-    if (!mv.aliases.includes(alias)) await client.setRegisteredModelAlias(model.name, alias, version, call);
-  }
-  const semver = semverOf(mv) ?? '';
-  statusLine(
-    ctx,
-    `${ctx.errStyle.pass} ${model.name} version ${version} (v${semver}) already holds this artifact: nothing registered`,
-  );
-  return ordered({
-    ...base,
-    version,
-    semver,
-    run_id: mv.run_id,
-    status: mv.status,
-    uri: `models:/${model.name}/${version}`,
-    created: false,
-    source: mv.source,
-    aliases: [...new Set([...mv.aliases, ...aliases])].sort(),
-    experiment_id: null,
-    model_id: mv.model_id ?? null,
-  });
-}
-
-/** The documented fields first, in the documented order, for people reading the JSON. */
-function ordered(r: RegisterResult): RegisterResult {
-  return {
-    name: r.name,
-    version: r.version,
-    semver: r.semver,
-    run_id: r.run_id,
-    sha256: r.sha256,
-    status: r.status,
-    uri: r.uri,
-    created: r.created,
-    source: r.source,
-    aliases: r.aliases,
-    artifact: r.artifact,
-    experiment_id: r.experiment_id,
-    model_id: r.model_id,
-    dependencies_source: r.dependencies_source,
-    warnings: r.warnings,
-  };
-}
-
-async function ensureRegisteredModel(
-  client: MlflowClient,
-  name: string,
-  call: { signal: AbortSignal },
-): Promise<RegisteredModel> {
-  try {
-    return await client.createRegisteredModel({ name }, call);
-  } catch (err) {
-    if (!isMlflowError(err, 'RESOURCE_ALREADY_EXISTS')) throw err;
-    return client.getRegisteredModel(name, call);
-  }
-}
-
-/**
- * Two registrations of one semver can race past the checks. The lowest version number wins; a
- * loser deletes its own version (so the semver stays unique), then returns the winner when the
- * artifacts are identical, or fails as a conflict.
- */
-async function settleRace(
-  client: MlflowClient,
-  name: string,
-  mine: ModelVersion,
-  semver: string,
-  sha256: string,
-  call: { signal: AbortSignal },
-): Promise<ModelVersion | undefined> {
-  const all = await listVersions(client, name, call);
-  const rivals = all.filter(
-    (v) => v.version !== mine.version && semverOf(v) === semver && Number(v.version) < Number(mine.version),
-  );
-  const winner = rivals.sort((a, b) => Number(a.version) - Number(b.version))[0];
-  if (!winner) return undefined;
-  await client.deleteModelVersion(name, mine.version, call);
-  if (tagOf(winner, TAG.sha256) === sha256) return winner;
-  throw new InputError(
-    `semver ${semver} was registered for ${name} as version ${winner.version} by another process at the same time, with a different artifact`,
-    {
-      code: 'MLV_SEMVER_TAKEN',
-      hint: 'use --bump or a higher --semver',
-    },
-  );
-}
-
-/** MLflow 3 links versions to a LoggedModel of the run (the version's model_id); MLflow 2 has none. */
-async function createLoggedModelIfMlflow3(
-  ctx: Context,
-  client: MlflowClient,
-  experiment: Experiment,
-  run: Run,
-  framework: string | undefined,
-): Promise<string | undefined> {
-  const version = await client.serverVersion({ signal: ctx.signal });
-  const major = version === null ? NaN : Number(version.split('.')[0]);
-  if (!(major >= 3)) return undefined;
-  const logged = await client.createLoggedModel(
-    {
-      experimentId: experiment.experiment_id,
-      name: MODEL_DIR,
-      sourceRunId: run.info.run_id,
-      ...(framework ? { modelType: framework } : {}),
-    },
-    { signal: ctx.signal },
-  );
-  ctx.debug(`MLflow ${version}: logged model ${logged.info.model_id}`);
-  return logged.info.model_id;
-}
-
-/** Uploads the plan under the run's artifact root; generated files go through a private temp dir. */
-async function upload(ctx: Context, client: MlflowClient, run: Run, plan: UploadItem[]): Promise<void> {
-  const root = run.info.artifact_uri.replace(/\/+$/, '');
-  const total = plan.reduce((n, p) => n + p.size, 0);
-  const spinner = ctx.spinner(`uploading ${humanBytes(total)}`);
-  let done = 0;
-  let staging: string | undefined;
-  try {
-    for (const item of plan) {
-      let file = item.file;
-      if (file === undefined) {
-        staging ??= await mkdtemp(path.join(tmpdir(), 'mlv-register-'));
-        file = path.join(staging, path.basename(item.path));
-        await writeFile(file, item.content ?? '');
-      }
-      const before = done;
-      await client.artifacts.uploadFile(file, `${root}/${item.path}`, {
-        signal: ctx.signal,
-        onProgress: (bytes) => spinner.update(`uploading ${humanBytes(before + bytes)} of ${humanBytes(total)}`),
-      });
-      done += item.size;
-    }
-    spinner.stop();
-  } catch (err) {
-    spinner.fail(`upload failed after ${humanBytes(done)} of ${humanBytes(total)}`);
-    throw err;
-  } finally {
-    if (staging) await rm(staging, { recursive: true, force: true });
-  }
-}
-
-export function humanBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ${units[i]}`;
 }
 
 export function renderRegister(r: RegisterResult, style: Style): string {

@@ -96,7 +96,6 @@ export async function rollback(ctx: Context, input: RollbackInput): Promise<Roll
     random: ctx.random,
     note: ref ? `--to ${input.to}` : undefined,
     signal: ctx.signal,
-    warn: (m) => ctx.warn(m),
   });
   statusLine(ctx, `${ctx.errStyle.pass} ${movedLine(moved, 'rolled back')}`);
   return moved;

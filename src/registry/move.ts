@@ -1,10 +1,10 @@
 import type { AuditEvent } from '../core/registry/audit.js';
 import type { Check } from '../core/registry/gates.js';
 import { isProductionLike, targetLabel, versionLabel, type Stage } from '../core/registry/refs.js';
-import { CheckFailedError, MlvError } from '../errors.js';
+import { CheckFailedError } from '../errors.js';
 import type { MlflowClient } from '../mlflow/client.js';
 import type { ModelVersion, RegisteredModel } from '../mlflow/types.js';
-import { recordAudit } from './audit.js';
+import { pruneAuditTrail, readAuditTrail, writeAuditEvent } from './audit.js';
 import type { Asker } from './pick.js';
 import { listVersions, requireModel, semverOf } from './versions.js';
 
@@ -63,13 +63,41 @@ export interface MoveRequest {
   /** Free text for the audit event (the gates that were checked, `--to v1.2.0`). */
   note?: string | undefined;
   signal?: AbortSignal | undefined;
-  /** Called when the move happened but the audit trail could not be written. */
-  warn?: ((message: string) => void) | undefined;
+  /** Waiting for a rival to give way (tests inject it). */
+  sleep?: ((ms: number) => Promise<void>) | undefined;
 }
 
 /**
- * Moves `r.target` to `r.version` (`r.previous` is the holder the caller saw) and records the
- * audit event. `model` and `versions` are what the caller read before deciding.
+ * An event newer than this that names another version than the holder is taken for a move in
+ * flight (its alias not set yet); an older one for a move made outside mlv since.
+ */
+const CLAIM_WINDOW_MS = 60_000;
+
+/** How many times a winner re-points its alias over a rival that has not yet given way. */
+const SETTLE_ATTEMPTS = 5;
+/** How long an older claim waits for a younger one to give way before it gives way itself. */
+const YIELD_WAIT_MS = 10_000;
+const POLL_MS = 40;
+
+/**
+ * Moves `r.target` to `r.version` and records it in the audit trail, safely against concurrent
+ * moves of the same target. `model`, `versions` and `r.previous` are what the caller read when it
+ * decided (gates were checked against that holder). MLflow has no compare-and-set, so the audit
+ * event doubles as a claim, and claims are ordered by their keys (time, then a random suffix):
+ *
+ *  1. write the event;
+ *  2. re-read. A rival — a claim on the target for another version that the caller did not read
+ *     (or the newest one it read, when that names another version than the holder it saw and is
+ *     under a minute old: a move in flight) — older than ours means someone moved it since: give
+ *     way (delete ours, fail, change nothing). A younger rival gives way to us: wait until its
+ *     claim is gone (if it stays, it moved without seeing ours — give way to it);
+ *  3. move the alias, re-read: if an older claim appeared meanwhile, give way as in 2 (putting the
+ *     alias back where it was if ours was the last write); if the alias was moved outside mlv,
+ *     delete ours and fail.
+ *
+ * So of two racing promotions one succeeds, the loser fails with MoveConflictError (exit 1) and
+ * leaves no event, and the trail ends at the version that really holds the alias.
+ * Stages (legacy) get steps 1–2 only: a transition cannot be taken back without side effects.
  */
 export async function applyMove(
   client: MlflowClient,
@@ -79,41 +107,152 @@ export async function applyMove(
   req: MoveRequest,
 ): Promise<MoveResult> {
   const call = req.signal ? { signal: req.signal } : {};
-  let archived: string[] = [];
-  if (r.target_kind === 'alias') {
-    await client.setRegisteredModelAlias(model.name, r.target, r.version, call);
-  } else {
-    await client.transitionModelVersionStage(
-      { name: model.name, version: r.version, stage: r.target as Stage, archiveExistingVersions: req.archiveExisting },
-      call,
-    );
-    if (req.archiveExisting)
-      archived = versions.filter((v) => v.current_stage === r.target && v.version !== r.version).map((v) => v.version);
-  }
-  let auditKey: string | null = null;
+  const claim = await writeClaim(client, model, r, req);
   try {
-    const now = req.now();
-    auditKey = await recordAudit(
-      client,
-      model,
-      {
-        action: req.action,
-        target: r.target,
-        kind: r.target_kind,
-        version: r.version,
-        previous: r.previous,
-        by: r.by,
-        at: now.toISOString(),
-        ...(r.semver ? { semver: r.semver } : {}),
-        ...(req.note ? { note: req.note } : {}),
-      },
-      { now, random: req.random, ...call },
-    );
+    let fresh = await claim.contest();
+    let archived: string[] = [];
+    if (r.target_kind === 'stage') {
+      await client.transitionModelVersionStage(
+        {
+          name: model.name,
+          version: r.version,
+          stage: r.target as Stage,
+          archiveExistingVersions: req.archiveExisting,
+        },
+        call,
+      );
+      if (req.archiveExisting)
+        archived = versions
+          .filter((v) => v.current_stage === r.target && v.version !== r.version)
+          .map((v) => v.version);
+    } else {
+      fresh = await settleAlias(client, r, claim, call);
+    }
+    await pruneAuditTrail(client, fresh, call);
+    return { ...r, promoted: true, changed: true, archived, audit_key: claim.key };
   } catch (err) {
-    if (!(err instanceof MlvError)) throw err;
-    req.warn?.(`moved, but the audit trail could not be written: ${err.message}`);
+    if (!(err instanceof MoveConflictError)) await claim.withdraw();
+    throw err;
   }
-  return { ...r, promoted: true, changed: true, archived, audit_key: auditKey };
+}
+
+interface Claim {
+  key: string;
+  /** Claims on the target by others that the caller did not know of, for another version. */
+  rivals(m: RegisteredModel): (AuditEvent & { key: string })[];
+  /** Step 2: returns the model as read once no rival stands in the way; MoveConflictError otherwise. */
+  contest(): Promise<RegisteredModel>;
+  /** Deletes the claim (not cancellable: an interrupted loser must not leave it behind). */
+  withdraw(): Promise<void>;
+  giveWay(rival: AuditEvent | undefined, holder: string | undefined): Promise<never>;
+}
+
+async function writeClaim(
+  client: MlflowClient,
+  model: RegisteredModel,
+  r: MoveResult,
+  req: MoveRequest,
+): Promise<Claim> {
+  const call = req.signal ? { signal: req.signal } : {};
+  const now = req.now();
+  const trail = readAuditTrail(model);
+  const known = new Set(trail.map((e) => e.key));
+  // The newest event the caller read may be a claim whose move it did not see yet: still a rival.
+  const lastKnown = trail.filter((e) => e.target === r.target && e.kind === r.target_kind).at(-1);
+  if (lastKnown && lastKnown.version !== r.previous && now.getTime() - Date.parse(lastKnown.at) < CLAIM_WINDOW_MS) {
+    known.delete(lastKnown.key);
+  }
+  const event: AuditEvent = {
+    action: req.action,
+    target: r.target,
+    kind: r.target_kind,
+    version: r.version,
+    previous: r.previous,
+    by: r.by,
+    at: now.toISOString(),
+    ...(r.semver ? { semver: r.semver } : {}),
+    ...(req.note ? { note: req.note } : {}),
+  };
+  const key = await writeAuditEvent(client, model.name, event, { now, random: req.random, signal: req.signal });
+  const sleep = req.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const claim: Claim = {
+    key,
+    rivals: (m) =>
+      readAuditTrail(m).filter(
+        (e) =>
+          !known.has(e.key) &&
+          e.key !== key &&
+          e.target === r.target &&
+          e.kind === r.target_kind &&
+          e.version !== r.version,
+      ),
+    async contest() {
+      for (let waited = 0; ; waited += POLL_MS) {
+        const fresh = await client.getRegisteredModel(model.name, call);
+        const rivals = claim.rivals(fresh);
+        const older = rivals.find((e) => e.key < key);
+        if (older) return claim.giveWay(older, undefined);
+        if (rivals.length === 0) return fresh;
+        if (waited >= YIELD_WAIT_MS) return claim.giveWay(rivals[0], undefined);
+        await sleep(POLL_MS);
+      }
+    },
+    async withdraw() {
+      await client.deleteRegisteredModelTag(model.name, key).catch(() => undefined);
+    },
+    async giveWay(rival, holder) {
+      await claim.withdraw();
+      throw new MoveConflictError(r, rival?.version ?? holder ?? null, rival?.by);
+    },
+  };
+  return claim;
+}
+
+/** Step 3 for an alias: point it, re-read, and settle with what else happened meanwhile. */
+async function settleAlias(
+  client: MlflowClient,
+  r: MoveResult,
+  claim: Claim,
+  call: { signal?: AbortSignal },
+): Promise<RegisteredModel> {
+  await client.setRegisteredModelAlias(r.name, r.target, r.version, call);
+  for (let attempt = 1; ; attempt++) {
+    const fresh = await client.getRegisteredModel(r.name, call);
+    const holder = fresh.aliases.find((a) => a.alias === r.target)?.version;
+    const rivals = claim.rivals(fresh);
+    const older = rivals.find((e) => e.key < claim.key);
+    if (older) {
+      // Ours may be the last write: put the alias back where it was; the older claim sets its own.
+      if (holder === r.version) await restoreAlias(client, r, call);
+      return claim.giveWay(older, holder);
+    }
+    if (holder === r.version) return fresh;
+    const younger = rivals.find((e) => e.version === holder);
+    if (!younger || attempt >= SETTLE_ATTEMPTS) return claim.giveWay(undefined, holder);
+    await client.setRegisteredModelAlias(r.name, r.target, r.version, call);
+  }
+}
+
+async function restoreAlias(client: MlflowClient, r: MoveResult, call: { signal?: AbortSignal }): Promise<void> {
+  if (r.previous === null) await client.deleteRegisteredModelAlias(r.name, r.target, call);
+  else await client.setRegisteredModelAlias(r.name, r.target, r.previous, call);
+}
+
+/**
+ * The loser of a race between two moves of one target (exit 1): the target was moved by someone
+ * else after this command read it; nothing was changed or recorded for this attempt.
+ */
+export class MoveConflictError extends CheckFailedError {
+  constructor(r: MoveResult, winner: string | null, by: string | undefined) {
+    const to = targetLabel(r.target, r.target_kind);
+    super(
+      `${to} of ${r.name} was moved${winner ? ` to version ${winner}` : ''} by another ${by ? `promotion (${by})` : 'client'} at the same time: ${versionLabel(r.version, r.semver)} not moved, nothing recorded`,
+      {
+        code: 'MLV_MOVE_CONFLICT',
+        hint: `check \`mlv show ${r.name}\`, then run the command again if the move is still wanted`,
+      },
+    );
+  }
 }
 
 /**

@@ -7,7 +7,18 @@
  * processes, and never reused after a delete (MLflow: max(existing incl. deleted) + 1).
  */
 import { alreadyExists, invalidParameter, modelVersionNotFound, registeredModelNotFound } from './errors.js';
-import { checkClause, compareSql, paginate, parseFilter, parseOrderBy, type SqlFragment } from './search.js';
+import {
+  checkClause,
+  checkMaxResults,
+  compareSql,
+  orderBySql,
+  searchPage,
+  parseFilter,
+  tagClauseSql,
+  whereSql,
+  type Clause,
+  type SqlFragment,
+} from './search.js';
 import { nonEmpty, type KeyValue, type Sql } from './sql.js';
 import type { TrackingStore } from './tracking.js';
 import {
@@ -49,11 +60,22 @@ interface MvRow {
 const MV_SELECT =
   'SELECT mv.*, rm.name AS name FROM model_versions mv JOIN registered_models rm ON rm.rm_id = mv.rm_id';
 const PROMPT_TAG = 'mlflow.prompt.is_prompt';
-/** MLflow 3 hides prompts (registered models tagged as such) from model searches. */
-const NOT_PROMPT = (rmColumn: string): SqlFragment => ({
-  sql: `NOT EXISTS (SELECT 1 FROM registered_model_tags pt WHERE pt.rm_id = ${rmColumn} AND pt.key = '${PROMPT_TAG}' AND lower(pt.value) = 'true')`,
-  params: [],
-});
+/** MLflow 3 leaves prompts (models tagged mlflow.prompt.is_prompt) out of a search unless its filter names that tag. */
+const hidePrompts = (clauses: Clause[], rmColumn: string): SqlFragment[] =>
+  clauses.some((c) => c.type === 'tag' && c.key === PROMPT_TAG)
+    ? []
+    : [
+        {
+          sql: `NOT EXISTS (SELECT 1 FROM registered_model_tags pt WHERE pt.rm_id = ${rmColumn} AND pt.key = '${PROMPT_TAG}' AND lower(pt.value) = 'true')`,
+          params: [],
+        },
+      ];
+
+/** `name <comparator> <value>`, which both registry searches accept alike. */
+const nameClauseSql = (c: Clause): SqlFragment => {
+  checkClause(c, { comparators: ['=', '!=', 'LIKE', 'ILIKE', 'IN', 'NOT IN'], valueKind: 'string' }, 'name');
+  return compareSql('rm.name', c.comparator, c.value);
+};
 
 export const REGISTERED_MODELS_MAX_RESULTS = 1000;
 export const MODEL_VERSIONS_MAX_RESULTS = 200_000;
@@ -235,24 +257,14 @@ export class RegistryStore {
   }
 
   searchRegisteredModels(q: { filter?: string; maxResults: number; orderBy: string[]; pageToken?: string }) {
-    if (q.maxResults < 1) {
-      throw invalidParameter(
-        `Invalid value for request parameter max_results. It must be at least 1, but got value ${q.maxResults}`,
-      );
-    }
+    checkMaxResults(q.maxResults);
     const where: SqlFragment[] = [];
     const clauses = parseFilter(q.filter);
     for (const c of clauses) {
       if (c.type === 'tag') {
-        checkClause(c, { comparators: ['=', '!=', 'LIKE', 'ILIKE'], valueKind: 'string' }, 'registered model tags');
-        const cmp = compareSql('t.value', c.comparator, c.value);
-        where.push({
-          sql: `EXISTS (SELECT 1 FROM registered_model_tags t WHERE t.rm_id = rm.rm_id AND t.key = ? AND ${cmp.sql})`,
-          params: [c.key, ...cmp.params],
-        });
+        where.push(tagClauseSql(c, 'registered_model_tags t WHERE t.rm_id = rm.rm_id', 'registered model tags'));
       } else if (c.key === 'name') {
-        checkClause(c, { comparators: ['=', '!=', 'LIKE', 'ILIKE', 'IN', 'NOT IN'], valueKind: 'string' }, 'name');
-        where.push(compareSql('rm.name', c.comparator, c.value));
+        where.push(nameClauseSql(c));
       } else {
         throw invalidParameter(
           typeof c.value === 'string'
@@ -261,49 +273,30 @@ export class RegistryStore {
         );
       }
     }
-    if (!clauses.some((c) => c.type === 'tag' && c.key === PROMPT_TAG)) where.push(NOT_PROMPT('rm.rm_id'));
+    where.push(...hidePrompts(clauses, 'rm.rm_id'));
 
-    const order: string[] = [];
-    const seen = new Set<string>();
-    for (const clause of q.orderBy) {
-      const { key, ascending } = parseOrderBy(clause);
-      const column =
-        key === 'name'
-          ? 'name'
-          : key === 'timestamp' || key === 'creation_timestamp'
-            ? 'creation_timestamp'
-            : key === 'last_updated_timestamp'
-              ? 'last_updated_timestamp'
-              : undefined;
-      if (!column) {
-        throw invalidParameter(
-          `Invalid order by key '${key}' specified. Valid keys are '['name', 'creation_timestamp', 'last_updated_timestamp']'`,
-        );
-      }
-      if (seen.has(column))
-        throw invalidParameter(`\`order_by\` contains duplicate fields: ${JSON.stringify(q.orderBy)}`);
-      seen.add(column);
-      order.push(`rm.${column} ${ascending ? 'ASC' : 'DESC'}`);
-    }
-    if (!seen.has('name')) order.push('rm.name ASC');
+    const { terms: order, used } = orderBySql(
+      q.orderBy,
+      {
+        name: 'rm.name',
+        timestamp: 'rm.creation_timestamp',
+        creation_timestamp: 'rm.creation_timestamp',
+        last_updated_timestamp: 'rm.last_updated_timestamp',
+      },
+      ['name', 'creation_timestamp', 'last_updated_timestamp'],
+    );
+    if (!used.has('rm.name')) order.push('rm.name ASC');
 
-    const whereSql = where.length > 0 ? `WHERE ${where.map((w) => w.sql).join(' AND ')}` : '';
-    const params = where.flatMap((w) => w.params);
-    const sql = `SELECT rm.* FROM registered_models rm ${whereSql} ORDER BY ${order.join(', ')} LIMIT ? OFFSET ?`;
-    return this.sql.read(() => {
-      const page = paginate(
-        (limit, offset) => this.sql.all<RmRow>(sql, ...params, limit, offset),
-        q.maxResults,
-        q.pageToken,
-      );
-      return {
-        ...nonEmpty(
-          'registered_models',
-          page.items.map((row) => this.rmJson(row)),
-        ),
-        ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
-      };
-    });
+    const filter = whereSql(where);
+    const sql = `SELECT rm.* FROM registered_models rm ${filter.sql} ORDER BY ${order.join(', ')} LIMIT ? OFFSET ?`;
+    return this.sql.read(() =>
+      searchPage(
+        'registered_models',
+        (limit, offset) => this.sql.all<RmRow>(sql, ...filter.params, limit, offset),
+        (row) => this.rmJson(row),
+        q,
+      ),
+    );
   }
 
   getLatestVersions(name: string, stages: string[]) {
@@ -546,27 +539,18 @@ export class RegistryStore {
   }
 
   searchModelVersions(q: { filter?: string; maxResults: number; orderBy: string[]; pageToken?: string }) {
-    if (q.maxResults < 1) {
-      throw invalidParameter(
-        `Invalid value for request parameter max_results. It must be at least 1, but got value ${q.maxResults}`,
-      );
-    }
+    checkMaxResults(q.maxResults);
     const where: SqlFragment[] = [];
     const clauses = parseFilter(q.filter);
     for (const c of clauses) {
       if (c.type === 'tag') {
-        checkClause(c, { comparators: ['=', '!=', 'LIKE', 'ILIKE'], valueKind: 'string' }, 'model version tags');
-        const cmp = compareSql('t.value', c.comparator, c.value);
-        where.push({
-          sql: `EXISTS (SELECT 1 FROM model_version_tags t WHERE t.rm_id = mv.rm_id AND t.version = mv.version AND t.key = ? AND ${cmp.sql})`,
-          params: [c.key, ...cmp.params],
-        });
+        const tagsOfRow = 'model_version_tags t WHERE t.rm_id = mv.rm_id AND t.version = mv.version';
+        where.push(tagClauseSql(c, tagsOfRow, 'model version tags'));
         continue;
       }
       switch (c.key) {
         case 'name':
-          checkClause(c, { comparators: ['=', '!=', 'LIKE', 'ILIKE', 'IN', 'NOT IN'], valueKind: 'string' }, 'name');
-          where.push(compareSql('rm.name', c.comparator, c.value));
+          where.push(nameClauseSql(c));
           break;
         case 'run_id':
           checkClause(c, { comparators: ['=', '!=', 'IN', 'NOT IN'], valueKind: 'string' }, 'run_id');
@@ -586,51 +570,33 @@ export class RegistryStore {
           );
       }
     }
-    if (!clauses.some((c) => c.type === 'tag' && c.key === PROMPT_TAG)) where.push(NOT_PROMPT('mv.rm_id'));
+    where.push(...hidePrompts(clauses, 'mv.rm_id'));
 
-    const columns: Record<string, string> = {
-      name: 'rm.name',
-      version_number: 'mv.version',
-      creation_timestamp: 'mv.creation_timestamp',
-      timestamp: 'mv.creation_timestamp',
-      last_updated_timestamp: 'mv.last_updated_timestamp',
-    };
-    const order: string[] = [];
-    const seen = new Set<string>();
-    for (const clause of q.orderBy) {
-      const { key, ascending } = parseOrderBy(clause);
-      const column = columns[key];
-      if (!column) {
-        throw invalidParameter(
-          `Invalid order by key '${key}' specified. Valid keys are '['name', 'version_number', 'creation_timestamp', 'last_updated_timestamp']'`,
-        );
-      }
-      if (seen.has(column))
-        throw invalidParameter(`\`order_by\` contains duplicate fields: ${JSON.stringify(q.orderBy)}`);
-      seen.add(column);
-      order.push(`${column} ${ascending ? 'ASC' : 'DESC'}`);
-    }
+    const { terms: order, used } = orderBySql(
+      q.orderBy,
+      {
+        name: 'rm.name',
+        version_number: 'mv.version',
+        creation_timestamp: 'mv.creation_timestamp',
+        timestamp: 'mv.creation_timestamp',
+        last_updated_timestamp: 'mv.last_updated_timestamp',
+      },
+      ['name', 'version_number', 'creation_timestamp', 'last_updated_timestamp'],
+    );
     // MLflow's default and tie-breakers: newest change first, then name, then highest version.
-    if (!seen.has('mv.last_updated_timestamp')) order.push('mv.last_updated_timestamp DESC');
-    if (!seen.has('rm.name')) order.push('rm.name ASC');
-    if (!seen.has('mv.version')) order.push('mv.version DESC');
+    if (!used.has('mv.last_updated_timestamp')) order.push('mv.last_updated_timestamp DESC');
+    if (!used.has('rm.name')) order.push('rm.name ASC');
+    if (!used.has('mv.version')) order.push('mv.version DESC');
 
-    const whereSql = where.length > 0 ? `WHERE ${where.map((w) => w.sql).join(' AND ')}` : '';
-    const params = where.flatMap((w) => w.params);
-    const sql = `${MV_SELECT} ${whereSql} ORDER BY ${order.join(', ')} LIMIT ? OFFSET ?`;
-    return this.sql.read(() => {
-      const page = paginate(
-        (limit, offset) => this.sql.all<MvRow>(sql, ...params, limit, offset),
-        q.maxResults,
-        q.pageToken,
-      );
-      return {
-        ...nonEmpty(
-          'model_versions',
-          page.items.map((row) => this.mvJson(row)),
-        ),
-        ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
-      };
-    });
+    const filter = whereSql(where);
+    const sql = `${MV_SELECT} ${filter.sql} ORDER BY ${order.join(', ')} LIMIT ? OFFSET ?`;
+    return this.sql.read(() =>
+      searchPage(
+        'model_versions',
+        (limit, offset) => this.sql.all<MvRow>(sql, ...filter.params, limit, offset),
+        (row) => this.mvJson(row),
+        q,
+      ),
+    );
   }
 }

@@ -8,6 +8,7 @@
  *   value       'string' | "string" | number | ('a', 'b', …) for IN
  */
 import { invalidParameter } from './errors.js';
+import { nonEmpty } from './sql.js';
 
 export type Comparator = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'LIKE' | 'ILIKE' | 'IN' | 'NOT IN';
 
@@ -228,6 +229,60 @@ export function parseOrderBy(clause: string): OrderBy {
   return { key: unquote(key), ascending: dir === 'ASC' };
 }
 
+/**
+ * The ORDER BY of a registry search: each clause's key mapped to its column by `columns`, with
+ * MLflow's errors for an unknown (listing `validKeys`) or repeated column. Returns the terms and
+ * the columns used, so the caller can add its tie-breakers.
+ */
+export function orderBySql(
+  orderBy: readonly string[],
+  columns: Readonly<Record<string, string>>,
+  validKeys: readonly string[],
+): { terms: string[]; used: Set<string> } {
+  const terms: string[] = [];
+  const used = new Set<string>();
+  for (const clause of orderBy) {
+    const { key, ascending } = parseOrderBy(clause);
+    const column = Object.hasOwn(columns, key) ? columns[key] : undefined;
+    if (!column) {
+      throw invalidParameter(
+        `Invalid order by key '${key}' specified. Valid keys are '[${validKeys.map((k) => `'${k}'`).join(', ')}]'`,
+      );
+    }
+    if (used.has(column)) throw invalidParameter(`\`order_by\` contains duplicate fields: ${JSON.stringify(orderBy)}`);
+    used.add(column);
+    terms.push(`${column} ${ascending ? 'ASC' : 'DESC'}`);
+  }
+  return { terms, used };
+}
+
+/** MLflow's check of a search's max_results, before anything else. */
+export function checkMaxResults(maxResults: number): void {
+  if (maxResults < 1) {
+    throw invalidParameter(
+      `Invalid value for request parameter max_results. It must be at least 1, but got value ${maxResults}`,
+    );
+  }
+}
+
+/** `tags.<key> <comparator> <value>` as an EXISTS over the tags `t` that `tagsOfRow` selects (a FROM … WHERE …). */
+export function tagClauseSql(clause: Clause, tagsOfRow: string, entity: string): SqlFragment {
+  checkClause(clause, { comparators: ['=', '!=', 'LIKE', 'ILIKE'], valueKind: 'string' }, entity);
+  const cmp = compareSql('t.value', clause.comparator, clause.value);
+  return {
+    sql: `EXISTS (SELECT 1 FROM ${tagsOfRow} AND t.key = ? AND ${cmp.sql})`,
+    params: [clause.key, ...cmp.params],
+  };
+}
+
+/** `WHERE a AND b …` (or nothing) and its parameters. */
+export function whereSql(where: readonly SqlFragment[]): SqlFragment {
+  return {
+    sql: where.length > 0 ? `WHERE ${where.map((w) => w.sql).join(' AND ')}` : '',
+    params: where.flatMap((w) => w.params),
+  };
+}
+
 /** `{"offset": N}` base64, byte-for-byte what MLflow (Python json.dumps) produces. */
 export function encodePageToken(offset: number): string {
   return Buffer.from(`{"offset": ${offset}}`, 'utf8').toString('base64');
@@ -266,5 +321,22 @@ export function paginate<T>(
   return {
     items: more ? rows.slice(0, maxResults) : rows,
     nextPageToken: more ? encodePageToken(offset + maxResults) : undefined,
+  };
+}
+
+/**
+ * One page of a search, as MLflow answers it: the rows under `key` (omitted when there are none)
+ * and `next_page_token` when there are more.
+ */
+export function searchPage<T, J>(
+  key: string,
+  fetch: (limit: number, offset: number) => T[],
+  toJson: (row: T) => J,
+  q: { maxResults: number; pageToken?: string | undefined },
+) {
+  const page = paginate(fetch, q.maxResults, q.pageToken);
+  return {
+    ...nonEmpty(key, page.items.map(toJson)),
+    ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
   };
 }

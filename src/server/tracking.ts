@@ -12,7 +12,7 @@ import {
   runNotFound,
 } from './errors.js';
 import { generateRunName, newLoggedModelId, newRunId } from './names.js';
-import { checkClause, compareSql, paginate, parseFilter, parseOrderBy, type SqlFragment } from './search.js';
+import { checkClause, compareSql, parseFilter, parseOrderBy, searchPage, type SqlFragment } from './search.js';
 import { nonEmpty, type KeyValue, type Sql } from './sql.js';
 import {
   checkLength,
@@ -237,20 +237,14 @@ export class TrackingStore {
     const whereSql = where.length > 0 ? `WHERE ${where.map((w) => w.sql).join(' AND ')}` : '';
     const params = where.flatMap((w) => w.params);
     const sql = `SELECT e.* FROM experiments e ${whereSql} ORDER BY ${order.join(', ')} LIMIT ? OFFSET ?`;
-    return this.sql.read(() => {
-      const page = paginate(
+    return this.sql.read(() =>
+      searchPage(
+        'experiments',
         (limit, offset) => this.sql.all<ExperimentRow>(sql, ...params, limit, offset),
-        q.maxResults,
-        q.pageToken,
-      );
-      return {
-        ...nonEmpty(
-          'experiments',
-          page.items.map((row) => experimentJson(row, this.experimentTags(row.experiment_id))),
-        ),
-        ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
-      };
-    });
+        (row) => experimentJson(row, this.experimentTags(row.experiment_id)),
+        q,
+      ),
+    );
   }
 
   setExperimentLifecycle(id: string, stage: 'active' | 'deleted'): void {

@@ -1,4 +1,4 @@
-import type { OutStream } from '../context.js';
+import type { OutStream } from './streams.js';
 import type { Style } from './style.js';
 
 export interface Spinner {
