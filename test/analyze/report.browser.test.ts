@@ -3,6 +3,7 @@ import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, runMlv, tempDir } from '../helpers/cli.js';
+import { availability } from '../helpers/tools.js';
 import { syntheticExperiment } from './synthetic.js';
 
 /**
@@ -13,17 +14,21 @@ import { syntheticExperiment } from './synthetic.js';
  */
 
 const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-// In CI the browser must be there (.ci/run installs it); elsewhere the test says it was skipped.
-const run = available || process.env.CI ? describe : describe.skip;
+// In CI the browser must be there (.ci/run installs it); elsewhere the tests say they were skipped.
+const chromiumTool = availability(
+  'chromium',
+  existsSync(CHROMIUM) ? CHROMIUM : undefined,
+  'apt-get install chromium (Debian), as .ci/run does',
+);
 
 function at(doc: unknown, jsonPath: string): unknown {
   return jsonPath.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], doc);
 }
 
-run('mlv analyze --report in headless chromium', () => {
+describe.skipIf(chromiumTool.skip)('mlv analyze --report in headless chromium', () => {
   let browser: Browser;
   beforeAll(async () => {
+    if (!chromiumTool.binary) throw new Error(chromiumTool.missing);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
