@@ -715,7 +715,7 @@ export function renderAnalyze(r: AnalyzeResult, style: Style): string {
         ? `χ²${s.yates ? ' (Yates)' : ''} / Welch t`
         : 'Fisher exact / Welch t',
     `correction ${s.correction}`,
-    r.source === 'counts' || r.metrics.some((m) => m.type === 'proportion') ? `CI ${s.ci}` : undefined,
+    r.metrics.some((m) => m.type === 'proportion') ? `CI ${s.ci}` : undefined,
     s.sequential ? `sequential (N* = ${s.tuning})` : undefined,
     s.cuped ? 'CUPED' : undefined,
   ].filter(Boolean);

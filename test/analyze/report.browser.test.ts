@@ -76,7 +76,18 @@ describe.skipIf(chromiumTool.skip)('mlv analyze --report in headless chromium', 
     for (const t of tagged) {
       const want = at(json, t.path);
       expect(t.value, t.path).toBe(String(want));
-      expect(t.text.length, t.path).toBeGreaterThan(0);
+      if (typeof want !== 'number') continue;
+      // and the text shows that number (rounded for reading): 5.20%, +0.7 pp, 1,477, 0.0212, 1.2e-5
+      const scale = /%|pp$/.test(t.text) ? 100 : 1;
+      const shown = Number(
+        t.text
+          .replace(/[,+%]|pp$/g, '')
+          .replace('−', '-')
+          .trim(),
+      );
+      expect(Math.abs(shown - want * scale), `${t.path}: "${t.text}" vs ${want}`).toBeLessThanOrEqual(
+        0.005 * Math.abs(want * scale) + 5e-5 * scale,
+      );
     }
     expect(await page.textContent('[data-testid=command]')).toBe(json.command);
     expect(await page.$$eval('svg', (s) => s.length)).toBeGreaterThan(0);
