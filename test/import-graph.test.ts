@@ -131,6 +131,19 @@ describe('import graph of src/', () => {
     ).toEqual([['a', 'b', 'c']]);
   });
 
+  it('has no cycle between the folders of src/ either (mlflow/ → server/ rules out server/ → mlflow/)', () => {
+    const folder = (f: string) => (f.includes('/') ? f.slice(0, f.indexOf('/') + 1) : f);
+    const folders = new Map<string, string[]>();
+    for (const [from, to] of edges) {
+      if (isTolerated(from, to) || folder(from) === folder(to)) continue;
+      const list = folders.get(folder(from)) ?? [];
+      if (!list.includes(folder(to))) list.push(folder(to));
+      folders.set(folder(from), list);
+    }
+    expect(folders.get('mlflow/')).toContain('server/'); // the folder graph is read
+    expect(cycles(folders)).toEqual([]);
+  });
+
   it('points inward: commands → registry/io/onnx/mlflow/server/terminal/… → core → errors.ts', () => {
     const upward: string[] = [];
     for (const [from, to] of edges) {

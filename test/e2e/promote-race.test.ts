@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { promote } from '../../src/commands/promote.js';
 import type { OutStream } from '../../src/context.js';
 import { auditTrail, holderChain } from '../../src/core/registry/audit.js';
-import { MlvError } from '../../src/errors.js';
+import type { MlvError } from '../../src/errors.js';
 import type { MlflowClient } from '../../src/mlflow/client.js';
 import { MoveConflictError, type MoveResult } from '../../src/registry/move.js';
 import { createContext } from '../../src/run.js';
