@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { type Command, Option } from 'commander';
 import type { Context } from '../context.js';
 import {
@@ -25,7 +26,7 @@ import { fmtNum, fmtP, fmtPct, moreUnitsText, omnibusParts } from '../core/exper
 import type { Alternative, Correction, DifferenceCiMethod, Interval } from '../core/stats/index.js';
 import { CheckFailedError, InputError, UsageError } from '../errors.js';
 import { action } from '../run.js';
-import { collect, commandLine, numberArg } from './args.js';
+import { collect, commandLine, intArg, numberArg } from './args.js';
 import type { Style } from '../terminal/style.js';
 import { renderTable } from '../terminal/table.js';
 
@@ -62,6 +63,8 @@ export interface AnalyzeInput {
   /** Print the report's tables as Markdown instead of the terminal rendering. */
   md?: boolean;
   strict?: boolean;
+  /** Events form: reader threads (default: the machine's cores; 1 = one pass in this thread). */
+  threads?: number;
   failUnless?: 'ship';
 }
 
@@ -192,6 +195,11 @@ export function registerAnalyze(program: Command): void {
     .option('--report <file>', 'also write a self-contained HTML report (verdict, forest plots, SRM, daily effect)')
     .option('--md', 'print the tables as Markdown (for a pull request or an experiment log)')
     .option('--strict', 'an unparseable event line is an error (exit 2) instead of being skipped and counted')
+    .option(
+      '--threads <n>',
+      'events form: threads reading the input (default: the number of cores)',
+      intArg('--threads', 1),
+    )
     .addOption(
       new Option('--fail-unless <verdict>', 'exit 1 unless the overall verdict is this (for CI)').choices(['ship']),
     )
@@ -326,6 +334,7 @@ export async function analyze(ctx: Context, input: AnalyzeInput): Promise<Analyz
           daily: input.report !== undefined || design.plan !== undefined,
         },
         (rows) => spinner.update(`reading events: ${rows.toLocaleString('en-US')} rows`),
+        { threads: input.threads ?? availableParallelism() },
       );
     } finally {
       spinner.stop();
@@ -411,14 +420,8 @@ async function designSettings(
     };
   }
   if (input.mde !== undefined) throw new UsageError('--mde and --plan both give the design: use one');
-  const { readFile } = await import('node:fs/promises');
-  const { resolve } = await import('node:path');
-  let text: string;
-  try {
-    text = await readFile(resolve(ctx.cwd, input.plan), 'utf8');
-  } catch (err) {
-    throw new InputError(`--plan ${input.plan}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
+  const { readInputText } = await import('../io/input.js');
+  const text = await readInputText(input.plan, { what: '--plan', cwd: ctx.cwd, stdin: ctx.stdin });
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -473,6 +476,7 @@ export function analyzeCommandLine(input: AnalyzeInput): string {
       ['--mde', input.mde],
       ['--plan', input.plan],
       ['--strict', input.strict],
+      ['--threads', input.threads],
       ['--report', input.report],
       ['--md', input.md],
       ['--fail-unless', input.failUnless],

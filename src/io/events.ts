@@ -7,4 +7,11 @@ export { EventsAccumulator } from './events/accumulator.js';
 export { splitCsvLine } from './events/csv.js';
 export { epochToMs, parseNumber, parseTimestamp } from './events/numbers.js';
 export { eventSource, readEvents } from './events/sources.js';
-export type { BadLine, EventMetricSpec, EventSource, EventsResult, ReadEventsOptions } from './events/types.js';
+export type {
+  BadLine,
+  EventMetricSpec,
+  EventSource,
+  EventsResult,
+  ParallelOptions,
+  ReadEventsOptions,
+} from './events/types.js';

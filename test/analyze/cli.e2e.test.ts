@@ -3,6 +3,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { runMlv, tempDir } from '../helpers/cli.js';
+import { expectClose } from '../stats/close.js';
 import { syntheticExperiment } from './synthetic.js';
 
 /** `mlv analyze` as a user runs it: the built CLI, exit codes, stdout/stderr. */
@@ -77,6 +78,7 @@ describe('mlv analyze (end to end)', () => {
     ],
     [['--control', '450/10000', '--treatment', '520/10000', '--test', 'anova'], "argument 'anova' is invalid"],
     [['--control', '450/10000', '--treatment', '520/10000', '--ci', 'exact'], "argument 'exact' is invalid"],
+    [['--events', 'e.jsonl', '--threads', '0'], '--threads must be an integer ≥ 1, got "0"'],
   ])('exit 2 on bad input: %j', async (args, message) => {
     const r = await runMlv(['analyze', ...args]);
     expect(r.code).toBe(2);
@@ -110,6 +112,20 @@ describe('mlv analyze (end to end)', () => {
     expect(j.excluded.multi_variant_units).toBeGreaterThan(0);
     expect(j.excluded.bad_lines).toBe(0);
     expect(j.input.rows).toBe(data.lines.length);
+    // One thread, or three (blocks of stdin and gzip handed to reader threads): the same report.
+    const one = await runMlv([...args, '--threads', '1'], { cwd: dir, input: rest });
+    const three = await runMlv([...args, '--threads', '3'], { cwd: dir, input: rest });
+    const { peak_pending_observations: _a, ...inputOne } = one.json().input;
+    const { peak_pending_observations: _b, ...inputThree } = three.json().input;
+    expect(inputThree).toEqual(inputOne);
+    // equal but for the order of floating-point additions
+    const close = (a: unknown, b: unknown, at: string): void => {
+      if (typeof b === 'number') expectClose(a as number, b, 1e-12, 0, at);
+      else if (b === null || typeof b !== 'object') expect(a, at).toBe(b);
+      else for (const [k, v] of Object.entries(b)) close((a as Record<string, unknown>)[k], v, `${at}.${k}`);
+    };
+    close(three.json().metrics, one.json().metrics, 'metrics');
+    expect(three.json().verdict).toBe(one.json().verdict);
 
     const broken = rest.split('\n');
     broken.splice(2, 0, '{"type": "metric", oops');

@@ -1,7 +1,11 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { analyzeExperiment, DEFAULT_ANALYSIS_OPTIONS } from '../../src/core/experiment/analyze.js';
 import { cumulativeData, cumulativeSeries, DailyCohortsBuilder } from '../../src/core/experiment/daily.js';
-import { EventsAccumulator } from '../../src/io/events.js';
+import { EventsAccumulator, eventSource, readEvents } from '../../src/io/events.js';
 import { syntheticExperiment } from './synthetic.js';
 
 /** The per-day cohorts of the events form add up, on the last day, to exactly what the reader reports. */
@@ -51,6 +55,25 @@ describe('daily cohorts', () => {
       // units grow day by day
       for (let i = 1; i < s.points.length; i++) expect(s.points[i]!.units).toBeGreaterThan(s.points[i - 1]!.units);
     });
+  });
+
+  it('the same cohorts from the reader on several threads (units split across ranges)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mlv-daily-'));
+    const lines = syntheticExperiment({ units: 600, seed: 4 }).lines;
+    writeFileSync(path.join(dir, 'e.jsonl'), lines.join('\n') + '\n');
+    const opts = {
+      experiment: 'exp',
+      metrics: [
+        { name: 'converted', type: 'proportion' as const },
+        { name: 'revenue', type: 'mean' as const },
+      ],
+      daily: true,
+    };
+    const src = () => [eventSource('e.jsonl', { cwd: dir, stdin: new PassThrough() })];
+    const one = await readEvents(src(), opts);
+    const two = await readEvents(src(), opts, undefined, { threads: 2, minParallelBytes: 0, chunkBytes: 997 });
+    expect(one.daily!.days).toHaveLength(10);
+    expect(two.daily).toEqual(one.daily); // values are multiples of 1/4: sums exact in any order
   });
 
   it('days without exposures are kept (the axis is calendar time), with zero units', () => {

@@ -7,7 +7,7 @@ import { EXPOSURE, Fields, METRIC, TYPE_EXPOSURE, TYPE_METRIC, TYPE_NONE, TYPE_O
 import { scanFlatJson } from './json.js';
 import { epochToMs, parseNumber, parseTimestamp } from './numbers.js';
 import type { BadLine, EventsResult, ReadEventsOptions } from './types.js';
-import { UnitTable } from './units.js';
+import { findUnit, UnitTable } from './units.js';
 
 /**
  * The raw-events reader of `mlv analyze --events`.
@@ -94,8 +94,9 @@ export class EventsAccumulator {
   readonly variantNames: string[] = [];
   private readonly variantBytes: Buffer[] = [];
   private readonly metricRows: number[];
-  private readonly otherMetricNames = new Set<string>();
-  private readonly otherExperiments = new Set<string>();
+  /** The first 20 names of other metrics and experiments seen (for hints), and where: [segment, line]. */
+  private readonly otherMetricNames = new Map<string, [number, number]>();
+  private readonly otherExperiments = new Map<string, [number, number]>();
   private otherExperimentRows = 0;
 
   rows = 0;
@@ -106,6 +107,21 @@ export class EventsAccumulator {
   private format = FORMAT_UNKNOWN;
   private file = '';
   private lineNo = 0;
+  /** False for a piece of a file that starts after its first line (no byte-order mark there). */
+  private atFileStart = true;
+
+  // Where in the input the lines are, for merging the states of readers that ran in parallel
+  // (parallel.ts): the current segment, and per variant and bad sample the segment it was seen in.
+  private segmented = false;
+  /** Per-variant totals of the units that absorb() added without keeping them (see mergeUnits). */
+  private totals: Totals | undefined;
+  private segment = 0;
+  private segmentSamples = 0;
+  private readonly badSegments: number[] = [];
+  /** Per variant: the segment and line of its first exposure, flattened. */
+  private readonly variantFirst: number[] = [];
+  /** Lines per segment read, flattened [segment, lines, …]. */
+  private readonly segmentLines: number[] = [];
   private csvCols = new Int32Array(7);
   private csvWidth = 0;
   private readonly f = new Fields();
@@ -140,6 +156,35 @@ export class EventsAccumulator {
     this.file = name;
     this.lineNo = 0;
     this.format = FORMAT_UNKNOWN;
+    this.atFileStart = true;
+  }
+
+  /**
+   * Starts segment `segment` of the input (parallel.ts): a run of whole lines of file `name`,
+   * its line numbers counted from 1 within the segment. `start` describes a segment that begins
+   * after the file's first line: its format, known from that line. Bad-line samples are kept per
+   * segment, so the first ones of the whole input are among them whatever order segments come in.
+   */
+  beginSegment(name: string, segment: number, start?: SegmentStart): void {
+    this.beginFile(name);
+    this.segmented = true;
+    this.segment = segment;
+    this.segmentSamples = 0;
+    if (start !== undefined) {
+      this.atFileStart = false;
+      this.format = start.format === 'json' ? FORMAT_JSON : FORMAT_CSV;
+      if (start.format === 'csv') this.csvHeader(start.header ?? '');
+    }
+  }
+
+  /** Ends the current segment: records how many lines it had. */
+  endSegment(): void {
+    this.segmentLines.push(this.segment, this.lineNo);
+  }
+
+  /** The current segment and line, for an error raised while reading it. */
+  position(): { segment: number; line: number } {
+    return { segment: this.segment, line: this.lineNo };
   }
 
   /** Convenience for tests: whole lines as text. */
@@ -155,7 +200,7 @@ export class EventsAccumulator {
     while (pos < end) {
       this.lineNo++;
       let c = buf[pos]!;
-      if (this.lineNo === 1 && c === 0xef && buf[pos + 1] === 0xbb && buf[pos + 2] === 0xbf) {
+      if (this.lineNo === 1 && this.atFileStart && c === 0xef && buf[pos + 1] === 0xbb && buf[pos + 2] === 0xbf) {
         pos += 3; // UTF-8 byte-order mark
         c = buf[pos]!;
       }
@@ -215,12 +260,14 @@ export class EventsAccumulator {
 
   private bad(reason: string): void {
     if (this.strict) {
-      throw new InputError(`${this.file}:${this.lineNo}: ${reason}`, {
-        hint: 'fix or drop the line, or leave out --strict to skip unparseable lines',
-      });
+      throw new BadLineError(this.file, this.lineNo, reason);
     }
     this.badLines++;
-    if (this.badSamples.length < this.maxSamples) this.badSamples.push({ file: this.file, line: this.lineNo, reason });
+    if ((this.segmented ? this.segmentSamples : this.badSamples.length) < this.maxSamples) {
+      this.segmentSamples++;
+      this.badSamples.push({ file: this.file, line: this.lineNo, reason });
+      this.badSegments.push(this.segment);
+    }
   }
 
   /** Acts on the fields of the current line (offsets into buf). */
@@ -249,7 +296,7 @@ export class EventsAccumulator {
       const exp = this.experiment;
       if (f.expB - f.expA !== exp.length || !bytesEqual(buf, f.expA, exp, 0, exp.length)) {
         this.otherExperimentRows++;
-        if (this.otherExperiments.size < 20) this.otherExperiments.add(text(buf, f.expA, f.expB));
+        if (this.otherExperiments.size < 20) this.seen(this.otherExperiments, text(buf, f.expA, f.expB));
         return;
       }
       const vl = f.variantB - f.variantA;
@@ -263,6 +310,11 @@ export class EventsAccumulator {
         }
       }
       if (v < 0) v = this.addVariant(buf, f.variantA, f.variantB);
+      else if (this.segmented && this.segment < this.variantFirst[2 * v]!) {
+        // Segments may come in any order: keep the earliest sighting.
+        this.variantFirst[2 * v] = this.segment;
+        this.variantFirst[2 * v + 1] = this.lineNo;
+      }
       this.exposure(this.intern(buf), v, f.ts);
     } else {
       if (f.metricA < 0) return this.bad('metric row without metric');
@@ -278,11 +330,17 @@ export class EventsAccumulator {
         }
       }
       if (k < 0) {
-        if (this.otherMetricNames.size < 20) this.otherMetricNames.add(text(buf, f.metricA, f.metricB));
+        if (this.otherMetricNames.size < 20) this.seen(this.otherMetricNames, text(buf, f.metricA, f.metricB));
         return;
       }
       this.observation(this.intern(buf), k, f.ts, f.value);
     }
+  }
+
+  private seen(names: Map<string, [number, number]>, name: string): void {
+    const at = names.get(name);
+    if (at === undefined) names.set(name, [this.segment, this.lineNo]);
+    else if (this.segment < at[0]) names.set(name, [this.segment, this.lineNo]);
   }
 
   private intern(buf: Uint8Array): number {
@@ -404,6 +462,7 @@ export class EventsAccumulator {
       throw new InputError(`experiment ${this.experimentName} has more than 1000 variants`);
     }
     const bytes = Buffer.from(buf.subarray(a, b));
+    this.variantFirst.push(this.segment, this.lineNo);
     this.variantBytes.push(bytes);
     this.variantNames.push(bytes.toString('utf8'));
     return this.variantNames.length - 1;
@@ -456,6 +515,10 @@ export class EventsAccumulator {
 
   private observation(u: number, k: number, ts: number, value: number): void {
     this.metricRows[k]!++;
+    this.addObservation(u, k, ts, value);
+  }
+
+  private addObservation(u: number, k: number, ts: number, value: number): void {
     const st = this.state;
     const at = u * this.stride;
     const slot = this.pendSlot[k]!;
@@ -491,11 +554,243 @@ export class EventsAccumulator {
     this.pendNext = growInt32(this.pendNext, cap);
   }
 
+  /** Lines per segment read, flattened [segment, lines, …]. */
+  exportLines(): { segmentLines: number[] } {
+    return { segmentLines: this.segmentLines };
+  }
+
+  /**
+   * The whole state, as plain data and typed arrays (to post from a worker thread; `transfer`
+   * lists the buffers to move rather than copy). Ends the accumulator's use.
+   */
+  exportState(): { state: AccumulatorState; transfer: ArrayBuffer[] } {
+    const units = this.units.exportState();
+    const state: AccumulatorState = {
+      unitCount: units.size,
+      unitArena: units.arena,
+      unitMeta: units.meta,
+      unitSlots: units.slots,
+      state: this.state,
+      pendTs: this.pendTs,
+      pendVal: this.pendVal,
+      pendNext: this.pendNext,
+      pendPeak: this.pendPeak,
+      variants: this.variantNames,
+      variantFirst: this.variantFirst,
+      metricRows: this.metricRows,
+      otherMetricNames: [...this.otherMetricNames],
+      otherExperiments: [...this.otherExperiments],
+      otherExperimentRows: this.otherExperimentRows,
+      rows: this.rows,
+      badLines: this.badLines,
+      badSamples: this.badSamples,
+      badSegments: this.badSegments,
+      segmentLines: this.segmentLines,
+    };
+    const transfer = [units.arena, units.meta, units.slots, this.state, this.pendTs, this.pendVal, this.pendNext].map(
+      (a) => a.buffer as ArrayBuffer,
+    );
+    return { state, transfer };
+  }
+
+  /**
+   * Merges the states of readers that each read some segments of the input into this one (which
+   * read the others, or none), exactly as if it had read the whole input itself:
+   *  - variants are numbered in the order of their first exposure in the input (the earliest
+   *    segment and line among the parts), so arms come out in the same order;
+   *  - per unit, the first exposure is the minimum, the variant the one shared by every part
+   *    (else the unit saw several), a proportion's latest positive observation the maximum;
+   *  - a mean metric's sum: each part summed the observations at or after its own earliest
+   *    exposure E and held the older ones; the whole input's first exposure F ≤ every E, so the
+   *    part sums all count, and each held observation is replayed: it counts iff it is at or
+   *    after the earliest exposure merged so far (and stays held otherwise, for CUPED), the same
+   *    invariant the reader keeps row by row;
+   *  - bad-line samples, kept per segment by the parts, are ordered by segment and line, their
+   *    line numbers shifted by the lines of the file's earlier segments (`lineOffset`).
+   * Only the order of floating-point additions differs from a single reader (sums agree to
+   * rounding). The "experiments seen" and "metrics seen" hints: the first 20 names of each part,
+   * ordered by where they were first seen (the same as one reader's unless a part saw more than 20).
+   */
+  absorb(parts: AccumulatorState[], lineOffset: (segment: number) => number): void {
+    // Variants, numbered by first sighting over this accumulator and the parts.
+    const firsts: { name: string; segment: number; line: number }[] = [];
+    const own = { variants: this.variantNames, variantFirst: this.variantFirst };
+    for (const p of [own, ...parts]) {
+      p.variants.forEach((name, v) =>
+        firsts.push({ name, segment: p.variantFirst[2 * v]!, line: p.variantFirst[2 * v + 1]! }),
+      );
+    }
+    firsts.sort((x, y) => x.segment - y.segment || x.line - y.line);
+    const index = new Map<string, number>();
+    const order: typeof firsts = [];
+    for (const f of firsts) {
+      if (index.has(f.name)) continue;
+      if (index.size >= 1000) throw new InputError(`experiment ${this.experimentName} has more than 1000 variants`);
+      index.set(f.name, index.size);
+      order.push(f);
+    }
+    this.renumberVariants(Int32Array.from(this.variantNames, (name) => index.get(name)!));
+    this.variantNames.length = this.variantBytes.length = this.variantFirst.length = 0;
+    for (const f of order) {
+      this.variantNames.push(f.name);
+      this.variantBytes.push(Buffer.from(f.name));
+      this.variantFirst.push(f.segment, f.line);
+    }
+
+    const samples = this.badSamples.map((sample, i) => ({ sample, segment: this.badSegments[i]! }));
+    this.totals = this.emptyTotals();
+    for (const [j, p] of parts.entries()) {
+      this.mergeUnits(
+        p,
+        Int32Array.from(p.variants, (name) => index.get(name)!),
+        parts.slice(j + 1),
+      );
+      this.rows += p.rows;
+      this.badLines += p.badLines;
+      this.otherExperimentRows += p.otherExperimentRows;
+      this.pendPeak += p.pendPeak;
+      p.metricRows.forEach((n, k) => (this.metricRows[k]! += n));
+      p.badSamples.forEach((sample, i) => samples.push({ sample, segment: p.badSegments[i]! }));
+    }
+    samples.sort((x, y) => x.segment - y.segment || x.sample.line - y.sample.line);
+    this.badSamples.length = this.badSegments.length = 0;
+    for (const { sample, segment } of samples.slice(0, this.maxSamples)) {
+      this.badSamples.push({ ...sample, line: sample.line + lineOffset(segment) });
+      this.badSegments.push(segment);
+    }
+    const byPosition = (lists: [string, [number, number]][][], into: Map<string, [number, number]>): void => {
+      const all = lists.flat().sort((x, y) => x[1][0] - y[1][0] || x[1][1] - y[1][1]);
+      into.clear();
+      for (const [name, at] of all) if (into.size < 20 && !into.has(name)) into.set(name, at);
+    };
+    byPosition([[...this.otherMetricNames], ...parts.map((p) => p.otherMetricNames)], this.otherMetricNames);
+    byPosition([[...this.otherExperiments], ...parts.map((p) => p.otherExperiments)], this.otherExperiments);
+  }
+
+  /** Applies a new numbering of the variants to the per-unit state. */
+  private renumberVariants(to: Int32Array): void {
+    if (to.every((v, i) => v === i)) return;
+    const st = this.state;
+    for (let u = 0, at = 1; u < this.units.size; u++, at += this.stride) {
+      const v = st[at]!;
+      if (v >= 0) st[at] = to[v]!;
+    }
+  }
+
+  /**
+   * Merges a part's units. A unit no other part has (not here, not in a later part) is final as
+   * it is: it goes straight into the totals instead of into this table.
+   */
+  private mergeUnits(p: AccumulatorState, variantIndex: Int32Array, later: AccumulatorState[]): void {
+    const S = this.stride;
+    const M = this.metricIsMean.length;
+    const src = p.state;
+    const laterTables = later.map((q) => ({
+      size: q.unitCount,
+      arena: q.unitArena,
+      meta: q.unitMeta,
+      slots: q.unitSlots,
+    }));
+    for (let w = 0; w < p.unitCount; w++) {
+      const h = p.unitMeta[3 * w]!;
+      const a = p.unitMeta[3 * w + 1]!;
+      const b = a + p.unitMeta[3 * w + 2]!;
+      const at = w * S;
+      let u = this.units.find(p.unitArena, a, b, h);
+      if (u < 0 && !laterTables.some((t) => findUnit(t, p.unitArena, a, b, h) >= 0)) {
+        this.foldUnit(src, at, p, variantIndex, this.totals!);
+        continue;
+      }
+      if (u < 0) {
+        u = this.units.intern(p.unitArena, a, b, h);
+        if (u >= this.cap) this.grow(this.cap * 2);
+      }
+      const v = src[at + 1]!;
+      // A part that saw several variants merges as an exposure to "several", which no single variant equals.
+      if (v !== VARIANT_NONE) this.exposure(u, v >= 0 ? variantIndex[v]! : VARIANT_MULTI, src[at]!);
+      for (let k = 0; k < M; k++) {
+        const x = src[at + 2 + k]!;
+        const slot = this.pendSlot[k]!;
+        if (slot < 0) {
+          if (x > this.state[u * S + 2 + k]!) this.state[u * S + 2 + k] = x;
+          continue;
+        }
+        this.state[u * S + 2 + k]! += x;
+        for (let q = src[at + slot]!; q >= 0; q = p.pendNext[q]!)
+          this.addObservation(u, k, p.pendTs[q]!, p.pendVal[q]!);
+      }
+    }
+  }
+
+  private emptyTotals(): Totals {
+    const V = this.variantNames.length;
+    const VM = V * this.metricNames.length;
+    return {
+      n: new Float64Array(V),
+      sum: new Float64Array(VM),
+      sumSq: new Float64Array(VM),
+      preSum: new Float64Array(VM),
+      preSumSq: new Float64Array(VM),
+      cross: new Float64Array(VM),
+      multi: 0,
+      unexposed: 0,
+      ...(this.daily ? { daily: new DailyCohortsBuilder(V, this.metricNames.length) } : {}),
+    };
+  }
+
+  /**
+   * Adds one final unit record (at `at` in `st`, its held observations in `pend`) to the totals:
+   * y per metric (a mean's sum; a proportion's 1 iff its latest positive observation is at or
+   * after the first exposure) and, with CUPED, x = the held observations in [first − window, first).
+   */
+  private foldUnit(
+    st: Float64Array,
+    at: number,
+    pend: { pendTs: Float64Array; pendVal: Float64Array; pendNext: Int32Array },
+    variantIndex: Int32Array | undefined,
+    t: Totals,
+  ): void {
+    const M = this.metricNames.length;
+    const raw = st[at + 1]!;
+    if (raw === VARIANT_NONE) {
+      t.unexposed++;
+      return;
+    }
+    if (raw === VARIANT_MULTI) {
+      t.multi++;
+      return;
+    }
+    const v = variantIndex ? variantIndex[raw]! : raw;
+    t.n[v]!++;
+    const first = st[at]!;
+    t.daily?.addUnit(first, v);
+    const cuped = this.cupedWindowMs > 0;
+    for (let k = 0; k < M; k++) {
+      const i = v * M + k;
+      const acc = st[at + 2 + k]!;
+      const y = this.metricIsMean[k] ? acc : acc >= first ? 1 : 0;
+      t.daily?.addValue(k, y);
+      t.sum[i]! += y;
+      t.sumSq[i]! += y * y;
+      if (cuped && this.metricIsMean[k]) {
+        let x = 0;
+        const from = first - this.cupedWindowMs;
+        for (let p = st[at + this.pendSlot[k]!]!; p >= 0; p = pend.pendNext[p]!) {
+          const ts = pend.pendTs[p]!;
+          if (ts >= from && ts < first) x += pend.pendVal[p]!;
+        }
+        t.preSum[i]! += x;
+        t.preSumSq[i]! += x * x;
+        t.cross[i]! += x * y;
+      }
+    }
+  }
+
   /** Reduces the per-unit state to per-variant sufficient statistics. */
   finish(sources: string[]): EventsResult {
     const what = sources.join(', ');
     if (this.variantNames.length === 0) {
-      const others = [...this.otherExperiments];
+      const others = [...this.otherExperiments.keys()];
       throw new InputError(
         this.rows === 0
           ? `--events ${what}: no rows`
@@ -505,60 +800,19 @@ export class EventsAccumulator {
     }
     this.metricNames.forEach((name, k) => {
       if (this.metricRows[k] === 0) {
-        const seen = [...this.otherMetricNames];
+        const seen = [...this.otherMetricNames.keys()];
         throw new InputError(`--metric ${name}: no observations of metric "${name}" in ${what}`, {
           hint: seen.length > 0 ? `metrics seen: ${seen.slice(0, 10).join(', ')}` : 'the input has no metric rows',
         });
       }
     });
-    const V = this.variantNames.length;
     const M = this.metricNames.length;
-    const n = new Float64Array(V);
-    const sum = new Float64Array(V * M);
-    const sumSq = new Float64Array(V * M);
-    const preSum = new Float64Array(V * M);
-    const preSumSq = new Float64Array(V * M);
-    const cross = new Float64Array(V * M);
+    const t = this.totals ?? this.emptyTotals();
+    const own = { pendTs: this.pendTs, pendVal: this.pendVal, pendNext: this.pendNext };
+    for (let u = 0, at = 0; u < this.units.size; u++, at += this.stride)
+      this.foldUnit(this.state, at, own, undefined, t);
+    const { n, sum, sumSq, preSum, preSumSq, cross, multi, unexposed } = t;
     const cuped = this.cupedWindowMs > 0;
-    let multi = 0;
-    let unexposed = 0;
-    const st = this.state;
-    const S = this.stride;
-    const daily = this.daily ? new DailyCohortsBuilder(V, M) : undefined;
-    for (let u = 0; u < this.units.size; u++) {
-      const at = u * S;
-      const v = st[at + 1]!;
-      if (v === VARIANT_NONE) {
-        unexposed++;
-        continue;
-      }
-      if (v === VARIANT_MULTI) {
-        multi++;
-        continue;
-      }
-      n[v]!++;
-      const first = st[at]!;
-      daily?.addUnit(first, v);
-      for (let k = 0; k < M; k++) {
-        const i = v * M + k;
-        const acc = st[at + 2 + k]!;
-        const y = this.metricIsMean[k] ? acc : acc >= first ? 1 : 0;
-        daily?.addValue(k, y);
-        sum[i]! += y;
-        sumSq[i]! += y * y;
-        if (cuped && this.metricIsMean[k]) {
-          let x = 0;
-          const from = first - this.cupedWindowMs;
-          for (let p = st[at + this.pendSlot[k]!]!; p >= 0; p = this.pendNext[p]!) {
-            const t = this.pendTs[p]!;
-            if (t >= from && t < first) x += this.pendVal[p]!;
-          }
-          preSum[i]! += x;
-          preSumSq[i]! += x * x;
-          cross[i]! += x * y;
-        }
-      }
-    }
     const metrics: MetricData[] = this.metricNames.map((name, k) => ({
       name,
       type: this.metricIsMean[k] ? 'mean' : 'proportion',
@@ -585,9 +839,9 @@ export class EventsAccumulator {
       unexposed_units: unexposed,
       other_experiment_rows: this.otherExperimentRows,
       peak_pending_observations: this.pendPeak,
-      ...(daily
+      ...(t.daily
         ? {
-            daily: daily.build(
+            daily: t.daily.build(
               this.variantNames,
               this.metricNames.map((name, k) => ({ name, type: this.metricIsMean[k] ? 'mean' : 'proportion' })),
             ),
@@ -595,4 +849,62 @@ export class EventsAccumulator {
         : {}),
     };
   }
+}
+
+/** The format of a segment that starts after its file's first line (see beginSegment). */
+export interface SegmentStart {
+  format: 'json' | 'csv';
+  /** The CSV header line. */
+  header?: string;
+}
+
+/** An accumulator's state as data (see exportState / merge). */
+export interface AccumulatorState {
+  unitCount: number;
+  unitArena: Uint8Array;
+  unitMeta: Int32Array;
+  unitSlots: Int32Array;
+  state: Float64Array;
+  pendTs: Float64Array;
+  pendVal: Float64Array;
+  pendNext: Int32Array;
+  pendPeak: number;
+  variants: string[];
+  variantFirst: number[];
+  metricRows: number[];
+  otherMetricNames: [string, [number, number]][];
+  otherExperiments: [string, [number, number]][];
+  otherExperimentRows: number;
+  rows: number;
+  badLines: number;
+  badSamples: BadLine[];
+  badSegments: number[];
+  segmentLines: number[];
+}
+
+/** An unparseable line under --strict: names file:line. */
+export class BadLineError extends InputError {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly reason: string,
+  ) {
+    super(`${file}:${line}: ${reason}`, {
+      hint: 'fix or drop the line, or leave out --strict to skip unparseable lines',
+    });
+  }
+}
+
+/** Per-variant (× metric) sums over final unit records; see foldUnit. */
+interface Totals {
+  n: Float64Array;
+  sum: Float64Array;
+  sumSq: Float64Array;
+  preSum: Float64Array;
+  preSumSq: Float64Array;
+  cross: Float64Array;
+  multi: number;
+  unexposed: number;
+  /** With `daily`: the same units by first-exposure day. */
+  daily?: DailyCohortsBuilder;
 }

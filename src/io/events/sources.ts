@@ -1,6 +1,6 @@
-import { type InputOptions, inputChunks, inputName } from '../input.js';
+import { type InputOptions, inputChunks, inputName, inputPath } from '../input.js';
 import { EventsAccumulator } from './accumulator.js';
-import type { EventSource, EventsResult, ReadEventsOptions } from './types.js';
+import type { EventSource, EventsResult, ParallelOptions, ReadEventsOptions } from './types.js';
 
 /**
  * A file path (resolved against `cwd`), or `-` for `stdin`. Gzip is detected by its magic bytes,
@@ -9,15 +9,32 @@ import type { EventSource, EventsResult, ReadEventsOptions } from './types.js';
 export function eventSource(name: string, io: Pick<InputOptions, 'cwd' | 'stdin'>): EventSource {
   return {
     name: inputName(name),
+    ...(name === '-' ? {} : { path: inputPath(name, io.cwd) }),
     chunks: () => inputChunks(name, { what: '--events', gunzip: true, ...io }),
   };
 }
 
 /**
- * Reads every source in turn (line numbers per source) and returns per-variant sufficient
- * statistics. Lines are split at newline bytes, so UTF-8 sequences are never cut.
+ * Reads every source (line numbers per source) and returns per-variant sufficient statistics.
+ * With `parallel.threads` > 1 the input is read by that many threads (parallel.ts), with the
+ * same result; else in turn, here. Lines are split at newline bytes, so UTF-8 sequences are
+ * never cut.
  */
 export async function readEvents(
+  sources: EventSource[],
+  opts: ReadEventsOptions,
+  onProgress?: (rows: number) => void,
+  parallel?: ParallelOptions,
+): Promise<EventsResult> {
+  if (parallel !== undefined && parallel.threads > 1) {
+    const { readEventsParallel } = await import('./parallel.js');
+    const r = await readEventsParallel(sources, opts, parallel, onProgress);
+    if (r !== undefined) return r;
+  }
+  return readSequentially(sources, opts, onProgress);
+}
+
+async function readSequentially(
   sources: EventSource[],
   opts: ReadEventsOptions,
   onProgress?: (rows: number) => void,

@@ -45,5 +45,21 @@ export interface EventsResult extends ExperimentData {
 /** A named input: a path, or `-` for standard input. */
 export interface EventSource {
   name: string;
+  /** The absolute path of a file (readers in parallel read its byte ranges); absent for stdin. */
+  path?: string;
   chunks(): AsyncIterable<Buffer>;
+}
+
+/** How many threads read the input, and how it is cut (see parallel.ts). */
+export interface ParallelOptions {
+  /** Reader threads; 1 reads in the calling thread, as one pass over the input. */
+  threads: number;
+  /** Size of a range of a plain file (default: the plain input / (16 × threads), within 1–16 MiB). */
+  chunkBytes?: number;
+  /** Size of a block of stdin or gzip input handed to a reader (default 2 MiB). */
+  blockBytes?: number;
+  /** Whether a thread done with its zone of ranges takes others' (default true; false for tests: a fixed split). */
+  steal?: boolean;
+  /** Plain files smaller than this in all (and no stdin or gzip) are read by one thread (default 8 MiB). */
+  minParallelBytes?: number;
 }

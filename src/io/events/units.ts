@@ -6,16 +6,16 @@ import { growInt32 } from './bytes.js';
  */
 export class UnitTable {
   size = 0;
-  private arena = new Uint8Array(1 << 16);
+  arena = new Uint8Array(1 << 16);
   private arenaTop = 0;
   /** Per unit, in insertion order: [hash, offset in arena, length]. */
-  private meta = new Int32Array(3 * 1024);
+  meta = new Int32Array(3 * 1024);
   /**
    * Open addressing: unit + 1 per slot (0 = empty). Only 4 bytes a slot, so the part of the table
    * a row touches at random stays small (8 MB for a million units) and mostly in cache; the
    * hash and key bytes it then checks are in insertion order, near the other recent units.
    */
-  private slots = new Int32Array(2048);
+  slots = new Int32Array(2048);
   private mask = 2047;
 
   /**
@@ -24,6 +24,16 @@ export class UnitTable {
    * its TLB misses, costly in a VM) is skipped.
    */
   private readonly recent = new Int32Array(1 << 16);
+
+  /** The table as data: the ids' bytes, per unit [hash, offset in arena, length], and the slots. */
+  exportState(): UnitTableState {
+    return { size: this.size, arena: this.arena, meta: this.meta, slots: this.slots };
+  }
+
+  /** The id of buf[a, b) (hash h), or -1 when it is not in the table. */
+  find(buf: Uint8Array, a: number, b: number, h: number): number {
+    return findUnit(this, buf, a, b, h);
+  }
 
   /** The id of buf[a, b) whose FNV-1a hash is h, adding it when new. */
   intern(buf: Uint8Array, a: number, b: number, h: number): number {
@@ -92,5 +102,30 @@ export class UnitTable {
     }
     this.slots = slots;
     this.mask = mask;
+  }
+}
+
+export interface UnitTableState {
+  size: number;
+  arena: Uint8Array;
+  meta: Int32Array;
+  slots: Int32Array;
+}
+
+/** The id of buf[a, b) (hash h) in an exported table, or -1. */
+export function findUnit(t: UnitTableState, buf: Uint8Array, a: number, b: number, h: number): number {
+  const l = b - a;
+  const { slots, meta, arena } = t;
+  const mask = slots.length - 1;
+  for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+    const s = slots[slot]!;
+    if (s === 0) return -1;
+    const m = 3 * (s - 1);
+    if (meta[m] === h && meta[m + 2] === l) {
+      const off = meta[m + 1]!;
+      let i = 0;
+      while (i < l && arena[off + i] === buf[a + i]) i++;
+      if (i === l) return s - 1;
+    }
   }
 }
