@@ -30,9 +30,6 @@ export interface Context {
   readonly style: Style;
   readonly errStyle: Style;
 
-  /** `--tracking-uri`, which overrides MLFLOW_TRACKING_URI. */
-  readonly trackingUri: string | undefined;
-
   /** Aborted on Ctrl-C. Long operations pass it down. */
   readonly signal: AbortSignal;
 

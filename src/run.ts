@@ -62,7 +62,6 @@ export function createContext(globals: GlobalOptions, deps: ContextDeps): Contex
     interactive,
     style,
     errStyle,
-    trackingUri: globals.trackingUri,
     signal: deps.signal,
     now: deps.now ?? (() => new Date()),
     random: deps.random ?? Math.random,

@@ -1,13 +1,12 @@
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { compareVersions, type Comparison, type VersionSide } from '../core/registry/compare.js';
-import { fmt } from '../core/registry/gates.js';
 import { parseVersionRef, versionLabel } from '../core/registry/refs.js';
 import { SMOKE_DEFAULTS } from '../core/smoke/report.js';
 import { InputError, UsageError } from '../errors.js';
 import type { ModelVersion } from '../mlflow/types.js';
 import { pickModel, pickVersion } from '../registry/pick.js';
-import { mdTable, percent, shortTime, signed } from '../registry/render.js';
+import { fmt, mdTable, percent, shortTime, signed } from '../core/format.js';
 import { listVersions, requireModel, resolveRef, snapshot } from '../registry/versions.js';
 import { action } from '../run.js';
 import { intArg } from './args.js';

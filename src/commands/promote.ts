@@ -1,9 +1,9 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { Context } from '../context.js';
+import { fmt } from '../core/format.js';
 import {
   allPassed,
   evaluateGates,
-  fmt,
   parseKeyValue,
   parseNoRegression,
   parseRequirement,
@@ -19,11 +19,12 @@ import {
   versionLabel,
 } from '../core/registry/refs.js';
 import { UsageError } from '../errors.js';
-import { tagMap, type ModelVersion } from '../mlflow/types.js';
+import type { MlflowClient } from '../mlflow/client.js';
+import { tagMap, type ModelVersion, type RegisteredModel } from '../mlflow/types.js';
 import { applyMove, confirmMove, currentHolder, failIfGatesFailed, type MoveResult } from '../registry/move.js';
 import { pickModel, pickVersion } from '../registry/pick.js';
 import { whoAmI } from '../registry/provenance.js';
-import { movedLine, renderMove, statusLine } from '../registry/render.js';
+import { movedLine, renderMove, statusLine } from '../terminal/render.js';
 import { aliasesByVersion, listVersions, requireModel, resolveRef, runFacts, semverOf } from '../registry/versions.js';
 import { action } from '../run.js';
 import type { Style } from '../terminal/style.js';
@@ -110,29 +111,7 @@ export async function promote(ctx: Context, input: PromoteInput): Promise<Promot
     ? await resolveRef(client, model, ref, versions, call)
     : await pickVersion(ctx, model, versions, 'version to promote', 'REF');
   const holder = currentHolder(model, versions, target, kind);
-  const aliases = aliasesByVersion(model);
-
-  const facts = await runFacts(client, candidate.run_id, call);
-  // The holder's run is read only when a --no-regression gate compares against it.
-  const baseline = holder && {
-    version: holder.version,
-    metrics:
-      holder.version !== candidate.version && gates.noRegression.length > 0
-        ? (await runFacts(client, holder.run_id, call)).metrics
-        : {},
-  };
-  const checks = evaluateGates(gates, {
-    candidate: {
-      version: candidate.version,
-      status: candidate.status,
-      metrics: facts.metrics,
-      tags: tagMap(candidate.tags),
-      aliases: aliases.get(candidate.version) ?? [],
-    },
-    ...(baseline ? { baseline } : {}),
-    target: targetLabel(target, kind),
-  });
-  if (smoke) checks.push(await smokeCheck(ctx, model.name, candidate, holder, smoke, allPassed(checks)));
+  const checks = await gateChecks(ctx, client, { gates, smoke, model, candidate, holder, target, kind });
 
   const already = kind === 'alias' ? holder?.version === candidate.version : candidate.current_stage === target;
   const result: PromoteResult = {
@@ -178,6 +157,46 @@ export async function promote(ctx: Context, input: PromoteInput): Promise<Promot
   });
   statusLine(ctx, `${ctx.errStyle.pass} ${movedLine(moved, 'promoted')}`);
   return moved;
+}
+
+/** Every gate of the candidate, in checklist order; the smoke test last, and only when the others passed. */
+async function gateChecks(
+  ctx: Context,
+  client: MlflowClient,
+  g: {
+    gates: Gates;
+    smoke: SmokeGateInput | undefined;
+    model: RegisteredModel;
+    candidate: ModelVersion;
+    holder: ModelVersion | undefined;
+    target: string;
+    kind: 'alias' | 'stage';
+  },
+): Promise<Check[]> {
+  const { candidate, holder } = g;
+  const call = { signal: ctx.signal };
+  const facts = await runFacts(client, candidate.run_id, call);
+  // The holder's run is read only when a --no-regression gate compares against it.
+  const baseline = holder && {
+    version: holder.version,
+    metrics:
+      holder.version !== candidate.version && g.gates.noRegression.length > 0
+        ? (await runFacts(client, holder.run_id, call)).metrics
+        : {},
+  };
+  const checks = evaluateGates(g.gates, {
+    candidate: {
+      version: candidate.version,
+      status: candidate.status,
+      metrics: facts.metrics,
+      tags: tagMap(candidate.tags),
+      aliases: aliasesByVersion(g.model).get(candidate.version) ?? [],
+    },
+    ...(baseline ? { baseline } : {}),
+    target: targetLabel(g.target, g.kind),
+  });
+  if (g.smoke) checks.push(await smokeCheck(ctx, g.model.name, candidate, holder, g.smoke, allPassed(checks)));
+  return checks;
 }
 
 /** `--smoke`: mlv smoke on the candidate, against the current holder when a comparison gate needs one. */
@@ -283,6 +302,7 @@ export function smokeFromFlags(flags: PromoteFlags): SmokeGateInput | undefined 
   };
 }
 
+// Long but flat: one declaration per flag, each with its parser and help text.
 export function registerPromote(program: Command): void {
   program
     .command('promote')

@@ -1,15 +1,14 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { Context } from '../context.js';
 import { metricsFromFile, paramsFromFile, parseMetricArg, parseParamArg } from '../core/registry/provenance.js';
 import { checkRegistration, planRegistration } from '../core/registry/registration.js';
 import { BUMPS, type Bump } from '../core/registry/semver.js';
-import { InputError, MlvError } from '../errors.js';
+import { MlvError } from '../errors.js';
+import { readInputText } from '../io/input.js';
 import { artifactSha256, inspectArtifact } from '../registry/artifact.js';
 import { readDependencies, whoAmI } from '../registry/provenance.js';
 import { DEFAULT_EXPERIMENT, humanBytes, publish, type RegisterResult } from '../registry/publish.js';
-import { keyValues, statusLine } from '../registry/render.js';
+import { keyValues, statusLine } from '../terminal/render.js';
 import { action } from '../run.js';
 import type { Style } from '../terminal/style.js';
 
@@ -95,16 +94,7 @@ async function readKvFile<T>(
   parse: (text: string, file: string) => T,
 ): Promise<T | Record<string, never>> {
   if (file === undefined) return {};
-  let text: string;
-  try {
-    text = await readFile(path.resolve(ctx.cwd, file), 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(
-      code === 'ENOENT' ? `${flag} ${file} does not exist` : `cannot read ${flag} ${file}: ${(err as Error).message}`,
-    );
-  }
-  return parse(text, file);
+  return parse(await readInputText(file, { what: flag, cwd: ctx.cwd, stdin: ctx.stdin }), file);
 }
 
 async function readOnnx(file: string) {
@@ -168,6 +158,7 @@ interface RegisterFlags {
   alias?: string[];
 }
 
+// Long but flat: one declaration per flag, each with its parser and help text.
 export function registerRegister(program: Command): void {
   program
     .command('register')

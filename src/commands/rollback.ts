@@ -8,7 +8,7 @@ import { readAuditTrail } from '../registry/audit.js';
 import { whoAmI } from '../registry/provenance.js';
 import { applyMove, confirmMove, currentHolder, failIfGatesFailed, type MoveResult } from '../registry/move.js';
 import { pickModel } from '../registry/pick.js';
-import { movedLine, renderMove, statusLine } from '../registry/render.js';
+import { movedLine, renderMove, statusLine } from '../terminal/render.js';
 import { listVersions, requireModel, resolveRef, semverOf } from '../registry/versions.js';
 import { action } from '../run.js';
 import type { Style } from '../terminal/style.js';

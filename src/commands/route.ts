@@ -12,10 +12,11 @@ import {
   type Route,
   type RouteVersion,
 } from '../core/serve/route.js';
+import { shortTime } from '../core/format.js';
 import { CheckFailedError, UsageError } from '../errors.js';
 import type { ModelVersion, RegisteredModel } from '../mlflow/types.js';
 import { whoAmI } from '../registry/provenance.js';
-import { keyValues, shortTime } from '../registry/render.js';
+import { keyValues } from '../terminal/render.js';
 import { listVersions, requireModel, semverOf } from '../registry/versions.js';
 import { action } from '../run.js';
 import { clearRoute, resolveRouteRef, routeOfModel, storedRevision, writeRoute } from '../serve/route-store.js';

@@ -38,8 +38,7 @@ export async function server(ctx: Context, input: ServerInput): Promise<ServerRe
       ? path.resolve(ctx.cwd, input.store)
       : embeddedStoreDir(ctx.env, ctx.cwd);
   // The native SQLite module loads only here, not at CLI start-up.
-  const { startServer } = await import('../server/index.js');
-  const { isLoopbackAddress } = await import('../server/security.js');
+  const { isLoopbackAddress, startServer } = await import('../server/index.js');
 
   let running;
   try {

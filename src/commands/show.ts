@@ -1,8 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Context } from '../context.js';
-import { fmt } from '../core/registry/gates.js';
+import { fmt, shortTime } from '../core/format.js';
 import { TAG } from '../core/registry/tags.js';
-import { keyValues, shortTime } from '../registry/render.js';
+import { keyValues } from '../terminal/render.js';
 import {
   aliasMap,
   aliasesByVersion,

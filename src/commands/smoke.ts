@@ -109,6 +109,7 @@ interface SmokeFlags {
   rtol?: number;
 }
 
+// Long but flat: one declaration per flag, each with its parser and help text.
 export function registerSmoke(program: Command): void {
   const nonNeg = (flag: string) => numberArg(flag, (n) => n >= 0, 'a number ≥ 0');
   program

@@ -34,6 +34,8 @@ export interface ClientConfig {
   signal?: AbortSignal;
   /** Random source for the backoff jitter (tests make it deterministic). */
   random?: () => number;
+  /** Waits `ms` between attempts, rejecting when `signal` aborts (tests record the waits instead). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 /**

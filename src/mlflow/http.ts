@@ -1,6 +1,9 @@
 import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+
+const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  sleep(ms, undefined, signal ? { signal } : undefined);
 import { Agent, request, type Dispatcher } from 'undici';
 import { AuthError, InputError, InterruptedError, MlvError, RemoteError } from '../errors.js';
 import { DEFAULT_MAX_BACKOFF_MS, type ClientConfig } from './config.js';
@@ -182,7 +185,7 @@ export class HttpTransport {
       delay = Math.max(0, Math.round(delay));
       this.log(`retrying ${label} in ${(delay / 1000).toFixed(1)}s (attempt ${attempt + 1} of ${maxRetries + 1})`);
       try {
-        await sleep(delay, undefined, signal ? { signal } : undefined);
+        await (this.config.sleep ?? defaultSleep)(delay, signal);
       } catch {
         throw abortError(signal!);
       }

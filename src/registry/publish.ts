@@ -7,7 +7,7 @@ import { TAG } from '../core/registry/tags.js';
 import { InputError } from '../errors.js';
 import type { MlflowClient } from '../mlflow/client.js';
 import { isMlflowError } from '../mlflow/errors.js';
-import type { ModelVersion } from '../mlflow/types.js';
+import type { ModelVersion, Run } from '../mlflow/types.js';
 import type { OnnxInfo } from '../onnx/model-info.js';
 import type { Spinner } from '../terminal/spinner.js';
 import { MODEL_DIR, uploadPlan, type Artifact, type UploadItem } from './artifact.js';
@@ -77,6 +77,7 @@ export interface PublishInput {
 
 type Base = Pick<RegisterResult, 'name' | 'sha256' | 'artifact' | 'dependencies_source' | 'warnings'>;
 
+/** The effects in their order (see the top of this file); one function so the order reads top to bottom. */
 export async function publish(client: MlflowClient, input: PublishInput, fx: PublishEffects): Promise<RegisterResult> {
   const { plan } = input;
   const call = { signal: fx.signal };
@@ -110,28 +111,7 @@ export async function publish(client: MlflowClient, input: PublishInput, fx: Pub
   const end = (status: 'FINISHED' | 'FAILED', opts: { signal?: AbortSignal } = call) =>
     client.updateRun({ runId, status, endTime: fx.now().getTime() }, opts);
   try {
-    // The run's data, the LoggedModel and the files at once; only the generated MLmodel waits
-    // for the LoggedModel's id, which it records.
-    const planFor = (modelId: string | undefined) =>
-      uploadPlan(input.artifact, {
-        runId,
-        now: fx.now(),
-        ...(input.onnx ? { onnx: input.onnx } : {}),
-        metadata: { mlv_semver: semver, mlv_sha256: plan.sha256 },
-        ...(modelId ? { modelId } : {}),
-      });
-    const waitsForId = (f: UploadItem) => f.file === undefined && f.path === `${MODEL_DIR}/MLmodel`;
-    const early = planFor(undefined).filter((f) => !waitsForId(f));
-    const transfer = uploader(client, run.info.artifact_uri, planFor(undefined), fx);
-    const loggedModel = hasLoggedModels(serverVersion)
-      ? createLoggedModel(client, experimentId, runId, plan, fx)
-      : Promise.resolve(undefined);
-    const [, modelId] = await transfer.finish([
-      logRunData(client, runId, input, fx),
-      loggedModel,
-      transfer.send(early),
-      loggedModel.then((id) => transfer.send(planFor(id).filter(waitsForId))),
-    ]);
+    const modelId = await fillRun(client, run, { input, semver, experimentId, serverVersion }, fx);
     const source = `${run.info.artifact_uri.replace(/\/+$/, '')}/${MODEL_DIR}`;
     // Only after the upload, so that a killed register leaves no empty model behind. A first
     // version needs the registered model; an existing one is known from the versions.
@@ -180,6 +160,39 @@ export async function publish(client: MlflowClient, input: PublishInput, fx: Pub
     });
     throw err;
   }
+}
+
+/**
+ * The run's data, the LoggedModel (MLflow 3) and the files at once; only the generated MLmodel
+ * waits for the LoggedModel's id, which it records. Returns that id.
+ */
+async function fillRun(
+  client: MlflowClient,
+  run: Run,
+  r: { input: PublishInput; semver: string; experimentId: string; serverVersion: string | null },
+  fx: PublishEffects,
+): Promise<string | undefined> {
+  const runId = run.info.run_id;
+  const planFor = (modelId: string | undefined) =>
+    uploadPlan(r.input.artifact, {
+      runId,
+      now: fx.now(),
+      ...(r.input.onnx ? { onnx: r.input.onnx } : {}),
+      metadata: { mlv_semver: r.semver, mlv_sha256: r.input.plan.sha256 },
+      ...(modelId ? { modelId } : {}),
+    });
+  const waitsForId = (f: UploadItem) => f.file === undefined && f.path === `${MODEL_DIR}/MLmodel`;
+  const transfer = uploader(client, run.info.artifact_uri, planFor(undefined), fx);
+  const loggedModel = hasLoggedModels(r.serverVersion)
+    ? createLoggedModel(client, r.experimentId, runId, r.input.plan, fx)
+    : Promise.resolve(undefined);
+  const [, id] = await transfer.finish([
+    logRunData(client, runId, r.input, fx),
+    loggedModel,
+    transfer.send(planFor(undefined).filter((f) => !waitsForId(f))),
+    loggedModel.then((modelId) => transfer.send(planFor(modelId).filter(waitsForId))),
+  ]);
+  return id as string | undefined;
 }
 
 function decide(
@@ -372,14 +385,14 @@ function uploader(client: MlflowClient, artifactUri: string, plan: readonly Uplo
     });
   };
   /** Awaits `work` (the sends and whatever runs beside them), then cleans up. */
-  const finish = async <T extends unknown[]>(work: [...{ [K in keyof T]: Promise<T[K]> }]): Promise<T> => {
+  const finish = async (work: readonly Promise<unknown>[]): Promise<unknown[]> => {
     try {
       // Every transfer settles before the run is marked, so none is left writing behind a failure.
       const settled = await Promise.allSettled(work);
       const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
       spinner.stop();
-      return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as T;
+      return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value);
     } catch (err) {
       spinner.fail(`upload failed after ${humanBytes(done)} of ${humanBytes(total)}`);
       throw err;

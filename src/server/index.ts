@@ -29,6 +29,7 @@ import { TrackingStore } from './tracking.js';
 import { mlvVersion, SERVER_VERSION } from './version.js';
 
 export { MLFLOW_COMPAT_VERSION, SERVER_VERSION } from './version.js';
+export { isLoopbackAddress } from './security.js';
 
 export interface ServerOptions {
   storeDir: string;

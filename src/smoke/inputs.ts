@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Context } from '../context.js';
 import { parseModelsUri } from '../core/registry/refs.js';
@@ -8,6 +7,7 @@ import type { ModelFacts } from '../core/smoke/report.js';
 import { tensorsFromDocument, tensorsFromLines } from '../core/smoke/records.js';
 import type { HostTensor, TensorSpec } from '../core/smoke/tensor.js';
 import { InputError } from '../errors.js';
+import { readInputText } from '../io/input.js';
 
 /** What the smoke runner reads: the models (local or models:/…), the input file and the golden file. */
 
@@ -59,17 +59,7 @@ async function locateModel(ctx: Context, ref: string): Promise<{ file: string; l
 }
 
 export async function readText(ctx: Context, file: string, flag: string): Promise<string> {
-  if (file === '-') {
-    const chunks: Buffer[] = [];
-    for await (const c of ctx.stdin) chunks.push(Buffer.from(c as Buffer));
-    return Buffer.concat(chunks).toString('utf8');
-  }
-  try {
-    return await readFile(path.resolve(ctx.cwd, file), 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(`${flag} ${file} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}`);
-  }
+  return readInputText(file, { what: flag, cwd: ctx.cwd, stdin: ctx.stdin });
 }
 
 /** JSON, or JSON Lines when the name says so or the text is several JSON values, one a line. */

@@ -1,23 +1,15 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Context } from '../context.js';
-import { evaluateGates, outputProblems, type Check, type Gates } from '../core/smoke/checks.js';
+import { outputProblems, type Gates } from '../core/smoke/checks.js';
 import { GOLDEN_FORMAT, encodeTensors, type GoldenFile } from '../core/smoke/golden.js';
-import { summarizeLatency, throughput } from '../core/smoke/latency.js';
 import { bindSymbols } from '../core/smoke/records.js';
 import {
   SMOKE_DEFAULTS,
+  assembleReport,
   baselineInputProblem,
-  comparisonOf,
-  expectedOf,
-  finiteCheck,
-  gatedMaxAbsDiff,
-  ioEntry,
-  latencyOf,
-  loadChecks,
-  pairOutputs,
-  round,
   rowsOf,
+  type Measured,
   type SmokeReport,
 } from '../core/smoke/report.js';
 import type { HostTensor } from '../core/smoke/tensor.js';
@@ -104,70 +96,24 @@ export async function runSmoke(ctx: Context, input: SmokeInput): Promise<SmokeRe
     rows,
     threads: input.threads,
   });
-  const { outputs } = measured;
-  const checks: Check[] = [...loadChecks(candidate, ortVersion()), finiteCheck(outputs, input.allowNonfinite === true)];
-  const latency = summarizeLatency(measured.candidateMs);
-  const rowsPerS = throughput(rows, measured.candidateMs);
-
-  let comparison: SmokeReport['comparison'];
-  if (baseline && measured.baseOutputs) {
-    const pairs = pairOutputs(candidate.outputs, baseline.outputs);
-    if (pairs.length === 0) {
-      throw new InputError(
-        `${candidate.label} and baseline ${baseline.label} share no output to compare (${candidate.outputs.map((o) => o.name).join(', ')} vs ${baseline.outputs.map((o) => o.name).join(', ')})`,
-      );
-    }
-    comparison = comparisonOf({ candidate, baseline, rows }, pairs, outputs, measured.baseOutputs, {
-      candidate: latency,
-      baselineMs: measured.baselineMs,
-    });
-  }
-  let expected: SmokeReport['expected'];
-  if (golden && input.expectOutputs !== undefined) {
-    const e = expectedOf(input.expectOutputs, outputs, golden.outputs, tol);
-    expected = e.expected;
-    checks.push(e.check);
-  }
-  checks.push(
-    ...evaluateGates(gates, {
-      p99Ms: latency.p99,
-      throughput: rowsPerS,
-      maxAbsDiff: gatedMaxAbsDiff(comparison, outputs),
-      agreement: comparison?.agreement,
-      latencyRatio: comparison?.latency_ratio,
-    }),
-  );
-
-  const report: SmokeReport = {
-    model: candidate.ref,
-    sha256: candidate.sha256,
-    inputs: candidate.inputs.map(ioEntry),
-    outputs: candidate.outputs.map(ioEntry),
-    checks,
-    latency_ms: latencyOf(latency),
-    throughput_rows_per_s: round(rowsPerS, 4),
-    ...(comparison ? { comparison } : {}),
-    ...(expected ? { expected } : {}),
-    run: {
-      rows,
-      iterations: measured.candidateMs.length,
-      warmup,
-      seed: batch.seed,
-      input: batch.source,
-      threads: input.threads ?? null,
-      onnxruntime: ortVersion(),
-    },
-    passed: checks.every((c) => c.passed),
-  };
-  if (input.saveOutputs !== undefined) await saveGolden(ctx, input.saveOutputs, candidate, batch.tensors, outputs);
+  const report = assembleReport({
+    candidate,
+    baseline,
+    measured,
+    rows,
+    warmup,
+    inputs: batch,
+    golden:
+      golden && input.expectOutputs !== undefined ? { file: input.expectOutputs, outputs: golden.outputs } : undefined,
+    tol,
+    gates,
+    allowNonfinite: input.allowNonfinite === true,
+    threads: input.threads ?? null,
+    onnxruntime: ortVersion(),
+  });
+  if (input.saveOutputs !== undefined)
+    await saveGolden(ctx, input.saveOutputs, candidate, batch.tensors, measured.outputs);
   return report;
-}
-
-interface Measured {
-  outputs: Record<string, HostTensor>;
-  baseOutputs: Record<string, HostTensor> | undefined;
-  candidateMs: number[];
-  baselineMs: number[];
 }
 
 /**

@@ -14,6 +14,7 @@ import { parseSummary } from '../../src/io/summary.js';
 import { testContext } from '../helpers/context.js';
 import { repoRoot } from '../helpers/cli.js';
 import { syntheticExperiment } from './synthetic.js';
+import { expectClose } from '../stats/close.js';
 
 /**
  * One synthetic experiment, four ways in: raw events, the summary file computed by the shipped SQL
@@ -132,10 +133,7 @@ describe('events, summary (SQL template) and counts agree', () => {
     const got = m.metrics[0]!.comparisons[0]!;
     const want = a.metrics[1]!.comparisons[0]!;
     expect(got.test).toBe(want.test);
-    const close = (x: number | null, y: number | null) => {
-      expect(x).not.toBeNull();
-      expect(Math.abs(x! - y!)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(y!)));
-    };
+    const close = (x: number | null, y: number | null) => expectClose(x, y, 0, 1e-12 * Math.max(1, Math.abs(y ?? 0)));
     close(got.statistic, want.statistic);
     close(got.df!, want.df!);
     close(got.p_value, want.p_value);

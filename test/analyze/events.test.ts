@@ -4,6 +4,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../src/core/smoke/random.js';
 import { InputError } from '../../src/errors.js';
 import {
   EventsAccumulator,
@@ -87,16 +88,6 @@ function run(lines: string[], o: ReadEventsOptions = opts) {
 }
 
 /** mulberry32 */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function shuffle<T>(xs: T[], rand: () => number): T[] {
   const a = [...xs];
   for (let i = a.length - 1; i > 0; i--) {
@@ -126,7 +117,7 @@ describe('events reader: per-unit rules', () => {
   });
 
   it('gives the same answer for every order of the rows', () => {
-    const rand = rng(7);
+    const rand = mulberry32(7);
     const byVariant = (r: ReturnType<typeof run>) =>
       r.metrics.map((m) => ({ ...m, arms: [...m.arms].sort((a, b) => a.variant.localeCompare(b.variant)) }));
     for (let i = 0; i < 50; i++) {
@@ -307,7 +298,7 @@ describe('events reader: formats', () => {
 
 describe('timestamps inside JSON rows (the in-place reader)', () => {
   it('reads every shape to the millisecond: a conversion at the exposure counts, 1 ms before does not', () => {
-    const rand = rng(11);
+    const rand = mulberry32(11);
     const pad = (n: number, w = 2) => String(n).padStart(w, '0');
     const shapes = [
       (t: number) => new Date(t).toISOString(),
@@ -367,7 +358,7 @@ describe('parseTimestamp', () => {
   );
 
   it('agrees with Date.parse on many ISO timestamps', () => {
-    const rand = rng(3);
+    const rand = mulberry32(3);
     for (let i = 0; i < 2000; i++) {
       const t = Math.floor((rand() - 0.3) * 4e12);
       const iso = new Date(t).toISOString();

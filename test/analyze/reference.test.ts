@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { analyze, type AnalyzeInput } from '../../src/commands/analyze.js';
 import { testContext } from '../helpers/context.js';
+import { expectClose } from '../stats/close.js';
 
 /**
  * The counts form of `mlv analyze` against reference implementations. Every expected value was
@@ -11,12 +12,8 @@ import { testContext } from '../helpers/context.js';
  */
 
 const TOL = 1e-9;
-function close(actual: number | null | undefined, expected: number): void {
-  expect(actual).not.toBeNull();
-  expect(actual).toBeDefined();
-  const scale = Math.max(Math.abs(expected), 1e-300);
-  if (Math.abs(actual! - expected) / scale > TOL) expect(actual).toBe(expected);
-}
+/** Relative agreement to TOL; NaN, null or a missing value never passes (test/stats/close.ts). */
+const close = (actual: number | null | undefined, expected: number): void => expectClose(actual, expected, TOL);
 
 async function run(input: AnalyzeInput) {
   return analyze(testContext().ctx, input);

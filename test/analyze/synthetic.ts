@@ -1,3 +1,5 @@
+import { mulberry32 } from '../../src/core/smoke/random.js';
+
 /**
  * Seeded synthetic experiment data for the analyze tests: exposures and metric observations of
  * `units` units in two arms (plus a few units exposed to both), with pre-exposure activity, late
@@ -17,16 +19,8 @@ export interface Observation {
   ts: number;
 }
 
-/** mulberry32 */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator of src/core/smoke/random.ts (mulberry32). */
+export const rng = mulberry32;
 
 const DAY = 86_400_000;
 export const START = Date.UTC(2024, 4, 1);

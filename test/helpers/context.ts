@@ -1,5 +1,6 @@
 import { PassThrough, Writable } from 'node:stream';
 import type { Context, OutStream } from '../../src/context.js';
+import { mulberry32 } from '../../src/core/smoke/random.js';
 import type { Connection } from '../../src/mlflow/connect.js';
 import { createContext, type GlobalOptions } from '../../src/run.js';
 import type { Prompter } from '../../src/terminal/prompt.js';
@@ -46,7 +47,6 @@ export function testContext(
   const stderr = new Capture(opts.tty ?? false);
   const stdin = new PassThrough() as PassThrough & { isTTY?: boolean };
   stdin.isTTY = opts.tty ?? false;
-  let seed = 42;
   const ctx = createContext(opts.globals ?? {}, {
     stdout: stdout as OutStream,
     stderr: stderr as OutStream,
@@ -55,14 +55,7 @@ export function testContext(
     cwd: opts.cwd ?? process.cwd(),
     signal: new AbortController().signal,
     now: () => opts.now ?? new Date('2026-01-02T03:04:05Z'),
-    // mulberry32: deterministic, good enough for tests
-    random: () => {
-      seed |= 0;
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    },
+    random: mulberry32(42),
     ...(opts.prompter ? { prompter: opts.prompter } : {}),
     ...(opts.connect ? { connect: opts.connect } : {}),
   });

@@ -369,7 +369,7 @@ describe('input errors (exit 2) before or instead of any change', () => {
         fn: 'register',
         input: { path: model('classifier-v1.onnx'), name: 'churn', semver: '9.0.0', metricsFile: 'nope.json' },
       }),
-      '--metrics-file nope.json does not exist',
+      '--metrics-file nope.json: no such file',
     ],
   ])('%s', async (_label, make, message) => {
     const { fn, input } = make() as { fn: string; input: any };

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import {
   allPassed,
   evaluateGates,
-  fmt,
   parseNoRegression,
   parseRequirement,
   parseTolerance,
@@ -10,6 +9,7 @@ import {
   type GateInputs,
   type Gates,
 } from '../../src/core/registry/gates.js';
+import { fmt } from '../../src/core/format.js';
 
 describe('parseRequirement', () => {
   it.each([

@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers/cli.js';
 import { rawRequest, startTestServer, tempStore } from './helpers.js';
+import { mulberry32 } from '../../src/core/smoke/random.js';
 
 const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'store-worker.mjs');
 const A = '/api/2.0/mlflow-artifacts/artifacts';
@@ -155,7 +156,11 @@ describe('a process killed in the middle of a write', () => {
 
     const w = worker('write-forever', dir, 'crashy');
     await w.firstLine;
-    await new Promise((r) => setTimeout(r, 150 + Math.floor(Math.random() * 200)));
+    // A seeded delay (MLV_TEST_SEED=N reproduces a run): printed so a failure can be replayed.
+    const seed = Number(process.env.MLV_TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
+    const delay = 150 + Math.floor(mulberry32(seed)() * 200);
+    console.log(`SIGKILL after ${delay} ms (MLV_TEST_SEED=${seed})`);
+    await new Promise((r) => setTimeout(r, delay));
     w.child.kill('SIGKILL');
     await w.exited;
 

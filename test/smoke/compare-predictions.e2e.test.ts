@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CompareResult } from '../../src/commands/compare.js';
-import { fmt } from '../../src/core/registry/gates.js';
+import { fmt } from '../../src/core/format.js';
 import { repoRoot, runMlv, tempDir, type CliResult } from '../helpers/cli.js';
 import { features, v2AgainstV1 } from './classifier-formula.js';
 

@@ -357,7 +357,7 @@ describe.concurrent('--input', () => {
     ],
     ['multi-input.onnx', 'classifier.json', '"features" is not an input of the model (its inputs: ids, x)'],
     ['classifier-v1.onnx', 'invalid/not-json.json', 'is not valid JSON: '],
-    ['classifier-v1.onnx', 'invalid/missing.json', 'does not exist'],
+    ['classifier-v1.onnx', 'invalid/missing.json', 'no such file'],
   ])('%s with %s → exit 2', async (model, file, message) => {
     const r = await smoke([m(model), '--input', inp(file)]);
     expect(r.code).toBe(2);

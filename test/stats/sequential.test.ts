@@ -6,6 +6,7 @@ import {
   sequentialTest,
   type Alternative,
 } from '../../src/core/stats/index.js';
+import { mulberry32 } from '../../src/core/smoke/random.js';
 import { expectClose } from './close.js';
 import * as ref from './reference-values.generated.js';
 
@@ -29,16 +30,6 @@ describe('normal-mixture confidence sequence (GrowthBook gbstats formulas)', () 
     expectClose(sequentialHalfWidth(0.08, 10000, r.pValue, 5000, 'two-sided', rho), 0.3, 1e-12);
   });
 });
-
-/** mulberry32: a small seeded generator so the simulation is deterministic. */
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('peeking simulation (A/A tests looked at daily)', () => {
   it('keeps the false-positive rate at or under α with the sequential test, and not without', () => {

@@ -1,3 +1,4 @@
+import { formatNumber } from '../format.js';
 import type { Interval } from '../stats/index.js';
 import type { DailySeries } from './daily.js';
 import type { ExperimentPlan } from './plan.js';
@@ -29,10 +30,8 @@ export function fmtPct(x: number | null, digits = 2, sign = false): string {
 }
 
 export function fmtNum(x: number | null, sign = false, digits = 5): string {
-  if (x === null || !Number.isFinite(x)) return x === Infinity ? '∞' : '-';
-  const a = Math.abs(x);
-  const s = a !== 0 && (a >= 1e7 || a < 1e-4) ? x.toExponential(digits - 1) : Number(x.toPrecision(digits)).toString();
-  return sign && x >= 0 ? '+' + s : s;
+  if (x === Infinity) return '∞'; // an odds ratio at the end of its support
+  return formatNumber(x, { digits, small: 1e-4, large: 1e7, expDigits: digits - 1, dashNonFinite: true, sign });
 }
 
 /** The difference in the metric's unit: percentage points for rates. */

@@ -1,4 +1,5 @@
 import { InputError } from '../../errors.js';
+import { fmt } from '../format.js';
 
 /**
  * Promotion gates. Each is parsed from its flag before any request is made and evaluated into
@@ -119,16 +120,6 @@ export interface GateInputs {
   /** The version holding the target now (undefined: nobody). */
   baseline?: { version: string; metrics: Record<string, number> };
   target: string;
-}
-
-/** Formats a number for a checklist: up to 6 significant digits, no exponent for ordinary values. */
-export function fmt(n: number | null | undefined): string {
-  if (n === null || n === undefined) return '-';
-  if (Number.isNaN(n)) return 'NaN';
-  if (Number.isInteger(n)) return String(n);
-  const a = Math.abs(n);
-  if (a !== 0 && (a < 1e-4 || a >= 1e9)) return n.toExponential(3);
-  return String(Number(n.toPrecision(6)));
 }
 
 /** The allowed worst value of a no-regression gate. */

@@ -40,10 +40,6 @@ export function isSemver(input: string): boolean {
   return !s.includes('+') && STRICT.test(s);
 }
 
-export function compareSemver(a: string, b: string): number {
-  return semverCompare(a, b);
-}
-
 /** The highest of the given semvers (invalid ones ignored), or undefined. */
 export function highestSemver(versions: Iterable<string | undefined>): string | undefined {
   let best: string | undefined;

@@ -1,4 +1,6 @@
-import { countNonFinite, type Check } from './checks.js';
+import { formatNumber, type NumberFormat } from '../format.js';
+import { InputError } from '../../errors.js';
+import { countNonFinite, evaluateGates, type Check, type Gates } from './checks.js';
 import { classAgreement, compareToExpected, diffTensors, type ExpectResult, type WorstElement } from './compare.js';
 import { summarizeLatency, throughput, type LatencySummary } from './latency.js';
 import { FLOAT_TYPES, elementCount, formatIndex, type Dim, type HostTensor, type TensorSpec } from './tensor.js';
@@ -240,9 +242,86 @@ export function describeExpect(r: ExpectResult, tol: { atol: number; rtol: numbe
 
 /** A number in a smoke message: 4 significant digits, exponent notation outside [1e-3, 1e6). */
 export function fmtNum(x: number | null | undefined): string {
-  if (x === null || x === undefined) return '-';
-  if (!Number.isFinite(x)) return String(x);
-  if (x === 0) return '0';
-  const a = Math.abs(x);
-  return a >= 1e-3 && a < 1e6 ? Number(x.toPrecision(4)).toString() : x.toExponential(2);
+  return formatNumber(x, SMOKE_NUMBER);
+}
+
+const SMOKE_NUMBER: NumberFormat = { digits: 4, small: 1e-3, large: 1e6, expDigits: 2 };
+
+/** What the runner measured: the candidate's (and the baseline's) outputs and timed runs. */
+export interface Measured {
+  outputs: Record<string, HostTensor>;
+  baseOutputs: Record<string, HostTensor> | undefined;
+  candidateMs: number[];
+  baselineMs: number[];
+}
+
+/**
+ * The report from the measurements: the checks (loads, outputs, finite, expected-outputs, gates),
+ * latency and throughput, the baseline comparison and the golden-file section. InputError when
+ * the candidate and the baseline share no output.
+ */
+export function assembleReport(m: {
+  candidate: ModelFacts;
+  baseline: ModelFacts | undefined;
+  measured: Measured;
+  rows: number;
+  warmup: number;
+  inputs: { source: string; seed: number | null };
+  golden: { file: string; outputs: Record<string, HostTensor> } | undefined;
+  tol: { atol: number; rtol: number };
+  gates: Gates;
+  allowNonfinite: boolean;
+  threads: number | null;
+  onnxruntime: string;
+}): SmokeReport {
+  const { candidate, baseline, measured } = m;
+  const { outputs } = measured;
+  const checks: Check[] = [...loadChecks(candidate, m.onnxruntime), finiteCheck(outputs, m.allowNonfinite)];
+  const latency = summarizeLatency(measured.candidateMs);
+  const rowsPerS = throughput(m.rows, measured.candidateMs);
+  let comparison: SmokeComparison | undefined;
+  if (baseline && measured.baseOutputs) {
+    const pairs = pairOutputs(candidate.outputs, baseline.outputs);
+    if (pairs.length === 0) {
+      throw new InputError(
+        `${candidate.label} and baseline ${baseline.label} share no output to compare (${candidate.outputs.map((o) => o.name).join(', ')} vs ${baseline.outputs.map((o) => o.name).join(', ')})`,
+      );
+    }
+    comparison = comparisonOf({ candidate, baseline, rows: m.rows }, pairs, outputs, measured.baseOutputs, {
+      candidate: latency,
+      baselineMs: measured.baselineMs,
+    });
+  }
+  const expected = m.golden && expectedOf(m.golden.file, outputs, m.golden.outputs, m.tol);
+  if (expected) checks.push(expected.check);
+  checks.push(
+    ...evaluateGates(m.gates, {
+      p99Ms: latency.p99,
+      throughput: rowsPerS,
+      maxAbsDiff: gatedMaxAbsDiff(comparison, outputs),
+      agreement: comparison?.agreement,
+      latencyRatio: comparison?.latency_ratio,
+    }),
+  );
+  return {
+    model: candidate.ref,
+    sha256: candidate.sha256,
+    inputs: candidate.inputs.map(ioEntry),
+    outputs: candidate.outputs.map(ioEntry),
+    checks,
+    latency_ms: latencyOf(latency),
+    throughput_rows_per_s: round(rowsPerS, 4),
+    ...(comparison ? { comparison } : {}),
+    ...(expected ? { expected: expected.expected } : {}),
+    run: {
+      rows: m.rows,
+      iterations: measured.candidateMs.length,
+      warmup: m.warmup,
+      seed: m.inputs.seed,
+      input: m.inputs.source,
+      threads: m.threads,
+      onnxruntime: m.onnxruntime,
+    },
+    passed: checks.every((c) => c.passed),
+  };
 }

@@ -1,10 +1,8 @@
 import type { Check } from '../core/registry/gates.js';
-import { fmt } from '../core/registry/gates.js';
 import { targetLabel, versionLabel } from '../core/registry/refs.js';
-import type { Style } from '../terminal/style.js';
-import type { MoveResult } from './move.js';
+import type { Style } from './style.js';
 
-/** Pure formatting shared by the registry commands' renderers. */
+/** Styled rendering shared by the registry commands: key/value lists, gate checklists, moves. */
 
 /** `key  value` lines aligned on a TTY, `key\tvalue` when piped; empty values skipped. */
 export function keyValues(style: Style, rows: [string, string | number | null | undefined][]): string {
@@ -23,39 +21,6 @@ export function checklist(style: Style, checks: readonly Check[]): string {
     .join('\n');
 }
 
-/** A signed number: `+0.1`, `-2`, `0`. */
-export function signed(n: number | null): string {
-  if (n === null) return '-';
-  const s = fmt(n);
-  return n > 0 ? `+${s}` : s;
-}
-
-/** A signed percentage from a ratio: 0.125 → `+12.5%`. */
-export function percent(ratio: number | null): string {
-  if (ratio === null) return '-';
-  const pct = ratio * 100;
-  // Two decimals for ordinary changes; significant digits for tiny ones so they do not read as 0%.
-  const s = Math.abs(pct) >= 0.01 || pct === 0 ? String(Number(pct.toFixed(2))) : fmt(pct);
-  return ratio > 0 ? `+${s}%` : `${s}%`;
-}
-
-/** `2026-01-02T03:04:05.000Z` → `2026-01-02 03:04` (UTC). */
-export function shortTime(iso: string | null | undefined): string {
-  if (!iso) return '-';
-  return iso.length >= 16 ? `${iso.slice(0, 10)} ${iso.slice(11, 16)}` : iso;
-}
-
-/** A Markdown table cell: pipes escaped, newlines flattened. */
-export function mdCell(s: string | number | null | undefined): string {
-  if (s === null || s === undefined || s === '') return '–';
-  return String(s).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
-
-export function mdTable(head: string[], rows: (string | number | null | undefined)[][], align?: ('l' | 'r')[]): string {
-  const sep = head.map((_, i) => (align?.[i] === 'r' ? '---:' : '---'));
-  return [head.map(mdCell), sep, ...rows.map((r) => r.map(mdCell))].map((r) => `| ${r.join(' | ')} |`).join('\n');
-}
-
 /**
  * The "✓ registered …" line on stderr — only with --json, where stdout is the document and a person
  * watching still wants a word; without --json the human rendering on stdout says the same.
@@ -64,8 +29,24 @@ export function statusLine(ctx: { json: boolean; info(message: string): void }, 
   if (ctx.json) ctx.info(message);
 }
 
+/** What renderMove shows of a move (src/registry/move.ts MoveResult has these fields and more). */
+export interface MoveView {
+  name: string;
+  version: string;
+  semver: string | null;
+  target: string;
+  target_kind: 'alias' | 'stage';
+  previous: string | null;
+  previous_semver: string | null;
+  checks: readonly Check[];
+  promoted: boolean;
+  dry_run: boolean;
+  changed: boolean;
+  archived: readonly string[];
+}
+
 /** The promote/rollback report: the move, the gate checklist, and what happened. */
-export function renderMove(r: MoveResult, style: Style, verb = 'promote'): string {
+export function renderMove(r: MoveView, style: Style, verb = 'promote'): string {
   const to = targetLabel(r.target, r.target_kind);
   const lines = [
     `${verb} ${style.bold(r.name)} ${versionLabel(r.version, r.semver)} → ${to}   ${style.dim(`(now: ${versionLabel(r.previous, r.previous_semver)})`)}`,
@@ -90,6 +71,6 @@ export function renderMove(r: MoveResult, style: Style, verb = 'promote'): strin
 }
 
 /** `promoted churn @production → version 3 (v1.2.0) (was version 2)`: the status line after a move. */
-export function movedLine(r: MoveResult, verb: string): string {
+export function movedLine(r: MoveView, verb: string): string {
   return `${verb} ${r.name} ${targetLabel(r.target, r.target_kind)} → ${versionLabel(r.version, r.semver)} (was ${versionLabel(r.previous, r.previous_semver)})`;
 }
