@@ -1,0 +1,71 @@
+import { performance } from 'node:perf_hooks';
+import { classAgreement, diffTensors } from '../core/smoke/compare.js';
+import type { Tensors } from './inference.js';
+import type { ServeMetrics } from './metrics.js';
+import type { LoadedVersion } from './versions.js';
+
+/**
+ * Shadow traffic: a copy of a request goes to the shadow version after the primary has answered.
+ * Copies wait in a bounded queue (full → dropped and counted) and run on the shadow's own worker
+ * thread, so the primary answer and its latency never depend on the shadow. Only the comparison is
+ * kept: the largest absolute difference per output, class agreement, and the shadow's latency.
+ */
+export class Shadow {
+  private pending = 0;
+  compared = 0;
+  dropped = 0;
+
+  constructor(
+    private readonly metrics: ServeMetrics,
+    private readonly queueMax: number,
+  ) {}
+
+  offer(shadow: LoadedVersion, feeds: Tensors, primary: Tensors): void {
+    if (this.pending >= this.queueMax || shadow.released) {
+      this.dropped++;
+      this.metrics.shadowDrop(shadow.version);
+      return;
+    }
+    this.pending++;
+    shadow.inFlight++;
+    const start = performance.now();
+    shadow.batcher
+      .run(feeds)
+      .then(
+        (out) => this.compare(shadow.version, out, primary, (performance.now() - start) / 1000),
+        () => {
+          this.dropped++;
+          this.metrics.shadowDrop(shadow.version);
+        },
+      )
+      .finally(() => {
+        this.pending--;
+        shadow.inFlight--;
+      });
+  }
+
+  private compare(version: string, out: Tensors, primary: Tensors, seconds: number): void {
+    let maxDiff: number | null = null;
+    const pairs: { candidate: string; baseline: string }[] = [];
+    for (const [name, t] of Object.entries(out)) {
+      const p = primary[name];
+      if (!p) continue;
+      pairs.push({ candidate: name, baseline: name });
+      try {
+        const d = diffTensors(name, t, p).max_abs_diff;
+        if (d !== null) maxDiff = Math.max(maxDiff ?? 0, d);
+      } catch {
+        // different shapes: nothing numeric to compare for this output
+      }
+    }
+    const agreement = classAgreement(out, primary, pairs);
+    let agreeRows: number | null = null;
+    let rows = 0;
+    if (agreement) {
+      rows = agreement.rows;
+      agreeRows = Math.round(agreement.rate * agreement.rows);
+    }
+    this.compared++;
+    this.metrics.shadow(version, { absDiff: maxDiff, agreeRows, rows, seconds });
+  }
+}
