@@ -59,6 +59,8 @@ function start(args, opts = {}) {
       const line = out.split('\n').find((l) => l.startsWith('{'));
       if (line) {
         clearTimeout(timer);
+        const loaded = err.split('\n').filter((l) => l.startsWith('loaded '));
+        if (loaded.length > 0) console.log(`  (${loaded.join('; ')})`);
         resolve({ url: JSON.parse(line).url, child, stderr: () => err, ...opts });
       }
     });
@@ -255,11 +257,11 @@ for (const [label, name, body, version] of [
 }
 
 // Shadow at 100 % on the classifier.
-let shadow;
+
 {
   const route = routeFile('churn', { stable: { version: '1' }, shadow: { version: '2', percent: 100 } });
   const s = await start(serveArgs('churn', route));
-  shadow = record(
+  record(
     'mlv serve: classifier + shadow 100%',
     16,
     await load(`${s.url}/invocations`, 16, classifierBody),
@@ -296,10 +298,51 @@ let swap;
   await stop(s);
 }
 
-const ratio = results.churn[16].rps / bare[16].rps;
-const p99x = results.churn[16].p99 / Math.max(bare[16].p99, 0.001);
+// The ratios the targets are stated in, measured side by side: both servers up at once, loaded in
+// alternating slices, the median of the per-pair ratios (a busy machine shifts both alike).
+const PAIRS = Number(process.env.BENCH_SERVE_PAIRS ?? 3);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+async function sideBySide(label, a, b, body) {
+  const ratios = [];
+  const p99s = [];
+  for (let i = 0; i < PAIRS; i++) {
+    const ra = await load(a, 16, body, 2);
+    const rb = await load(b, 16, body, 2);
+    ratios.push(rb.requests.average / ra.requests.average);
+    p99s.push(rb.latency.p99 / Math.max(ra.latency.p99, 0.001));
+  }
+  console.log(
+    `  ${label}: throughput ratios ${ratios.map((r) => r.toFixed(2)).join(', ')}; p99 ratios ${p99s.map((r) => r.toFixed(2)).join(', ')}`,
+  );
+  return { ratio: median(ratios), p99x: median(p99s) };
+}
+console.log(`\nside by side (c=16, ${PAIRS} alternating pairs of 2 s):`);
+let ratio, p99x, shadowCost;
+{
+  const b = await start([bareHttp]);
+  const s = await start(serveArgs('churn', routeFile('churn', { stable: { version: '1' } })));
+  ({ ratio, p99x } = await sideBySide(
+    'mlv serve classifier / bare node:http',
+    b.url,
+    `${s.url}/invocations`,
+    classifierBody,
+  ));
+  const sh = await start(
+    serveArgs(
+      'churn',
+      routeFile('churn-shadow', { model: 'churn', stable: { version: '1' }, shadow: { version: '2', percent: 100 } }),
+    ),
+  );
+  const r = await sideBySide(
+    'with shadow 100 % / without',
+    `${s.url}/invocations`,
+    `${sh.url}/invocations`,
+    classifierBody,
+  );
+  shadowCost = 1 - r.ratio;
+  await Promise.all([stop(b), stop(s), stop(sh)]);
+}
 const rssMax = Math.max(...rows.filter((r) => r.label.startsWith('mlv serve')).map((r) => r.rss));
-const shadowCost = 1 - shadow.rps / results.churn[16].rps;
 console.log(`
 targets (classifier, c=16):
   throughput vs bare node:http  ${(ratio * 100).toFixed(0)} %   (target ≥ 65 %)

@@ -89,14 +89,14 @@ export async function serve(ctx: Context, input: ServeInput): Promise<ServeResul
       maxBatch: input.maxBatch,
       maxWaitMs: input.maxBatchWaitMs,
     },
-    // The shadow has its own sessions, queue and (for models worth a thread) its own worker pool;
-    // its batches are larger and may wait, since nobody waits for its answers.
+    // The shadow has its own sessions, queue and (for models worth a thread) its own worker pool.
+    // Its batches stay as small as the primary's: a large inline batch would stall the HTTP thread.
     shadowLoad: {
       threads: input.shadowThreads,
       pool: () =>
         (shadowPool ??= new WorkerPool(input.shadowThreads === 'auto' ? 1 : Math.max(1, input.shadowThreads))),
-      maxBatch: Math.max(input.maxBatch, 256),
-      maxWaitMs: 2,
+      maxBatch: input.maxBatch,
+      maxWaitMs: 0,
     },
   });
 

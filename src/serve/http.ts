@@ -52,6 +52,7 @@ class HttpError extends Error {
 
 const JSON_TYPE = 'application/json';
 const OIP_INFER = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?\/(infer|ready)$/;
+const HEALTH = new Set(['/ping', '/health', '/v2/health/live', '/v2/health/ready']);
 const OIP_MODEL = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?$/;
 
 export class ServeHttp {
@@ -106,6 +107,14 @@ export class ServeHttp {
     res.setHeader('X-Mlv-Variant', 'stable');
     res.setHeader('X-Mlv-Version', stable.version);
     if (this.stopping) res.setHeader('Connection', 'close');
+    const method = req.method ?? 'GET';
+    // Health checks answer without the token (a kubelet or load balancer sends none), with no detail.
+    if (this.tokenDigest && (method === 'GET' || method === 'HEAD') && HEALTH.has(pathname) && !this.authorized(req)) {
+      req.resume();
+      if (pathname === '/v2/health/live') return this.json(res, 200, { live: true });
+      if (pathname === '/v2/health/ready') return this.json(res, this.stopping ? 503 : 200, { ready: !this.stopping });
+      return this.send(res, this.stopping ? 503 : 200, '\n', 'text/plain');
+    }
     if (this.tokenDigest && !this.authorized(req)) {
       this.fail(
         res,
@@ -116,7 +125,6 @@ export class ServeHttp {
       req.resume();
       return;
     }
-    const method = req.method ?? 'GET';
     if (method === 'POST') {
       if (pathname === '/invocations' || OIP_INFER.test(pathname) || pathname === '/feedback') {
         this.post(req, res, pathname, q < 0 ? '' : url.slice(q + 1), serving, start);
@@ -205,6 +213,8 @@ export class ServeHttp {
         version: lv.version,
         mode: lv.mode,
         batching: lv.batchDim !== null,
+        runs: lv.batcher.runs,
+        rows_per_run: lv.batcher.runs === 0 ? null : Math.round((lv.batcher.batchedRows / lv.batcher.runs) * 100) / 100,
         retired: lv.retiredAt !== undefined,
       })),
       load_failures: [...this.o.runtime.failures.values()],

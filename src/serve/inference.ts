@@ -1,9 +1,10 @@
+import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { concatRequests, joinable, planBatch, rowsOf, splitOutputs } from '../core/serve/batch.js';
 import type { HostTensor } from '../core/smoke/tensor.js';
 import { InputError } from '../errors.js';
-import { OnnxSession } from '../onnx/runtime.js';
+import { loadOrt, OnnxSession } from '../onnx/runtime.js';
 import type { WorkerReply, WorkerRequest } from './inference-worker.js';
 
 /**
@@ -25,14 +26,94 @@ export interface Runner {
   release(): Promise<void>;
 }
 
-export async function openInline(file: string, label: string): Promise<Runner> {
+/** The model on the HTTP thread; `direct`: run through the native session (see below). */
+export async function openInline(file: string, label: string, direct = true): Promise<Runner> {
   const session = await OnnxSession.open(file, label, { threads: 1 });
+  return direct ? withDirect(session, file) : publicRunner(session);
+}
+
+function publicRunner(session: OnnxSession): Runner {
   return {
     mode: 'inline',
     slots: 1,
     run: (feeds) => session.run(session.feeds(feeds)),
     release: () => session.release(),
   };
+}
+
+async function withDirect(session: OnnxSession, file: string): Promise<Runner> {
+  const direct = await openDirect(file);
+  if (direct) {
+    // The same model through onnxruntime-node's native binding, run synchronously: its public
+    // `run` defers every call by a setImmediate, a second event-loop turn per batch.
+    const ort = await loadOrt();
+    const fetches = Object.fromEntries(session.outputNames.map((n) => [n, null]));
+    return {
+      mode: 'inline',
+      slots: 1,
+      run: (feeds) => {
+        try {
+          const input: Record<string, unknown> = {};
+          for (const [name, t] of Object.entries(feeds)) input[name] = new ort.Tensor(t.type, t.data as never, t.dims);
+          const out = direct.run(input, fetches, RUN_OPTIONS);
+          const result: Tensors = {};
+          for (const name of session.outputNames) {
+            const t = out[name];
+            if (t)
+              result[name] = {
+                type: t.type as HostTensor['type'],
+                dims: [...t.dims],
+                data: t.data as HostTensor['data'],
+              };
+          }
+          return Promise.resolve(result);
+        } catch {
+          // The public API words the error the way mlv reports it.
+          return session.run(session.feeds(feeds));
+        }
+      },
+      release: async () => {
+        direct.dispose();
+        await session.release();
+      },
+    };
+  }
+  return publicRunner(session);
+}
+
+interface NativeSession {
+  loadModel(file: string, options: object): void;
+  run(
+    feeds: Record<string, unknown>,
+    fetches: Record<string, null>,
+    options: object,
+  ): Record<string, { type: string; dims: readonly number[]; data: unknown }>;
+  dispose(): void;
+}
+
+const RUN_OPTIONS = { logSeverityLevel: 4 };
+
+/** A session on onnxruntime-node's native binding, or undefined when its layout is not the known one. */
+async function openDirect(file: string): Promise<NativeSession | undefined> {
+  try {
+    await loadOrt();
+    const { binding, initOrt } = createRequire(import.meta.url)('onnxruntime-node/dist/binding.js') as {
+      binding: { InferenceSession: new () => NativeSession };
+      initOrt(): void;
+    };
+    initOrt();
+    const s = new binding.InferenceSession();
+    s.loadModel(file, {
+      logSeverityLevel: 4,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+    });
+    return s;
+  } catch {
+    return undefined;
+  }
 }
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
@@ -44,11 +125,15 @@ interface Pending {
 class PoolWorker {
   readonly worker: Worker;
   busy = 0;
+  alive = true;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
 
   constructor() {
-    this.worker = new Worker(new URL('./inference-worker.js', import.meta.url));
+    // Little JavaScript runs there: a small young generation keeps each thread's memory down.
+    this.worker = new Worker(new URL('./inference-worker.js', import.meta.url), {
+      resourceLimits: { maxYoungGenerationSizeMb: 4 },
+    });
     this.worker.unref();
     this.worker.on('message', (reply: WorkerReply) => {
       const p = this.pending.get(reply.id);
@@ -63,6 +148,7 @@ class PoolWorker {
   }
 
   call(msg: WithoutId<WorkerRequest>): Promise<WorkerReply> {
+    if (!this.alive) return Promise.resolve({ id: 0, ok: false, error: 'inference thread has exited' });
     const id = this.nextId++;
     this.busy++;
     return new Promise<WorkerReply>((resolve) => {
@@ -100,8 +186,9 @@ export class WorkerPool {
       mode: 'worker',
       slots: this.workers.length,
       run: async (feeds) => {
-        let w = this.workers[0]!;
-        for (const x of this.workers) if (x.busy < w.busy) w = x;
+        // The least busy thread that is still running (one that died answers with an error).
+        let w = this.workers.find((x) => x.alive) ?? this.workers[0]!;
+        for (const x of this.workers) if (x.alive && x.busy < w.busy) w = x;
         // Inputs are copied, not transferred: a shadow copy of the request may still read them.
         const reply = await w.call({ op: 'run', key, feeds });
         if (!reply.ok) throw replyError(reply);

@@ -13,6 +13,31 @@ export const DURATION_BUCKETS = [
 const DIFF_BUCKETS = [0, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 10];
 const VALUE_BUCKETS = [-10, -1, -0.5, 0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 10, 100];
 
+/**
+ * Counts kept as plain numbers on the hot path and handed to prom-client when it is scraped:
+ * prom-client hashes and validates the labels on every `inc`, which costs more than the count.
+ */
+class Tally {
+  private readonly pending = new Map<string, { labels: string[]; n: number }>();
+  constructor(private readonly counter: () => client.Counter) {}
+
+  add(key: string, labels: () => string[], n = 1): void {
+    const p = this.pending.get(key);
+    if (p) p.n += n;
+    else this.pending.set(key, { labels: labels(), n });
+  }
+
+  flush(): void {
+    for (const p of this.pending.values()) {
+      if (p.n === 0) continue;
+      this.counter()
+        .labels(...p.labels)
+        .inc(p.n);
+      p.n = 0;
+    }
+  }
+}
+
 /** At most this many distinct classes per output are counted by name; the rest as "other". */
 const MAX_CLASSES = 64;
 
@@ -34,6 +59,10 @@ export class ServeMetrics {
   private readonly loadFailures: client.Counter;
   private readonly eventsWritten: client.Counter;
   private readonly eventsDropped: client.Counter;
+  private readonly requestTally = new Tally(() => this.requests);
+  private readonly classTally = new Tally(() => this.predictionClass);
+  private readonly shadowTally = new Tally(() => this.shadowRequests);
+  private readonly agreementTally = new Tally(() => this.shadowAgreement);
   private readonly children = new Map<string, { inc(n?: number): void; observe?(v: number): void }>();
   private readonly classes = new Map<string, Set<string>>();
 
@@ -45,6 +74,7 @@ export class ServeMetrics {
       help: 'Answered requests by model version, variant and HTTP status',
       labelNames: ['model', 'version', 'variant', 'code'],
       registers,
+      collect: () => this.requestTally.flush(),
     });
     this.duration = new client.Histogram({
       name: 'mlv_request_duration_seconds',
@@ -64,6 +94,7 @@ export class ServeMetrics {
       help: 'Predicted classes of class outputs (label tensors, argmax of probabilities)',
       labelNames: ['model', 'version', 'variant', 'output', 'class'],
       registers,
+      collect: () => this.classTally.flush(),
     });
     this.predictionValues = new client.Histogram({
       name: 'mlv_prediction_value',
@@ -77,6 +108,7 @@ export class ServeMetrics {
       help: 'Requests mirrored to the shadow version and compared',
       labelNames: ['model', 'version'],
       registers,
+      collect: () => this.shadowTally.flush(),
     });
     this.shadowDropped = new client.Counter({
       name: 'mlv_shadow_dropped_total',
@@ -89,6 +121,7 @@ export class ServeMetrics {
       help: 'Shadow rows by whether their predicted class agrees with the primary answer',
       labelNames: ['model', 'version', 'agree'],
       registers,
+      collect: () => this.agreementTally.flush(),
     });
     this.shadowAbsDiff = new client.Histogram({
       name: 'mlv_shadow_abs_diff',
@@ -151,7 +184,7 @@ export class ServeMetrics {
   }
 
   request(version: string, variant: string, code: number, seconds: number): void {
-    this.child(this.requests, `r\0${version}\0${variant}\0${code}`, [this.model, version, variant, String(code)]).inc();
+    this.requestTally.add(`${version}\0${variant}\0${code}`, () => [this.model, version, variant, String(code)]);
     if (version !== '') {
       this.child(this.duration, `d\0${version}\0${variant}`, [this.model, version, variant]).observe!(seconds);
     }
@@ -169,13 +202,7 @@ export class ServeMetrics {
       if (seen.size >= MAX_CLASSES) cls = 'other';
       else seen.add(cls);
     }
-    this.child(this.predictionClass, `c\0${version}\0${variant}\0${output}\0${cls}`, [
-      this.model,
-      version,
-      variant,
-      output,
-      cls,
-    ]).inc();
+    this.classTally.add(`${version}\0${variant}\0${output}\0${cls}`, () => [this.model, version, variant, output, cls]);
   }
 
   predictionValue(version: string, variant: string, output: string, value: number): void {
@@ -188,20 +215,16 @@ export class ServeMetrics {
     version: string,
     o: { absDiff: number | null; agreeRows: number | null; rows: number; seconds: number },
   ): void {
-    this.child(this.shadowRequests, `sr\0${version}`, [this.model, version]).inc();
+    this.shadowTally.add(version, () => [this.model, version]);
     this.child(this.shadowDuration, `st\0${version}`, [this.model, version]).observe!(o.seconds);
     if (o.absDiff !== null) {
       this.child(this.shadowAbsDiff, `sd\0${version}`, [this.model, version]).observe!(o.absDiff);
     }
     if (o.agreeRows !== null) {
-      if (o.agreeRows > 0) {
-        this.child(this.shadowAgreement, `sa\0${version}\0true`, [this.model, version, 'true']).inc(o.agreeRows);
-      }
-      if (o.rows - o.agreeRows > 0) {
-        this.child(this.shadowAgreement, `sa\0${version}\0false`, [this.model, version, 'false']).inc(
-          o.rows - o.agreeRows,
-        );
-      }
+      if (o.agreeRows > 0)
+        this.agreementTally.add(`${version}\0true`, () => [this.model, version, 'true'], o.agreeRows);
+      const disagree = o.rows - o.agreeRows;
+      if (disagree > 0) this.agreementTally.add(`${version}\0false`, () => [this.model, version, 'false'], disagree);
     }
   }
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { batchDimension, concatRequests, joinable, planBatch, splitOutputs } from '../../src/core/serve/batch.js';
 import { ExposureDedupe } from '../../src/core/serve/exposures.js';
-import { encodePredictions, parseInvocation } from '../../src/core/serve/mlflow.js';
+import { encodePredictions, fastInvocation, parseInvocation } from '../../src/core/serve/mlflow.js';
+import { tensorsFromDocument } from '../../src/core/smoke/records.js';
 import { encodeOutputs, parseInferRequest, tensorMetadata } from '../../src/core/serve/oip.js';
 import { parseFeedback, unitOf } from '../../src/core/serve/unit.js';
 import type { HostTensor, TensorSpec } from '../../src/core/smoke/tensor.js';
@@ -27,6 +28,30 @@ describe('MLflow scoring protocol', () => {
     const t = parseInvocation(body, [features]);
     expect(t.features!.dims).toEqual([1, 4]);
     expect([...(t.features!.data as Float32Array)]).toEqual(row);
+  });
+
+  it('packs the common shapes directly, exactly as the general path does', () => {
+    const rows = [
+      [0.1, 0.2, 0.3, 0.4],
+      [1, 2, 3, 4],
+    ];
+    for (const body of [
+      { inputs: rows },
+      { instances: rows },
+      { dataframe_split: { columns: ['a', 'b', 'c', 'd'], data: rows } },
+    ]) {
+      expect(fastInvocation(body, [features])).toEqual(tensorsFromDocument(body, [features], 'request'));
+    }
+    for (const body of [
+      { inputs: [[1, 2]] },
+      { inputs: [[1, 2, 3, '4']] },
+      { inputs: [] },
+      { inputs: rows, extra: 1 },
+      { dataframe_split: { columns: ['features'], data: [[rows[0]]] } },
+    ]) {
+      expect(fastInvocation(body, [features])).toBeUndefined();
+    }
+    expect(fastInvocation({ inputs: rows }, [{ ...features, type: 'int64' }])).toBeUndefined();
   });
 
   it.each([

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src/server/index.js';
@@ -208,24 +209,28 @@ describe('bad input never crashes the process', () => {
     expect(wrong.status).toBe(401);
   });
 
+  it('health checks answer without the token, without detail', async () => {
+    const ready = await request(`${main.url}/v2/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(ready.json()).toEqual({ ready: true });
+    expect((await request(`${main.url}/v2/health/live`)).json()).toEqual({ live: true });
+    expect((await request(`${main.url}/ping`)).status).toBe(200);
+    expect((await request(`${main.url}/metrics`)).status).toBe(401);
+    expect((await request(`${main.url}/v2/models/churn`)).status).toBe(401);
+  });
+
   it('unknown paths → 404; GET /invocations → 405', async () => {
     expect((await get('/nope')).status).toBe(404);
     expect((await get('/invocations')).status).toBe(405);
   });
 
-  it('inference past --timeout → 504; more than --max-in-flight → 503 with Retry-After', async () => {
+  it('inference past --timeout → 504, and the server keeps answering', async () => {
     // 200 rows of the slow model take far longer than 30 ms.
     const rows = Array.from({ length: 200 }, (_, i) => Array.from({ length: 256 }, (_, j) => ((i + j) % 7) / 7));
-    const body = JSON.stringify({ inputs: rows });
-    const answers = await Promise.all([0, 1, 2, 3].map(() => request(`${slow.url}/invocations`, { body })));
-    const codes = answers.map((a) => a.status).sort();
-    expect(codes).toContain(504);
-    expect(codes).toContain(503);
-    const busy = answers.find((a) => a.status === 503)!;
-    expect(busy.headers['retry-after']).toBe('1');
-    const late = answers.find((a) => a.status === 504)!;
+    const late = await request(`${slow.url}/invocations`, { body: JSON.stringify({ inputs: rows }) });
+    expect(late.status).toBe(504);
     expect(late.json().message).toBe('inference took longer than 30 ms (--timeout)');
-    // …and the server still answers once the runs in progress are done.
+    // …once the run in progress is done.
     let ok = await request(`${slow.url}/invocations`, { body: JSON.stringify({ inputs: [rows[0]] }) });
     for (let i = 0; i < 50 && ok.status !== 200; i++) {
       await new Promise((r) => setTimeout(r, 100));
@@ -233,6 +238,26 @@ describe('bad input never crashes the process', () => {
     }
     expect(ok.status).toBe(200);
     expect(ok.json().predictions[0]).toHaveLength(256);
+  });
+
+  it('more than --max-in-flight → 503 with Retry-After', async () => {
+    // Two requests whose bodies are still arriving hold both slots.
+    const { url } = slow;
+    const held = [0, 1].map(() => {
+      const req = http.request(`${url}/invocations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': '1000' },
+      });
+      req.on('error', () => undefined);
+      req.write('{"inputs": ');
+      return req;
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    const busy = await request(`${url}/invocations`, { body: JSON.stringify({ inputs: [[1]] }) });
+    for (const req of held) req.destroy();
+    expect(busy.status).toBe(503);
+    expect(busy.headers['retry-after']).toBe('1');
+    expect(busy.json()).toEqual({ error_code: 'TEMPORARILY_UNAVAILABLE', message: 'too many requests in progress' });
   });
 });
 

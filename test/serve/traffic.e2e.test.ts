@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assign, canaryRoute, parseRoute, type Route } from '../../src/core/serve/route.js';
@@ -26,22 +26,42 @@ import {
  * Traffic through `mlv serve` on 127.0.0.1: the split and its stickiness across processes, a
  * monotone ramp, hot swaps under load, a broken candidate, shadow comparison, and the event log
  * (feedback → files → `mlv analyze --events`, rotation, SIGTERM). Versions of "churn":
- * 1 = classifier-v1, 2 = classifier-v2, 3 = nan.onnx (loads, but its outputs are NaN).
+ * 1 = classifier-v1, 2 = classifier-v2, 3 = nan.onnx (loads, but its outputs are NaN), 4 = a truncated artifact.
  */
 
 let registry: RunningServer;
 let client: MlflowClient;
 let reg: Registry;
+let storeDir: string;
 const started: Served[] = [];
 
 beforeAll(async () => {
-  registry = await startServer({ storeDir: tempDir('mlv-traffic-store-'), host: '127.0.0.1', port: 0 });
+  storeDir = tempDir('mlv-traffic-store-');
+  registry = await startServer({ storeDir, host: '127.0.0.1', port: 0 });
   reg = { url: registry.url, home: tempDir('mlv-traffic-home-') };
   client = clientFor(registry.url);
   await register(reg, 'classifier-v1.onnx', 'churn');
   await register(reg, 'classifier-v2.onnx', 'churn');
   await register(reg, 'nan.onnx', 'churn');
+  // Version 4: a model no other version shares a digest with, its stored artifact truncated after
+  // registration (a cached copy of the same digest would rightly be used instead).
+  await register(reg, 'dynamic-dims.onnx', 'churn');
+  const uri = await client.getModelVersionDownloadUri('churn', '4');
+  const stored = findFiles(path.join(storeDir, 'artifacts')).filter(
+    (f) => f.endsWith('.onnx') && f.includes(runOf(uri)),
+  );
+  expect(stored).toHaveLength(1);
+  truncateSync(stored[0]!, 100);
 }, 90_000);
+
+function findFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name));
+}
+
+/** The run id inside an artifact URI (…/<run id>/artifacts/…), which names its directory in the store. */
+const runOf = (uri: string) => /([0-9a-f]{32})/.exec(uri)![1]!;
 
 afterAll(async () => {
   for (const s of started) await s.stop();
@@ -231,6 +251,21 @@ describe('hot swap', () => {
     expect(lines.length).toBeGreaterThan(50);
     expect(lines.length).toBeLessThan(150);
     expect(lines.every((l) => l.variant === 'stable' && l.version === '1')).toBe(true);
+  }, 60_000);
+
+  it('a truncated artifact fails its sha256 check and never takes traffic', async () => {
+    const s = await start([
+      '--route',
+      routeFile('truncated', { stable: { version: '1' }, candidate: { version: '4', weight: 100 } }),
+    ]);
+    const r = await invoke(s.url, 'anyone');
+    expect(r.status).toBe(200);
+    expect(r.headers['x-mlv-version']).toBe('1');
+    const ready = (await request(`${s.url}/v2/health/ready`)).json();
+    expect(ready.load_failures).toEqual([
+      expect.objectContaining({ version: '4', error: expect.stringContaining('sha256') }),
+    ]);
+    await s.stop();
   }, 60_000);
 });
 
