@@ -7,6 +7,7 @@
  *   2   usage or input error                         UsageError, InputError, NotFoundError
  *   3   remote error (unreachable, 5xx, timeout)     RemoteError
  *   4   authentication refused (401/403)             AuthError
+ *   5   rollout paused (inconclusive, provider down) PausedError
  *   130 interrupted                                  InterruptedError
  */
 
@@ -16,6 +17,7 @@ export const ExitCode = {
   usage: 2,
   remote: 3,
   auth: 4,
+  paused: 5,
   interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
@@ -86,6 +88,13 @@ export class AuthError extends MlvError {
   constructor(message: string, status: number, options?: MlvErrorOptions) {
     super(message, 'MLV_AUTH', ExitCode.auth, options);
     this.status = status;
+  }
+}
+
+/** A rollout is paused: not enough data, or its metrics provider kept failing (exit 5). */
+export class PausedError extends MlvError {
+  constructor(message: string, options?: MlvErrorOptions) {
+    super(message, 'MLV_PAUSED', ExitCode.paused, options);
   }
 }
 

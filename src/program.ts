@@ -66,8 +66,10 @@ const commands: CommandEntry[] = [
   { name: 'sample-size', load: () => import('./commands/sample-size.js').then((m) => m.registerSampleSize) },
   { name: 'analyze', load: () => import('./commands/analyze.js').then((m) => m.registerAnalyze) },
   { name: 'server', load: () => import('./commands/server.js').then((m) => m.registerServer) },
+  { name: 'serve', load: () => import('./commands/serve.js').then((m) => m.registerServe) },
   { name: 'route', load: () => import('./commands/route.js').then((m) => m.registerRoute) },
   { name: 'assign', load: () => import('./commands/assign.js').then((m) => m.registerAssign) },
+  { name: 'rollout', load: () => import('./commands/rollout.js').then((m) => m.registerRollout) },
 ];
 
 /** The names of the command entries, for tests that check each module registers its name. */

@@ -1,0 +1,224 @@
+#!/usr/bin/env node
+// `npm run demo:rollout`: progressive rollouts on the embedded registry, as a tutorial — a healthy
+// candidate walked through 10 → 50 → 100 % and promoted, then a slow one rolled back by itself
+// at the first bad measurement. Real `mlv serve`, real HTTP traffic from this script, no setup.
+//
+// It runs the real CLI (bin/mlv.js) in a fresh temporary MLV_HOME, so it never touches ./.mlv or a
+// configured MLflow server (MLFLOW_TRACKING_URI is removed from its environment).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const bin = path.join(root, 'bin', 'mlv.js');
+const models = path.join(root, 'fixtures', 'models');
+const keep = process.argv.includes('--keep');
+
+const tty = process.stdout.isTTY === true && !process.env.NO_COLOR;
+const paint = (code) => (s) => (tty ? `\u001b[${code}m${s}\u001b[0m` : s);
+const bold = paint('1');
+const dim = paint('2');
+const cyan = paint('36');
+const green = paint('32');
+const red = paint('31');
+
+const home = mkdtempSync(path.join(tmpdir(), 'mlv-demo-rollout-'));
+const store = path.join(home, '.mlv');
+const env = { ...process.env, MLV_HOME: store };
+for (const k of Object.keys(env)) if (k.startsWith('MLFLOW_')) delete env[k];
+
+let step = 0;
+function chapter(title, ...text) {
+  step += 1;
+  console.log(`\n${bold(cyan(`━━ ${step}. ${title} `.padEnd(78, '━')))}`);
+  for (const line of text) console.log(dim(line));
+}
+
+const quote = (a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+const shown = (args) =>
+  args
+    .map((a) => (a.startsWith(home + path.sep) ? path.relative(home, a) : a))
+    .map((a) => (a.startsWith(root + path.sep) ? path.relative(root, a) : a))
+    .map(quote)
+    .join(' ');
+
+/**
+ * Runs `mlv ARGS`, echoing the command; fails the demo on an unexpected exit code. Asynchronous, so
+ * the traffic this script sends keeps flowing while a command runs.
+ */
+async function mlv(args, { expect = 0, note } = {}) {
+  console.log(`\n${bold('$')} ${bold(`mlv ${shown(args)}`)}`);
+  const child = spawn(process.execPath, [bin, ...args], { cwd: home, env, stdio: 'inherit' });
+  const code = await new Promise((resolve) => child.once('exit', (c) => resolve(c ?? 128)));
+  if (code !== expect) fail(`expected exit code ${expect} from \`mlv ${shown(args)}\`, got ${code}`);
+  if (note) console.log(dim(`  ↳ exit code ${code}: ${note}`));
+}
+
+let server;
+let traffic;
+let stopping = false;
+function fail(message) {
+  console.error(red(`\ndemo: ${message}`));
+  cleanup();
+  process.exit(1);
+}
+function cleanup() {
+  stopping = true;
+  traffic?.stop();
+  if (server && server.exitCode === null) server.kill('SIGTERM');
+  if (!keep) rmSync(home, { recursive: true, force: true });
+}
+process.on('SIGINT', () => fail('interrupted'));
+
+/** `mlv serve NAME` in the background; resolves with its URL. */
+function serve(name) {
+  const args = ['--json', 'serve', name, '--port', '0', '--refresh', '200ms'];
+  console.log(`\n${bold('$')} ${bold(`mlv ${shown(args)} &`)}`);
+  server = spawn(process.execPath, [bin, ...args], { cwd: home, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  server.stderr.on('data', (b) => process.stdout.write(dim(b.toString())));
+  return new Promise((resolve) => {
+    let out = '';
+    server.stdout.on('data', (b) => {
+      out += b.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{"url"'));
+      if (line) resolve(JSON.parse(line).url);
+    });
+    server.once('exit', (code) => stopping || fail(`mlv serve exited (${code})`));
+  });
+}
+
+/** Requests from many users, a few at a time, until stopped (what production traffic would be). */
+function startTraffic(url) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+  let stop = false;
+  let n = 0;
+  const one = () =>
+    new Promise((resolve) => {
+      const req = http.request(
+        `${url}/invocations`,
+        { method: 'POST', agent, headers: { 'content-type': 'application/json', 'x-unit-id': `user-${n++}` } },
+        (res) => res.resume().on('end', resolve),
+      );
+      req.on('error', resolve);
+      req.end(JSON.stringify({ inputs: [[Math.random(), Math.random(), Math.random(), Math.random()]] }));
+    });
+  const workers = Array.from({ length: 4 }, async () => {
+    while (!stop) await one();
+  });
+  return {
+    stop() {
+      stop = true;
+      return Promise.all(workers).then(() => agent.destroy());
+    },
+  };
+}
+
+/** A classifier with the fixture's signature that spends several ms per request: the bad candidate. */
+async function writeSlowClassifier() {
+  const { encodeModel } = await import(path.join(root, 'dist/onnx/builder.js'));
+  const size = 512;
+  const w = (n, m, seed) => Array.from({ length: n * m }, (_, k) => Math.sin(k * 0.37 + seed) / Math.sqrt(n));
+  const nodes = [{ op: 'MatMul', inputs: ['features', 'Win'], outputs: ['h'] }];
+  let prev = 'h';
+  for (let l = 0; l < 64; l++) {
+    nodes.push(
+      { op: 'MatMul', inputs: [prev, 'W'], outputs: [`m${l}`] },
+      { op: 'Tanh', inputs: [`m${l}`], outputs: [`t${l}`] },
+    );
+    prev = `t${l}`;
+  }
+  nodes.push(
+    { op: 'MatMul', inputs: [prev, 'Wout'], outputs: ['logits'] },
+    { op: 'Softmax', inputs: ['logits'], outputs: ['probabilities'], attrs: { axis: 1 } },
+    { op: 'ArgMax', inputs: ['logits'], outputs: ['label'], attrs: { axis: 1, keepdims: 0 } },
+  );
+  const file = path.join(home, 'classifier-v3-slow.onnx');
+  writeFileSync(
+    file,
+    encodeModel({
+      graphName: 'slow_classifier',
+      inputs: [{ name: 'features', elemType: 'float', shape: ['N', 4] }],
+      outputs: [
+        { name: 'label', elemType: 'int64', shape: ['N'] },
+        { name: 'probabilities', elemType: 'float', shape: ['N', 2] },
+      ],
+      initializers: [
+        { name: 'Win', elemType: 'float', dims: [4, size], data: w(4, size, 1) },
+        { name: 'W', elemType: 'float', dims: [size, size], data: w(size, size, 2) },
+        { name: 'Wout', elemType: 'float', dims: [size, 2], data: w(size, 2, 3) },
+      ],
+      nodes,
+    }),
+  );
+  return file;
+}
+
+const started = Date.now();
+console.log(bold('mlv demo — progressive rollouts with health analysis and automatic rollback'));
+console.log(dim(`An embedded registry in ${store}; mlv serve on a loopback port; traffic from this script.`));
+
+const NAME = 'churn';
+chapter('Two versions in the registry, v1 in production', 'The registry workflow of `npm run demo`, in three lines.');
+await mlv(['register', path.join(models, 'classifier-v1.onnx'), '--name', NAME, '--semver', '1.0.0']);
+await mlv(['register', path.join(models, 'classifier-v2.onnx'), '--name', NAME, '--semver', '1.1.0']);
+await mlv(['promote', NAME, 'v1.0.0', '--to', 'production', '--yes']);
+
+chapter('Serve it', 'The route says who takes traffic; mlv serve polls it, so a rollout only has to change the route.');
+await mlv(['route', 'set', NAME, '--stable', '@production']);
+const url = await serve(NAME);
+traffic = startTraffic(url);
+console.log(dim(`  ↳ traffic: 4 concurrent users → ${url}/invocations`));
+
+const quick = ['--step-duration', '4s', '--interval', '1s', '--min-requests', '10', '--metrics-url', `${url}/metrics`];
+chapter(
+  'Start a rollout of v1.1.0',
+  'Everything is checked before anything is written: the refs are READY, the analysis is valid, the',
+  'backend (the route) answers. The built-in checks: candidate error rate ≤ 1 %, p99 ≤ 200 ms, drift',
+  'against stable ≤ 0.1, and an always-valid sequential test that its error rate is not worse than',
+  "stable's. Steps are seconds here so the demo is short; in production they are minutes.",
+);
+await mlv(['rollout', 'start', NAME, '--candidate', 'v1.1.0', '--steps', '10,50,100', ...quick, '--max-drift', '1']);
+
+chapter(
+  'Drive it',
+  'rollout run measures every interval, advances when a step passes and promotes at the end: the',
+  '@production alias moves through the same code path as `mlv promote` (audit trail included).',
+);
+await mlv(['rollout', 'run', NAME], { note: 'promoted' });
+await mlv(['rollout', 'history', NAME]);
+await mlv(['route', 'show', NAME]);
+
+chapter(
+  'A bad candidate',
+  'v1.2.0 answers correctly but slowly. Its p99 limit is 5 ms here; the rollout must pull it back',
+  'by itself, at the first measurement that crosses it, and say why with the numbers.',
+);
+await mlv(['register', await writeSlowClassifier(), '--name', NAME, '--semver', '1.2.0']);
+await mlv([
+  'rollout',
+  'start',
+  NAME,
+  '--candidate',
+  'v1.2.0',
+  '--steps',
+  '25,100',
+  ...quick,
+  '--max-p99-ms',
+  '5',
+  '--max-drift',
+  '1',
+]);
+await mlv(['rollout', 'run', NAME], { expect: 1, note: 'rolled back: all traffic is on stable again' });
+await mlv(['rollout', 'history', NAME]);
+await mlv(['show', NAME]);
+
+await traffic.stop();
+traffic = undefined;
+stopping = true;
+server.kill('SIGTERM');
+await new Promise((resolve) => (server.exitCode === null ? server.once('exit', resolve) : resolve()));
+console.log(`\n${green('✓')} ${bold(`demo complete in ${Math.round((Date.now() - started) / 1000)} s`)}`);
+cleanup();

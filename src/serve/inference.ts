@@ -1,0 +1,313 @@
+import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import { concatRequests, joinable, planBatch, rowsOf, splitOutputs } from '../core/serve/batch.js';
+import type { HostTensor } from '../core/smoke/tensor.js';
+import { InputError } from '../errors.js';
+import { loadOrt, OnnxSession } from '../onnx/runtime.js';
+import type { WorkerReply, WorkerRequest } from './inference-worker.js';
+
+/**
+ * Where inference runs. onnxruntime-node's `session.run` is synchronous on the calling thread, so:
+ *   - inline: on the HTTP thread — cheapest for tiny models (a run costs less than a thread hop);
+ *   - worker: on a pool of worker threads, each holding its own sessions — for models whose run
+ *     would otherwise stall every other request.
+ * Either way a Batcher in front joins concurrent requests into one run when the model's batch
+ * dimension is dynamic (README "Serving / Inference" has the measurements behind the choice).
+ */
+
+export type Tensors = Record<string, HostTensor>;
+
+export interface Runner {
+  readonly mode: 'inline' | 'worker';
+  /** Runs that may be in progress at once (1 inline; one per worker thread). */
+  readonly slots: number;
+  run(feeds: Tensors): Promise<Tensors>;
+  release(): Promise<void>;
+}
+
+/** The model on the HTTP thread; `direct`: run through the native session (see below). */
+export async function openInline(file: string, label: string, direct = true): Promise<Runner> {
+  const session = await OnnxSession.open(file, label, { threads: 1 });
+  return direct ? withDirect(session, file) : publicRunner(session);
+}
+
+function publicRunner(session: OnnxSession): Runner {
+  return {
+    mode: 'inline',
+    slots: 1,
+    run: (feeds) => session.run(session.feeds(feeds)),
+    release: () => session.release(),
+  };
+}
+
+async function withDirect(session: OnnxSession, file: string): Promise<Runner> {
+  const direct = await openDirect(file);
+  if (direct) {
+    // The same model through onnxruntime-node's native binding, run synchronously: its public
+    // `run` defers every call by a setImmediate, a second event-loop turn per batch.
+    const ort = await loadOrt();
+    const fetches = Object.fromEntries(session.outputNames.map((n) => [n, null]));
+    return {
+      mode: 'inline',
+      slots: 1,
+      run: (feeds) => {
+        try {
+          const input: Record<string, unknown> = {};
+          for (const [name, t] of Object.entries(feeds)) input[name] = new ort.Tensor(t.type, t.data as never, t.dims);
+          const out = direct.run(input, fetches, RUN_OPTIONS);
+          const result: Tensors = {};
+          for (const name of session.outputNames) {
+            const t = out[name];
+            if (t)
+              result[name] = {
+                type: t.type as HostTensor['type'],
+                dims: [...t.dims],
+                data: t.data as HostTensor['data'],
+              };
+          }
+          return Promise.resolve(result);
+        } catch {
+          // The public API words the error the way mlv reports it.
+          return session.run(session.feeds(feeds));
+        }
+      },
+      release: async () => {
+        direct.dispose();
+        await session.release();
+      },
+    };
+  }
+  return publicRunner(session);
+}
+
+interface NativeSession {
+  loadModel(file: string, options: object): void;
+  run(
+    feeds: Record<string, unknown>,
+    fetches: Record<string, null>,
+    options: object,
+  ): Record<string, { type: string; dims: readonly number[]; data: unknown }>;
+  dispose(): void;
+}
+
+const RUN_OPTIONS = { logSeverityLevel: 4 };
+
+/** A session on onnxruntime-node's native binding, or undefined when its layout is not the known one. */
+async function openDirect(file: string): Promise<NativeSession | undefined> {
+  try {
+    await loadOrt();
+    const { binding, initOrt } = createRequire(import.meta.url)('onnxruntime-node/dist/binding.js') as {
+      binding: { InferenceSession: new () => NativeSession };
+      initOrt(): void;
+    };
+    initOrt();
+    const s = new binding.InferenceSession();
+    s.loadModel(file, {
+      logSeverityLevel: 4,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+    });
+    return s;
+  } catch {
+    return undefined;
+  }
+}
+
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+interface Pending {
+  resolve(reply: WorkerReply): void;
+}
+
+class PoolWorker {
+  readonly worker: Worker;
+  busy = 0;
+  alive = true;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+
+  constructor() {
+    // Little JavaScript runs there: a small young generation keeps each thread's memory down.
+    this.worker = new Worker(new URL('./inference-worker.js', import.meta.url), {
+      resourceLimits: { maxYoungGenerationSizeMb: 4 },
+    });
+    this.worker.unref();
+    this.worker.on('message', (reply: WorkerReply) => {
+      const p = this.pending.get(reply.id);
+      this.pending.delete(reply.id);
+      p?.resolve(reply);
+    });
+    this.worker.on('error', (err) => {
+      for (const p of this.pending.values())
+        p.resolve({ id: 0, ok: false, error: `inference thread failed: ${err.message}` });
+      this.pending.clear();
+    });
+  }
+
+  call(msg: WithoutId<WorkerRequest>): Promise<WorkerReply> {
+    if (!this.alive) return Promise.resolve({ id: 0, ok: false, error: 'inference thread has exited' });
+    const id = this.nextId++;
+    this.busy++;
+    return new Promise<WorkerReply>((resolve) => {
+      this.pending.set(id, { resolve });
+      this.worker.postMessage({ ...msg, id });
+    }).finally(() => this.busy--);
+  }
+}
+
+const replyError = (reply: WorkerReply & { ok: false }) =>
+  new InputError(reply.error, { code: reply.code ?? 'MLV_ONNX_RUN' });
+
+/** Worker threads shared by the versions that run off the HTTP thread. */
+export class WorkerPool {
+  private readonly workers: PoolWorker[] = [];
+  private nextKey = 1;
+
+  constructor(readonly size: number) {
+    for (let i = 0; i < size; i++) this.workers.push(new PoolWorker());
+  }
+
+  /** Opens the model in every thread of the pool. */
+  async open(file: string, label: string): Promise<Runner> {
+    const key = `m${this.nextKey++}`;
+    const replies = await Promise.all(this.workers.map((w) => w.call({ op: 'open', key, file, label })));
+    const failed = replies.find((r) => !r.ok);
+    const close = async () => {
+      await Promise.all(this.workers.map((w) => w.call({ op: 'close', key })));
+    };
+    if (failed && !failed.ok) {
+      await close();
+      throw replyError(failed);
+    }
+    return {
+      mode: 'worker',
+      slots: this.workers.length,
+      run: async (feeds) => {
+        // The least busy thread that is still running (one that died answers with an error).
+        let w = this.workers.find((x) => x.alive) ?? this.workers[0]!;
+        for (const x of this.workers) if (x.alive && x.busy < w.busy) w = x;
+        // Inputs are copied, not transferred: a shadow copy of the request may still read them.
+        const reply = await w.call({ op: 'run', key, feeds });
+        if (!reply.ok) throw replyError(reply);
+        return reply.outputs!;
+      },
+      release: close,
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+  }
+}
+
+/** A queued request whose deadline passed before a slot was free. */
+export class QueueTimeoutError extends Error {}
+
+interface Queued {
+  feeds: Tensors;
+  rows: number;
+  /** performance.now() after which nobody waits for the answer: skipped instead of run. */
+  deadline: number;
+  resolve(out: Tensors): void;
+  reject(err: unknown): void;
+}
+
+export interface BatchOptions {
+  /** Rows per run at most; 1 = no batching. */
+  maxBatch: number;
+  /** How long the oldest queued request may wait for others to join its batch (ms; 0 = only those already queued). */
+  maxWaitMs: number;
+}
+
+/**
+ * Feeds a Runner: requests are run as soon as a slot is free; those that arrive while every slot
+ * is busy (or within one turn of the event loop) are joined into one run of up to `maxBatch` rows.
+ * At low load this adds no latency; at high load it turns many small runs into few large ones.
+ */
+export class Batcher {
+  private queue: Queued[] = [];
+  private active = 0;
+  private scheduled = false;
+  private timer: NodeJS.Timeout | undefined;
+  runs = 0;
+  batchedRows = 0;
+
+  constructor(
+    readonly runner: Runner,
+    private readonly opts: BatchOptions,
+  ) {}
+
+  run(feeds: Tensors, deadline = Number.POSITIVE_INFINITY): Promise<Tensors> {
+    return new Promise<Tensors>((resolve, reject) => {
+      this.queue.push({ feeds, rows: rowsOf(feeds), deadline, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.active >= this.runner.slots || this.queue.length === 0) return;
+    const rows = this.queue.reduce((n, q) => n + q.rows, 0);
+    if (this.opts.maxWaitMs > 0 && this.opts.maxBatch > 1 && rows < this.opts.maxBatch) {
+      this.timer ??= setTimeout(() => {
+        this.timer = undefined;
+        this.flush();
+      }, this.opts.maxWaitMs);
+      return;
+    }
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const now = performance.now();
+    if (this.queue.some((q) => q.deadline < now)) {
+      for (const q of this.queue) if (q.deadline < now) q.reject(new QueueTimeoutError('deadline passed while queued'));
+      this.queue = this.queue.filter((q) => q.deadline >= now);
+    }
+    while (this.active < this.runner.slots && this.queue.length > 0) {
+      const first = this.queue[0]!;
+      const take =
+        this.opts.maxBatch > 1
+          ? planBatch(
+              this.queue.map((q) => q.rows),
+              this.opts.maxBatch,
+              (i) => joinable(first.feeds, this.queue[i]!.feeds),
+            )
+          : 1;
+      const batch = this.queue.splice(0, take);
+      this.active++;
+      this.runs++;
+      this.batchedRows += batch.reduce((n, q) => n + q.rows, 0);
+      const feeds = batch.length === 1 ? batch[0]!.feeds : concatRequests(batch.map((q) => q.feeds));
+      this.runner
+        .run(feeds)
+        .then(
+          (out) => {
+            if (batch.length === 1) batch[0]!.resolve(out);
+            else
+              splitOutputs(
+                out,
+                batch.map((q) => q.rows),
+              ).forEach((o, i) => batch[i]!.resolve(o));
+          },
+          (err) => {
+            for (const q of batch) q.reject(err);
+          },
+        )
+        .finally(() => {
+          this.active--;
+          this.schedule();
+        });
+    }
+  }
+}

@@ -1,0 +1,266 @@
+import client from 'prom-client';
+
+/**
+ * The Prometheus metrics of `mlv serve`. Names and labels are an interface: `mlv rollout` and the
+ * README's PromQL read them. Label children are cached so the hot path does one Map lookup.
+ */
+
+/** Request latency buckets: fine below 10 ms, where a p99 of a few milliseconds lives. */
+export const DURATION_BUCKETS = [
+  0.0002, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5,
+  1, 2.5, 5, 10,
+];
+const DIFF_BUCKETS = [0, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 10];
+const VALUE_BUCKETS = [-10, -1, -0.5, 0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 10, 100];
+
+/**
+ * Counts kept as plain numbers on the hot path and handed to prom-client when it is scraped:
+ * prom-client hashes and validates the labels on every `inc`, which costs more than the count.
+ */
+class Tally {
+  private readonly pending = new Map<string, { labels: string[]; n: number }>();
+  constructor(private readonly counter: () => client.Counter) {}
+
+  add(key: string, labels: () => string[], n = 1): void {
+    const p = this.pending.get(key);
+    if (p) p.n += n;
+    else this.pending.set(key, { labels: labels(), n });
+  }
+
+  flush(): void {
+    for (const p of this.pending.values()) {
+      if (p.n === 0) continue;
+      this.counter()
+        .labels(...p.labels)
+        .inc(p.n);
+      p.n = 0;
+    }
+  }
+}
+
+/** At most this many distinct classes per output are counted by name; the rest as "other". */
+const MAX_CLASSES = 64;
+
+export class ServeMetrics {
+  readonly registry = new client.Registry();
+  private readonly requests: client.Counter;
+  private readonly duration: client.Histogram;
+  private readonly inferenceErrors: client.Counter;
+  private readonly predictionClass: client.Counter;
+  private readonly predictionValues: client.Histogram;
+  private readonly shadowRequests: client.Counter;
+  private readonly shadowDropped: client.Counter;
+  private readonly shadowAgreement: client.Counter;
+  private readonly shadowAbsDiff: client.Histogram;
+  private readonly shadowDuration: client.Histogram;
+  private readonly routeWeight: client.Gauge;
+  private readonly routeRevision: client.Gauge;
+  private readonly modelLoaded: client.Gauge;
+  private readonly loadFailures: client.Counter;
+  private readonly eventsWritten: client.Counter;
+  private readonly eventsDropped: client.Counter;
+  private readonly requestTally = new Tally(() => this.requests);
+  private readonly classTally = new Tally(() => this.predictionClass);
+  private readonly shadowTally = new Tally(() => this.shadowRequests);
+  private readonly agreementTally = new Tally(() => this.shadowAgreement);
+  private readonly children = new Map<string, { inc(n?: number): void; observe?(v: number): void }>();
+  private readonly classes = new Map<string, Set<string>>();
+
+  constructor(readonly model: string) {
+    const registers = [this.registry];
+    client.collectDefaultMetrics({ register: this.registry });
+    this.requests = new client.Counter({
+      name: 'mlv_requests_total',
+      help: 'Answered requests by model version, variant and HTTP status',
+      labelNames: ['model', 'version', 'variant', 'code'],
+      registers,
+      collect: () => this.requestTally.flush(),
+    });
+    this.duration = new client.Histogram({
+      name: 'mlv_request_duration_seconds',
+      help: 'Request latency from the first byte read to the answer written',
+      labelNames: ['model', 'version', 'variant'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.inferenceErrors = new client.Counter({
+      name: 'mlv_inference_errors_total',
+      help: 'Inference runs that failed or timed out',
+      labelNames: ['model', 'version', 'variant'],
+      registers,
+    });
+    this.predictionClass = new client.Counter({
+      name: 'mlv_prediction_class_total',
+      help: 'Predicted classes of class outputs (label tensors, argmax of probabilities)',
+      labelNames: ['model', 'version', 'variant', 'output', 'class'],
+      registers,
+      collect: () => this.classTally.flush(),
+    });
+    this.predictionValues = new client.Histogram({
+      name: 'mlv_prediction_value',
+      help: 'Values of numeric outputs (first element of each row), for drift',
+      labelNames: ['model', 'version', 'variant', 'output'],
+      buckets: VALUE_BUCKETS,
+      registers,
+    });
+    this.shadowRequests = new client.Counter({
+      name: 'mlv_shadow_requests_total',
+      help: 'Requests mirrored to the shadow version and compared',
+      labelNames: ['model', 'version'],
+      registers,
+      collect: () => this.shadowTally.flush(),
+    });
+    this.shadowDropped = new client.Counter({
+      name: 'mlv_shadow_dropped_total',
+      help: 'Shadow copies dropped because the shadow queue was full (or the shadow failed)',
+      labelNames: ['model', 'version'],
+      registers,
+    });
+    this.shadowAgreement = new client.Counter({
+      name: 'mlv_shadow_agreement_total',
+      help: 'Shadow rows by whether their predicted class agrees with the primary answer',
+      labelNames: ['model', 'version', 'agree'],
+      registers,
+      collect: () => this.agreementTally.flush(),
+    });
+    this.shadowAbsDiff = new client.Histogram({
+      name: 'mlv_shadow_abs_diff',
+      help: 'Largest absolute difference between shadow and primary outputs per request',
+      labelNames: ['model', 'version'],
+      buckets: DIFF_BUCKETS,
+      registers,
+    });
+    this.shadowDuration = new client.Histogram({
+      name: 'mlv_shadow_duration_seconds',
+      help: 'Time from queueing a shadow copy to its answer',
+      labelNames: ['model', 'version'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.routeWeight = new client.Gauge({
+      name: 'mlv_route_weight',
+      help: 'Traffic weight (percent) of each variant of the route being served',
+      labelNames: ['model', 'variant', 'version'],
+      registers,
+    });
+    this.routeRevision = new client.Gauge({
+      name: 'mlv_route_revision',
+      help: 'Revision of the route being served',
+      labelNames: ['model'],
+      registers,
+    });
+    this.modelLoaded = new client.Gauge({
+      name: 'mlv_model_loaded',
+      help: '1 while a model version is loaded and warmed up',
+      labelNames: ['model', 'version'],
+      registers,
+    });
+    this.loadFailures = new client.Counter({
+      name: 'mlv_model_load_failures_total',
+      help: 'Model versions that failed to load or to pass their warm-up',
+      labelNames: ['model', 'version'],
+      registers,
+    });
+    this.eventsWritten = new client.Counter({
+      name: 'mlv_events_written_total',
+      help: 'Event log lines written, by type',
+      labelNames: ['type'],
+      registers,
+    });
+    this.eventsDropped = new client.Counter({
+      name: 'mlv_events_dropped_total',
+      help: 'Event log lines dropped because the log buffer was full or the file could not be written',
+      registers,
+    });
+  }
+
+  private child(metric: client.Counter | client.Histogram, key: string, labels: string[]) {
+    let c = this.children.get(key);
+    if (!c) {
+      c = (metric as client.Counter).labels(...labels) as never;
+      this.children.set(key, c!);
+    }
+    return c!;
+  }
+
+  request(version: string, variant: string, code: number, seconds: number): void {
+    this.requestTally.add(`${version}\0${variant}\0${code}`, () => [this.model, version, variant, String(code)]);
+    if (version !== '') {
+      this.child(this.duration, `d\0${version}\0${variant}`, [this.model, version, variant]).observe!(seconds);
+    }
+  }
+
+  inferenceError(version: string, variant: string): void {
+    this.child(this.inferenceErrors, `e\0${version}\0${variant}`, [this.model, version, variant]).inc();
+  }
+
+  predictedClass(version: string, variant: string, output: string, cls: string): void {
+    const key = `${version}\0${output}`;
+    let seen = this.classes.get(key);
+    if (!seen) this.classes.set(key, (seen = new Set()));
+    if (!seen.has(cls)) {
+      if (seen.size >= MAX_CLASSES) cls = 'other';
+      else seen.add(cls);
+    }
+    this.classTally.add(`${version}\0${variant}\0${output}\0${cls}`, () => [this.model, version, variant, output, cls]);
+  }
+
+  predictionValue(version: string, variant: string, output: string, value: number): void {
+    this.child(this.predictionValues, `v\0${version}\0${variant}\0${output}`, [this.model, version, variant, output])
+      .observe!(value);
+  }
+
+  /** One compared shadow copy: its largest abs diff, rows agreeing on the class (of `rows`), latency. */
+  shadow(
+    version: string,
+    o: { absDiff: number | null; agreeRows: number | null; rows: number; seconds: number },
+  ): void {
+    this.shadowTally.add(version, () => [this.model, version]);
+    this.child(this.shadowDuration, `st\0${version}`, [this.model, version]).observe!(o.seconds);
+    if (o.absDiff !== null) {
+      this.child(this.shadowAbsDiff, `sd\0${version}`, [this.model, version]).observe!(o.absDiff);
+    }
+    if (o.agreeRows !== null) {
+      if (o.agreeRows > 0)
+        this.agreementTally.add(`${version}\0true`, () => [this.model, version, 'true'], o.agreeRows);
+      const disagree = o.rows - o.agreeRows;
+      if (disagree > 0) this.agreementTally.add(`${version}\0false`, () => [this.model, version, 'false'], disagree);
+    }
+  }
+
+  shadowDrop(version: string): void {
+    this.child(this.shadowDropped, `sx\0${version}`, [this.model, version]).inc();
+  }
+
+  /** The route being served: weights and revision (old variants' series removed). */
+  route(revision: number, variants: readonly { name: string; version: string; weight: number }[]): void {
+    this.routeWeight.reset();
+    for (const v of variants) this.routeWeight.labels(this.model, v.name, v.version).set(v.weight);
+    this.routeRevision.labels(this.model).set(revision);
+  }
+
+  loaded(version: string, loaded: boolean): void {
+    if (loaded) this.modelLoaded.labels(this.model, version).set(1);
+    else this.modelLoaded.remove(this.model, version);
+  }
+
+  loadFailure(version: string): void {
+    this.loadFailures.labels(this.model, version).inc();
+  }
+
+  eventWritten(type: string, n = 1): void {
+    this.child(this.eventsWritten, `ew\0${type}`, [type]).inc(n);
+  }
+
+  eventDropped(n = 1): void {
+    this.eventsDropped.inc(n);
+  }
+
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
