@@ -1,9 +1,10 @@
 import { availableParallelism } from 'node:os';
 import { type Command, Option } from 'commander';
 import type { Context } from '../context.js';
-import { formatNumber } from '../core/format.js';
 import {
   analyzeExperiment,
+  type AnalysisDesign,
+  type AnalysisOptions,
   type AnalysisResult,
   type ComparisonReport,
   type MetricReport,
@@ -19,10 +20,13 @@ import {
   type MetricSpec,
 } from '../core/experiment/inputs.js';
 import type { ExperimentData, MetricType } from '../core/experiment/types.js';
-import type { Alternative, Correction, Interval } from '../core/stats/index.js';
+import { cumulativeSeries, type DailyCohorts, type DailySeries } from '../core/experiment/daily.js';
+import { designFromPlan, parsePlan, planWarnings, type ExperimentPlan } from '../core/experiment/plan.js';
+import { fmtNum, fmtP, fmtPct, moreUnitsText, omnibusParts } from '../core/experiment/render-format.js';
+import type { Alternative, Correction, DifferenceCiMethod, Interval } from '../core/stats/index.js';
 import { CheckFailedError, InputError, UsageError } from '../errors.js';
 import { action } from '../run.js';
-import { collect, intArg, numberArg } from './args.js';
+import { collect, commandLine, intArg, numberArg } from './args.js';
 import type { Style } from '../terminal/style.js';
 import { renderTable } from '../terminal/table.js';
 
@@ -37,6 +41,7 @@ export interface AnalyzeInput {
   controlVariant?: string;
   test?: TestName;
   yates?: boolean;
+  ci?: DifferenceCiMethod;
   alternative?: Alternative;
   alpha?: number;
   margin?: number;
@@ -49,6 +54,14 @@ export interface AnalyzeInput {
   cuped?: boolean;
   cupedWindow?: string;
   power?: number;
+  /** The design's absolute minimum detectable effect (units needed come from it). */
+  mde?: number;
+  /** An experiment plan written by `mlv sample-size --save`. */
+  plan?: string;
+  /** Write a self-contained HTML report to this file. */
+  report?: string;
+  /** Print the report's tables as Markdown instead of the terminal rendering. */
+  md?: boolean;
   strict?: boolean;
   /** Events form: reader threads (default: the machine's cores; 1 = one pass in this thread). */
   threads?: number;
@@ -60,6 +73,14 @@ export type AnalyzeResult = AnalysisResult & {
   excluded: AnalysisResult['excluded'] & { bad_line_samples?: { file: string; line: number; reason: string }[] };
   /** Events form: lines read and units seen without an exposure to this experiment. */
   input?: { rows: number; unexposed_units: number; other_experiment_rows: number; peak_pending_observations: number };
+  /** The plan given with --plan. */
+  plan?: ExperimentPlan;
+  /** Events form: days from the first exposure to the last (inclusive). */
+  days?: number;
+  /** Events form with --report: the cumulative effect per exposure day. */
+  daily?: DailySeries[];
+  /** The command line that reproduces this analysis. */
+  command: string;
 };
 
 const HELP = `
@@ -82,8 +103,16 @@ dont_ship (worse, a guardrail hit, or a sample-ratio mismatch), keep_running (no
 Examples:
   mlv analyze --control 450/10000 --treatment 520/10000
   mlv analyze --events exposures.jsonl metrics.jsonl.gz --experiment checkout --metric converted --metric revenue:mean --cuped
-  mlv analyze --summary stats.csv --guardrail latency_ms:lower-is-better --fail-unless ship --json`;
+  mlv analyze --summary stats.csv --guardrail latency_ms:lower-is-better --fail-unless ship --json
+  mlv analyze --control 3/20 --treatment 9/21 --test fisher --md
+  mlv analyze --events e.jsonl --experiment checkout --metric converted --sequential --plan plan.json --report report.html
 
+Intervals: --ci wald (default; with --yates the continuity-corrected one of R's prop.test), newcombe
+(default with --test fisher, which also reports the conditional-MLE odds ratio and its exact CI) or
+agresti-caffo; relative uplift on the log ratio (Katz), never below -100%.
+Units needed for keep_running come from the design (--mde D or --plan), else from the observed effect.`;
+
+// Long by nature: one declaration per flag.
 export function registerAnalyze(program: Command): void {
   program
     .command('analyze')
@@ -101,7 +130,13 @@ export function registerAnalyze(program: Command): void {
     .option('--guardrail <name>', 'guardrail metric: NAME[:proportion|:mean][:lower-is-better] (repeatable)', collect)
     .option('--control-variant <name>', 'the control arm (default: "control", else the first seen)')
     .addOption(new Option('--test <test>', 'test for proportion metrics').choices(['z', 'chi2', 'fisher']).default('z'))
-    .option('--yates', 'Yates continuity correction for --test chi2')
+    .option('--yates', 'Yates continuity correction for --test chi2 (and its interval, as R prop.test)')
+    .addOption(
+      new Option(
+        '--ci <method>',
+        'difference interval for proportions (default wald; newcombe with --test fisher)',
+      ).choices(['wald', 'newcombe', 'agresti-caffo']),
+    )
     .addOption(
       new Option('--alternative <alt>', 'treatment vs control (default two-sided; with --margin one-sided)').choices([
         'two-sided',
@@ -111,9 +146,8 @@ export function registerAnalyze(program: Command): void {
     )
     .option(
       '--alpha <a>',
-      'significance level',
+      "significance level (default 0.05, or the plan's)",
       numberArg('--alpha', (x) => x > 0 && x < 1, 'a number in (0, 1)'),
-      0.05,
     )
     .option(
       '--margin <m>',
@@ -139,9 +173,10 @@ export function registerAnalyze(program: Command): void {
       5000,
     )
     .addOption(
-      new Option('--correction <method>', 'multiple-comparison correction over primary metrics × arms')
-        .choices(['holm', 'bh', 'none'])
-        .default('holm'),
+      new Option(
+        '--correction <method>',
+        "multiple-comparison correction over primary metrics × arms (default holm, or the plan's)",
+      ).choices(['holm', 'bonferroni', 'bh', 'none']),
     )
     .option('--cuped', 'CUPED variance reduction for mean metrics (events form, or summary with pre_* columns)')
     .option('--cuped-window <duration>', 'pre-exposure window for the CUPED covariate', '14d')
@@ -151,6 +186,14 @@ export function registerAnalyze(program: Command): void {
       numberArg('--power', (x) => x > 0 && x < 1, 'a number in (0, 1)'),
       0.8,
     )
+    .option(
+      '--mde <d>',
+      'the absolute minimum detectable effect the test was sized for ("units needed" comes from it)',
+      numberArg('--mde', (x) => x !== 0, 'a non-zero number'),
+    )
+    .option('--plan <file>', 'the experiment plan from `mlv sample-size --save` (design, alpha, correction)')
+    .option('--report <file>', 'also write a self-contained HTML report (verdict, forest plots, SRM, daily effect)')
+    .option('--md', 'print the tables as Markdown (for a pull request or an experiment log)')
     .option('--strict', 'an unparseable event line is an error (exit 2) instead of being skipped and counted')
     .option(
       '--threads <n>',
@@ -164,7 +207,24 @@ export function registerAnalyze(program: Command): void {
     .action(
       action(async (ctx, opts: AnalyzeInput) => {
         const result = await analyze(ctx, opts);
-        ctx.output(result, renderAnalyze);
+        if (opts.report !== undefined) {
+          const { renderHtmlReport } = await import('../core/experiment/render-html.js');
+          const { writeFile } = await import('node:fs/promises');
+          const { resolve } = await import('node:path');
+          const file = resolve(ctx.cwd, opts.report);
+          try {
+            await writeFile(file, renderHtmlReport(result));
+          } catch (err) {
+            throw new InputError(
+              `--report ${opts.report}: cannot write (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+            );
+          }
+          ctx.info(`report written to ${opts.report}`);
+        }
+        if (opts.md) {
+          const { renderMarkdownReport } = await import('../core/experiment/render-markdown.js');
+          ctx.stdout.write(renderMarkdownReport(result) + '\n');
+        } else ctx.output(result, renderAnalyze);
         if (opts.failUnless === 'ship' && result.verdict !== 'ship') {
           throw new CheckFailedError(`verdict is ${result.verdict}, not ship`, {
             hint: result.verdict_reasons[0],
@@ -174,7 +234,11 @@ export function registerAnalyze(program: Command): void {
     );
 }
 
-/** Runs `mlv analyze`: reads the chosen input form and returns the analysis. */
+/**
+ * Runs `mlv analyze`: reads the chosen input form and returns the analysis. Over 80 lines because
+ * it reads the three input forms one after the other, each a few flag checks and one reader call,
+ * in the order a reader of the code wants them.
+ */
 export async function analyze(ctx: Context, input: AnalyzeInput): Promise<AnalyzeResult> {
   const forms = [
     input.control !== undefined || (input.treatment?.length ?? 0) > 0 ? 'counts' : undefined,
@@ -200,8 +264,10 @@ export async function analyze(ctx: Context, input: AnalyzeInput): Promise<Analyz
   const cupedWindowMs = parseDuration(input.cupedWindow ?? '14d', '--cuped-window');
   const expectedSplit = input.expectedSplit !== undefined ? parseSplit(input.expectedSplit) : undefined;
   if (input.yates && input.test !== 'chi2') throw new UsageError('--yates goes with --test chi2');
+  const design = await designSettings(ctx, input);
 
   let data: ExperimentData;
+  let cohorts: DailyCohorts | undefined;
   let extra: Pick<AnalyzeResult, 'input'> & { samples?: AnalyzeResult['excluded']['bad_line_samples'] } = {};
   if (form === 'counts') {
     if (input.control === undefined) throw new UsageError('--treatment needs --control');
@@ -265,6 +331,7 @@ export async function analyze(ctx: Context, input: AnalyzeInput): Promise<Analyz
           metrics: specs.map((s) => ({ name: s.name, type: s.type ?? 'proportion' })),
           ...(input.cuped ? { cupedWindowMs } : {}),
           strict: input.strict === true,
+          daily: input.report !== undefined || design.plan !== undefined,
         },
         (rows) => spinner.update(`reading events: ${rows.toLocaleString('en-US')} rows`),
         { threads: input.threads ?? availableParallelism() },
@@ -273,6 +340,7 @@ export async function analyze(ctx: Context, input: AnalyzeInput): Promise<Analyz
       spinner.stop();
     }
     data = result;
+    cohorts = result.daily;
     extra = {
       input: {
         rows: result.rows,
@@ -297,14 +365,15 @@ export async function analyze(ctx: Context, input: AnalyzeInput): Promise<Analyz
   if (input.cuped && !data.metrics.some((m) => m.type === 'mean'))
     ctx.warn('--cuped applies to mean metrics only; there are none');
 
-  const analysis = analyzeExperiment(data, {
+  const options: AnalysisOptions = {
     ...(input.controlVariant !== undefined ? { controlVariant: input.controlVariant } : {}),
-    alpha: input.alpha ?? 0.05,
+    alpha: design.alpha,
     ...(input.alternative !== undefined ? { alternative: input.alternative } : {}),
     ...(input.margin !== undefined ? { margin: input.margin } : {}),
     test: input.test ?? 'z',
     yates: input.yates === true,
-    correction: input.correction ?? 'holm',
+    ...(input.ci !== undefined ? { ci: input.ci } : {}),
+    correction: design.correction,
     ...(expectedSplit ? { expectedSplit } : {}),
     srmThreshold: input.srmThreshold ?? 0.001,
     bayesian: input.bayesian === true,
@@ -313,13 +382,106 @@ export async function analyze(ctx: Context, input: AnalyzeInput): Promise<Analyz
     cuped: input.cuped === true,
     power: input.power ?? 0.8,
     roles,
-  });
+    ...(design.design ? { design: design.design } : {}),
+  };
+  const analysis = analyzeExperiment(data, options);
+  let days: number | undefined;
+  if (cohorts) days = cohorts.days.length;
+  else if (design.plan?.start_date) {
+    days = Math.floor((ctx.now().getTime() - Date.parse(design.plan.start_date + 'T00:00:00Z')) / 86_400_000);
+  }
+  if (design.plan) analysis.warnings.push(...planWarnings(design.plan, analysis, days ?? null));
   return {
     ...analysis,
     source: form,
     excluded: { ...analysis.excluded, ...(extra.samples ? { bad_line_samples: extra.samples } : {}) },
     ...(extra.input ? { input: extra.input } : {}),
+    ...(design.plan ? { plan: design.plan } : {}),
+    ...(days !== undefined ? { days } : {}),
+    ...(cohorts && input.report !== undefined ? { daily: cumulativeSeries(cohorts, options) } : {}),
+    command: analyzeCommandLine(input),
   };
+}
+
+/**
+ * Alpha, correction and the design, from the flags and the plan: the plan's alpha and correction
+ * apply unless a flag names another (then it is an error: the plan sized the test for its own).
+ */
+async function designSettings(
+  ctx: Context,
+  input: AnalyzeInput,
+): Promise<{ alpha: number; correction: Correction; design?: AnalysisDesign; plan?: ExperimentPlan }> {
+  if (input.md && ctx.json) throw new UsageError('--md and --json are two output formats: choose one');
+  if (input.plan === undefined) {
+    return {
+      alpha: input.alpha ?? 0.05,
+      correction: input.correction ?? 'holm',
+      ...(input.mde !== undefined ? { design: { source: 'mde', mde: { '*': input.mde } } } : {}),
+    };
+  }
+  if (input.mde !== undefined) throw new UsageError('--mde and --plan both give the design: use one');
+  const { readInputText } = await import('../io/input.js');
+  const text = await readInputText(input.plan, { what: '--plan', cwd: ctx.cwd, stdin: ctx.stdin });
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new InputError(`--plan ${input.plan}: not JSON`, {
+      hint: 'write plans with: mlv sample-size … --save plan.json',
+    });
+  }
+  const plan = parsePlan(json, input.plan);
+  if (input.alpha !== undefined && input.alpha !== plan.alpha) {
+    throw new UsageError(`--alpha ${input.alpha} differs from the plan's alpha ${plan.alpha}`, {
+      hint: 'drop --alpha (the plan sized the test for its own), or make a new plan',
+    });
+  }
+  if (input.correction !== undefined && input.correction !== plan.correction) {
+    throw new UsageError(`--correction ${input.correction} differs from the plan's ${plan.correction}`, {
+      hint: 'drop --correction, or make a new plan',
+    });
+  }
+  return { alpha: plan.alpha, correction: plan.correction, design: designFromPlan(plan), plan };
+}
+
+/** The command line that reproduces an analysis (flags in a fixed order, defaults left out). */
+export function analyzeCommandLine(input: AnalyzeInput): string {
+  const unless = <T>(v: T | undefined, dflt: T) => (v === dflt ? undefined : v);
+  return commandLine(
+    ['mlv', 'analyze'],
+    [
+      ['--control', input.control],
+      ['--treatment', input.treatment],
+      ['--summary', input.summary],
+      ['--events', input.events],
+      ['--experiment', input.experiment],
+      ['--metric', input.metric],
+      ['--guardrail', input.guardrail],
+      ['--control-variant', input.controlVariant],
+      ['--test', unless(input.test, 'z')],
+      ['--yates', input.yates],
+      ['--ci', input.ci],
+      ['--alternative', input.alternative],
+      ['--alpha', input.alpha],
+      ['--margin', input.margin],
+      ['--expected-split', input.expectedSplit],
+      ['--srm-threshold', unless(input.srmThreshold, 0.001)],
+      ['--bayesian', input.bayesian],
+      ['--sequential', input.sequential],
+      ['--tuning', unless(input.tuning, 5000)],
+      ['--correction', input.correction],
+      ['--cuped', input.cuped],
+      ['--cuped-window', unless(input.cupedWindow, '14d')],
+      ['--power', unless(input.power, 0.8)],
+      ['--mde', input.mde],
+      ['--plan', input.plan],
+      ['--strict', input.strict],
+      ['--threads', input.threads],
+      ['--report', input.report],
+      ['--md', input.md],
+      ['--fail-unless', input.failUnless],
+    ],
+  );
 }
 
 function mergeSpecs(metrics: MetricSpec[], guardrails: MetricSpec[]): (MetricSpec & { guardrail: boolean })[] {
@@ -350,22 +512,6 @@ function mergeSpecs(metrics: MetricSpec[], guardrails: MetricSpec[]): (MetricSpe
 // ---------------------------------------------------------------------------------------------
 // Human rendering
 
-function fmtP(p: number): string {
-  if (p === 0) return '< 1e-300';
-  if (p < 1e-4) return p.toExponential(1);
-  return p.toFixed(4);
-}
-
-function fmtPct(x: number | null, digits = 2, sign = false): string {
-  if (x === null || !Number.isFinite(x)) return '-';
-  const s = (x * 100).toFixed(digits) + '%';
-  return sign && x >= 0 ? '+' + s : s;
-}
-
-function fmtNum(x: number | null, sign = false, digits = 5): string {
-  return formatNumber(x, { digits, small: 1e-4, large: 1e7, expDigits: digits - 1, dashNonFinite: true, sign });
-}
-
 function fmtCi(ci: Interval, f: (x: number) => string): string {
   const lo = ci[0] === null ? '-∞' : f(ci[0]);
   const hi = ci[1] === null ? '+∞' : f(ci[1]);
@@ -379,6 +525,7 @@ function verdictText(v: ComparisonReport['verdict'], style: Style): string {
 }
 
 const ci = (alpha: number) => `${Number(((1 - alpha) * 100).toPrecision(4))}% CI`;
+const cs = (alpha: number) => `${Number(((1 - alpha) * 100).toPrecision(4))}% CS`;
 
 /**
  * The uplift-with-CI chart: one line per comparison on a shared axis, the interval as ───,
@@ -439,6 +586,43 @@ export function renderUpliftChart(
   return out;
 }
 
+/** The lines under a comparison: H0, odds ratio, fixed-horizon numbers, Bayesian read, units needed. */
+function comparisonNotes(c: ComparisonReport, m: MetricReport, r: AnalyzeResult, style: Style): string[] {
+  const pctDiff = m.type === 'proportion';
+  const units = (u: { control: number; treatment: number }, c: ComparisonReport) =>
+    `${u.control.toLocaleString('en-US')} (${c.vs}) + ${u.treatment.toLocaleString('en-US')} (${c.variant}) units`;
+  const effect = (x: number) => (pctDiff ? fmtNum(x * 100, true) + 'pp' : fmtNum(x, true));
+  const notes: string[] = [];
+  if (c.hypothesis !== 'difference = 0') notes.push(`H0: ${c.hypothesis}`);
+  if (c.odds_ratio) {
+    notes.push(
+      `odds ratio ${fmtNum(c.odds_ratio.estimate)} (conditional MLE), exact ${ci(r.settings.alpha)} ${fmtCi(c.odds_ratio.ci, (x) => fmtNum(x))}`,
+    );
+  }
+  if (c.fixed_horizon) {
+    notes.push(
+      `fixed-horizon (valid only at the planned end, not under peeking): p = ${fmtP(c.fixed_horizon.p_value)}, ${ci(r.settings.alpha)} ${fmtCi(c.fixed_horizon.difference_ci, effect)}`,
+    );
+  }
+  if (c.bayesian) {
+    notes.push(
+      `P(${c.variant} better) = ${fmtPct(c.bayesian.prob_better, 1)}, expected loss ${fmtNum(c.bayesian.expected_loss_treatment)} (${c.variant}) / ${fmtNum(c.bayesian.expected_loss_control)} (${c.vs}), uplift credible interval ${fmtCi(c.bayesian.relative_uplift_ci, (x) => fmtPct(x, 2, true))}`,
+    );
+  }
+  const seq = r.settings.sequential ? ' (confidence sequence)' : '';
+  if (c.units_needed?.basis === 'design') {
+    notes.push(`to detect the design's MDE ${effect(c.units_needed.effect)}${seq}: about ${units(c.units_needed, c)}`);
+    if (c.observed_effect_units_needed) {
+      notes.push(style.dim(`for the observed effect: about ${units(c.observed_effect_units_needed, c)}`));
+    }
+  } else if (c.units_needed) {
+    notes.push(
+      `the observed effect ${effect(c.units_needed.effect)} would need about ${units(c.units_needed, c)}${seq} (no design: give --plan or --mde)`,
+    );
+  }
+  return notes.map((note) => `  ${c.variant}: ${note}`);
+}
+
 function metricBlock(m: MetricReport, r: AnalyzeResult, style: Style): string[] {
   const lines: string[] = [];
   const pctDiff = m.type === 'proportion';
@@ -452,8 +636,8 @@ function metricBlock(m: MetricReport, r: AnalyzeResult, style: Style): string[] 
     pctDiff ? 'rate' : 'mean',
     ...(pctDiff ? [] : ['sd']),
     pctDiff ? 'difference (pp)' : 'difference',
-    `uplift (${ci(r.settings.alpha)})`,
-    'p',
+    `uplift (${r.settings.sequential ? cs(r.settings.alpha) : ci(r.settings.alpha)})`,
+    r.settings.sequential ? 'p (seq)' : 'p',
     r.settings.sequential ? 'p adj (seq)' : 'p adj',
     'verdict',
   ];
@@ -467,9 +651,12 @@ function metricBlock(m: MetricReport, r: AnalyzeResult, style: Style): string[] 
         ? `${fmtNum(c.difference.estimate * 100, true, 3)} ${fmtCi(c.difference.ci, (x) => fmtNum(x * 100, true, 3))}`
         : `${fmtNum(c.difference.estimate, true, 4)} ${fmtCi(c.difference.ci, (x) => fmtNum(x, true, 4))}`
       : '';
-    const upl = c
-      ? `${fmtPct(c.relative_uplift.estimate, 2, true)} ${fmtCi(c.relative_uplift.ci, (x) => fmtPct(x, 2, true))}`
-      : '';
+    const upl =
+      c && c.relative_uplift.estimate !== null
+        ? `${fmtPct(c.relative_uplift.estimate, 2, true)} ${fmtCi(c.relative_uplift.ci, (x) => fmtPct(x, 2, true))}`
+        : c
+          ? '-'
+          : '';
     return [
       a.variant + (a.variant === r.control && a.variant !== 'control' ? style.dim(' (control)') : ''),
       a.n.toLocaleString('en-US'),
@@ -490,26 +677,12 @@ function metricBlock(m: MetricReport, r: AnalyzeResult, style: Style): string[] 
       ),
     );
   }
-  for (const c of m.comparisons) {
-    const notes: string[] = [];
-    if (c.hypothesis !== 'difference = 0') notes.push(`H0: ${c.hypothesis}`);
-    if (c.sequential) {
-      notes.push(
-        `sequential p = ${fmtP(c.sequential.p_value)}, ${ci(r.settings.alpha)} ${fmtCi(c.sequential.ci, (x) => (pctDiff ? fmtNum(x * 100, true) + 'pp' : fmtNum(x, true)))} (always valid)`,
-      );
-    }
-    if (c.bayesian) {
-      notes.push(
-        `P(${c.variant} better) = ${fmtPct(c.bayesian.prob_better, 1)}, expected loss ${fmtNum(c.bayesian.expected_loss_treatment)} (${c.variant}) / ${fmtNum(c.bayesian.expected_loss_control)} (${c.vs}), uplift credible interval ${fmtCi(c.bayesian.relative_uplift_ci, (x) => fmtPct(x, 2, true))}`,
-      );
-    }
-    if (c.units_needed) {
-      notes.push(
-        `the observed effect would need about ${c.units_needed.control.toLocaleString('en-US')} (${c.vs}) + ${c.units_needed.treatment.toLocaleString('en-US')} (${c.variant}) units`,
-      );
-    }
-    for (const note of notes) lines.push(`  ${c.variant}: ${note}`);
+  if (m.omnibus) {
+    lines.push(
+      `  omnibus ${omnibusParts(m.omnibus).name} over all ${m.arms.length} arms: ${omnibusParts(m.omnibus).symbol} = ${fmtNum(m.omnibus.statistic)}, df ${omnibusParts(m.omnibus).df}, p = ${fmtP(m.omnibus.p_value)}`,
+    );
   }
+  for (const c of m.comparisons) lines.push(...comparisonNotes(c, m, r, style));
   const chart = renderUpliftChart(
     m.comparisons.map((c) => ({ label: c.variant, estimate: c.relative_uplift.estimate, ci: c.relative_uplift.ci })),
     style,
@@ -546,6 +719,7 @@ export function renderAnalyze(r: AnalyzeResult, style: Style): string {
         ? `χ²${s.yates ? ' (Yates)' : ''} / Welch t`
         : 'Fisher exact / Welch t',
     `correction ${s.correction}`,
+    r.metrics.some((m) => m.type === 'proportion') ? `CI ${s.ci}` : undefined,
     s.sequential ? `sequential (N* = ${s.tuning})` : undefined,
     s.cuped ? 'CUPED' : undefined,
   ].filter(Boolean);
@@ -557,14 +731,10 @@ export function renderAnalyze(r: AnalyzeResult, style: Style): string {
   out.push('');
   const colour = r.verdict === 'ship' ? style.green : r.verdict === 'dont_ship' ? style.red : style.yellow;
   let verdict = `verdict: ${colour(style.bold(r.verdict.toUpperCase().replace('_', ' ')))}`;
-  if (r.verdict === 'keep_running' && r.additional_units_needed !== undefined) {
-    verdict +=
-      r.additional_units_needed === null
-        ? ' — the observed effects are zero or undefined; no sample size would detect them'
-        : ` — about ${r.additional_units_needed.toLocaleString('en-US')} more units for the current effect to be significant`;
-  }
+  if (r.verdict === 'keep_running' && r.additional_units_needed !== undefined) verdict += ` — ${moreUnitsText(r)}`;
   out.push(verdict);
   for (const reason of r.verdict_reasons) out.push(`  ${reason}`);
+  for (const w of r.warnings) out.push(style.yellow(`${style.warn} ${w}`));
   const ex = r.excluded;
   const excluded: string[] = [];
   if (ex.multi_variant_units !== null && ex.multi_variant_units > 0)

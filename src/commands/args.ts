@@ -29,3 +29,23 @@ export function intArg(flag: string, min: number) {
 
 /** Collects a repeatable flag's values in order. */
 export const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+/** A shell word: left bare when safe, else single-quoted. */
+export function shellQuote(v: string): string {
+  return /^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * A command line from flags in the given order: `true` → the bare flag, `undefined`/`false` →
+ * left out, arrays → the flag repeated, anything else → the flag and its quoted value.
+ */
+export function commandLine(words: string[], flags: [string, unknown][]): string {
+  const parts = [...words];
+  for (const [name, v] of flags) {
+    if (v === undefined || v === false) continue;
+    if (v === true) parts.push(name);
+    else if (Array.isArray(v)) for (const x of v) parts.push(name, shellQuote(String(x)));
+    else parts.push(name, shellQuote(String(v)));
+  }
+  return parts.join(' ');
+}

@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { assign as assignUnit, inShadow, type Route } from '../core/serve/route.js';
 import { InputError, NotFoundError, UsageError } from '../errors.js';
+import { readInputText } from '../io/input.js';
 import { action } from '../run.js';
 import { readRoute, readRouteFile } from '../serve/route-store.js';
 import type { Style } from '../terminal/style.js';
@@ -91,23 +91,7 @@ export async function assign(ctx: Context, input: AssignInput): Promise<AssignRe
 }
 
 async function readUnits(ctx: Context, file: string): Promise<string[]> {
-  let text: string;
-  if (file === '-') {
-    const chunks: Buffer[] = [];
-    for await (const c of ctx.stdin) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
-    text = Buffer.concat(chunks).toString('utf8');
-  } else {
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new InputError(
-        code === 'ENOENT'
-          ? `--units file ${file} does not exist`
-          : `cannot read --units file ${file}: ${(err as Error).message}`,
-      );
-    }
-  }
+  const text = await readInputText(file, { what: '--units', cwd: ctx.cwd, stdin: ctx.stdin });
   // One unit per line; surrounding whitespace (and a \r) is not part of the unit; blank lines are skipped.
   return text
     .split('\n')

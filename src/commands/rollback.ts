@@ -6,10 +6,17 @@ import { parseVersionRef, validateAliasName, versionLabel } from '../core/regist
 import { InputError } from '../errors.js';
 import { readAuditTrail } from '../registry/audit.js';
 import { whoAmI } from '../registry/provenance.js';
-import { applyMove, confirmMove, currentHolder, failIfGatesFailed, type MoveResult } from '../registry/move.js';
-import { pickModel } from '../registry/pick.js';
+import {
+  applyMove,
+  confirmMove,
+  currentHolder,
+  failIfGatesFailed,
+  plannedMove,
+  type MoveResult,
+} from '../registry/move.js';
+import { openModel } from '../registry/pick.js';
 import { movedLine, renderMove, statusLine } from '../terminal/render.js';
-import { listVersions, requireModel, resolveRef, semverOf } from '../registry/versions.js';
+import { resolveRef } from '../registry/versions.js';
 import { action } from '../run.js';
 import type { Style } from '../terminal/style.js';
 
@@ -35,9 +42,7 @@ export async function rollback(ctx: Context, input: RollbackInput): Promise<Roll
 
   const client = await ctx.mlflow();
   const call = { signal: ctx.signal };
-  const name = input.name ?? (await pickModel(ctx, client, 'NAME'));
-  const model = await requireModel(client, name, call);
-  const versions = await listVersions(client, model.name, call);
+  const { model, versions } = await openModel(ctx, client, input.name, 'NAME');
   const holder = currentHolder(model, versions, alias, 'alias');
   const current = model.aliases.find((a) => a.alias === alias)?.version;
 
@@ -64,22 +69,17 @@ export async function rollback(ctx: Context, input: RollbackInput): Promise<Roll
       detail: `version ${target.version} is ${target.status}`,
     },
   ];
-  const result: RollbackResult = {
+  const result: RollbackResult = plannedMove({
     name: model.name,
-    version: target.version,
-    semver: semverOf(target),
+    candidate: target,
     target: alias,
-    target_kind: 'alias',
+    kind: 'alias',
     previous: current ?? null,
-    previous_semver: holder ? semverOf(holder) : null,
+    holder,
     checks,
-    promoted: false,
-    dry_run: input.dryRun === true,
-    changed: false,
-    archived: [],
-    audit_key: null,
+    dryRun: input.dryRun,
     by: who.createdBy,
-  };
+  });
   if (checks.some((c) => !c.passed) || input.dryRun) return result;
   if (target.version === current) {
     statusLine(

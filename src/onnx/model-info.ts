@@ -312,12 +312,8 @@ export function typeString(t: OnnxNs.ITypeProto | null | undefined): string {
   return 'unknown';
 }
 
-/**
- * ONNX element type → the numpy dtype name MLflow writes in a TensorSpec (`tensor-spec.dtype`).
- * Strings are numpy `object` arrays in MLflow; types numpy has no name for (bfloat16, float8, 4-bit)
- * have no MLflow spelling and map to null.
- */
-export const MLFLOW_DTYPE: Readonly<Record<OnnxElemType, string | null>> = {
+/** ONNX element type → onnxruntime-node's tensor type name; null where onnxruntime-node has none. */
+export const ORT_TYPE: Readonly<Record<OnnxElemType, TensorType | null>> = {
   undefined: null,
   float: 'float32',
   double: 'float64',
@@ -332,9 +328,9 @@ export const MLFLOW_DTYPE: Readonly<Record<OnnxElemType, string | null>> = {
   uint32: 'uint32',
   uint64: 'uint64',
   bool: 'bool',
-  string: 'object',
-  complex64: 'complex64',
-  complex128: 'complex128',
+  string: 'string',
+  complex64: null,
+  complex128: null,
   float8e4m3fn: null,
   float8e4m3fnuz: null,
   float8e5m2: null,
@@ -342,6 +338,19 @@ export const MLFLOW_DTYPE: Readonly<Record<OnnxElemType, string | null>> = {
   uint4: null,
   int4: null,
   float4e2m1: null,
+};
+
+/**
+ * ONNX element type → the numpy dtype name MLflow writes in a TensorSpec (`tensor-spec.dtype`):
+ * onnxruntime's names, which are numpy's, except that strings are numpy `object` arrays in MLflow
+ * and numpy (unlike onnxruntime-node) has the complex types. Types numpy has no name for
+ * (bfloat16, float8, 4-bit) have no MLflow spelling and map to null.
+ */
+export const MLFLOW_DTYPE: Readonly<Record<OnnxElemType, string | null>> = {
+  ...ORT_TYPE,
+  string: 'object',
+  complex64: 'complex64',
+  complex128: 'complex128',
 };
 
 export interface MlflowTensorSpec {
@@ -372,34 +381,6 @@ function specJson(values: OnnxValueInfo[]): string | null {
   }
   return `[${parts.join(', ')}]`;
 }
-
-/** ONNX element type → onnxruntime-node's tensor type name; null where onnxruntime-node has none. */
-export const ORT_TYPE: Readonly<Record<OnnxElemType, TensorType | null>> = {
-  undefined: null,
-  float: 'float32',
-  double: 'float64',
-  float16: 'float16',
-  bfloat16: null,
-  uint8: 'uint8',
-  int8: 'int8',
-  uint16: 'uint16',
-  int16: 'int16',
-  int32: 'int32',
-  int64: 'int64',
-  uint32: 'uint32',
-  uint64: 'uint64',
-  bool: 'bool',
-  string: 'string',
-  complex64: null,
-  complex128: null,
-  float8e4m3fn: null,
-  float8e4m3fnuz: null,
-  float8e5m2: null,
-  float8e5m2fnuz: null,
-  uint4: null,
-  int4: null,
-  float4e2m1: null,
-};
 
 /** The model's inputs or outputs as the smoke logic sees them (onnxruntime type names). */
 export function toTensorSpecs(values: readonly OnnxValueInfo[]): TensorSpec[] {

@@ -53,6 +53,40 @@ export function currentHolder(
   return versions.filter((mv) => mv.current_stage === target).sort((a, b) => Number(b.version) - Number(a.version))[0];
 }
 
+/**
+ * The move before it is made: what promote and rollback return for a dry run or a failed check,
+ * and what they hand to applyMove. `previous` is the version holding the target now (null:
+ * nobody); `holder` that version when it still exists.
+ */
+export function plannedMove(m: {
+  name: string;
+  candidate: ModelVersion;
+  target: string;
+  kind: TargetKind;
+  previous: string | null;
+  holder: ModelVersion | undefined;
+  checks: Check[];
+  dryRun: boolean | undefined;
+  by: string;
+}): MoveResult {
+  return {
+    name: m.name,
+    version: m.candidate.version,
+    semver: semverOf(m.candidate),
+    target: m.target,
+    target_kind: m.kind,
+    previous: m.previous,
+    previous_semver: m.holder ? semverOf(m.holder) : null,
+    checks: m.checks,
+    promoted: false,
+    dry_run: m.dryRun === true,
+    changed: false,
+    archived: [],
+    audit_key: null,
+    by: m.by,
+  };
+}
+
 export interface MoveRequest {
   action: AuditEvent['action'];
   by: string;

@@ -2,7 +2,7 @@ import type { ModelVersion, RegisteredModel } from '../mlflow/types.js';
 import type { MlflowClient } from '../mlflow/client.js';
 import type { Prompter } from '../terminal/prompt.js';
 import { versionLabel } from '../core/registry/refs.js';
-import { semverOf } from './versions.js';
+import { listVersions, requireModel, semverOf } from './versions.js';
 
 /**
  * Interactive selection of a model or a version when its argument is missing. Only in a
@@ -28,6 +28,21 @@ export async function pickModel(ui: Asker, client: MlflowClient, argName: string
     names.map((n) => ({ name: n, value: n })),
     flag,
   );
+}
+
+/**
+ * The model a command works on (NAME, or picked from a list when it is missing) and its versions,
+ * newest first: NotFoundError when no such model is registered.
+ */
+export async function openModel(
+  ui: Asker,
+  client: MlflowClient,
+  name: string | undefined,
+  argName: string,
+): Promise<{ model: RegisteredModel; versions: ModelVersion[] }> {
+  const call = ui.signal ? { signal: ui.signal } : {};
+  const model = await requireModel(client, name ?? (await pickModel(ui, client, argName)), call);
+  return { model, versions: await listVersions(client, model.name, call) };
 }
 
 /** A selection list of the model's versions, newest first (`exclude`: a version already chosen). */

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseManifest, type Dependencies } from '../core/registry/manifest.js';
 import { createdBy, userName } from '../core/registry/provenance.js';
-import { InputError } from '../errors.js';
+import { inputError } from '../io/input.js';
 import type { Artifact } from './artifact.js';
 
 /** Manifests looked for, in this order, when --requirements is not given. */
@@ -35,12 +35,7 @@ export async function readDependencies(opts: {
     try {
       text = await readFile(file, 'utf8');
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new InputError(
-        code === 'ENOENT'
-          ? `--requirements file ${opts.requirements} does not exist`
-          : `cannot read --requirements file ${opts.requirements}: ${(err as Error).message}`,
-      );
+      throw inputError('--requirements', opts.requirements, err);
     }
     return { deps: parseManifest(file, text), source: rel(file) };
   }

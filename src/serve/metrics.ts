@@ -235,7 +235,12 @@ export class ServeMetrics {
   /** The route being served: weights and revision (old variants' series removed). */
   route(revision: number, variants: readonly { name: string; version: string; weight: number }[]): void {
     this.routeWeight.reset();
-    for (const v of variants) this.routeWeight.labels(this.model, v.name, v.version).set(v.weight);
+    for (const v of variants) {
+      this.routeWeight.labels(this.model, v.name, v.version).set(v.weight);
+      // A 5xx series at 0 from the start: an error-rate query (`code=~"5.."` / all) is then 0 for a
+      // healthy arm instead of an empty result, which rollout analysis would take as "no data".
+      this.requests.labels(this.model, v.version, v.name, '500').inc(0);
+    }
     this.routeRevision.labels(this.model).set(revision);
   }
 

@@ -287,15 +287,13 @@ export class RegistryStore {
     );
     if (!used.has('rm.name')) order.push('rm.name ASC');
 
-    const filter = whereSql(where);
-    const sql = `SELECT rm.* FROM registered_models rm ${filter.sql} ORDER BY ${order.join(', ')} LIMIT ? OFFSET ?`;
-    return this.sql.read(() =>
-      searchPage(
-        'registered_models',
-        (limit, offset) => this.sql.all<RmRow>(sql, ...filter.params, limit, offset),
-        (row) => this.rmJson(row),
-        q,
-      ),
+    return this.searchRows(
+      'registered_models',
+      'SELECT rm.* FROM registered_models rm',
+      where,
+      order,
+      q,
+      (row: RmRow) => this.rmJson(row),
     );
   }
 
@@ -588,15 +586,22 @@ export class RegistryStore {
     if (!used.has('rm.name')) order.push('rm.name ASC');
     if (!used.has('mv.version')) order.push('mv.version DESC');
 
+    return this.searchRows('model_versions', MV_SELECT, where, order, q, (row: MvRow) => this.mvJson(row));
+  }
+
+  /** One page of `select WHERE … ORDER BY …`, listed under `key` with the next page's token. */
+  private searchRows<R, J>(
+    key: string,
+    select: string,
+    where: SqlFragment[],
+    order: string[],
+    q: { maxResults: number; pageToken?: string | undefined },
+    toJson: (row: R) => J,
+  ) {
     const filter = whereSql(where);
-    const sql = `${MV_SELECT} ${filter.sql} ORDER BY ${order.join(', ')} LIMIT ? OFFSET ?`;
+    const sql = `${select} ${filter.sql} ORDER BY ${order.join(', ')} LIMIT ? OFFSET ?`;
     return this.sql.read(() =>
-      searchPage(
-        'model_versions',
-        (limit, offset) => this.sql.all<MvRow>(sql, ...filter.params, limit, offset),
-        (row) => this.mvJson(row),
-        q,
-      ),
+      searchPage(key, (limit, offset) => this.sql.all<R>(sql, ...filter.params, limit, offset), toJson, q),
     );
   }
 }

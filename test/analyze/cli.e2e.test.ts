@@ -26,6 +26,42 @@ describe('mlv analyze (end to end)', () => {
     expect(ok.code).toBe(0);
   });
 
+  it("issue 10's commands: --sequential is sequential throughout; --md with --ci and --mde", async () => {
+    const seq = await runMlv([
+      '--json',
+      'analyze',
+      '--control',
+      '500/10000',
+      '--treatment',
+      '590/10000',
+      '--sequential',
+    ]);
+    expect(seq.code).toBe(0);
+    const c = seq.json().metrics[0].comparisons[0];
+    expect([c.p_value_basis, c.difference.ci_method, c.significant]).toEqual([
+      'sequential',
+      'confidence_sequence',
+      false,
+    ]);
+    expect(seq.json().additional_units_needed).toBeGreaterThan(0);
+    const md = await runMlv([
+      'analyze',
+      '--control',
+      '3/20',
+      '--treatment',
+      '9/21',
+      '--ci',
+      'agresti-caffo',
+      '--mde',
+      '0.2',
+      '--md',
+    ]);
+    expect(md.code).toBe(0);
+    expect(md.stdout).toContain("more units to detect the design's MDE");
+    expect(md.stdout).toContain('| treatment | 21 | 42.86% |');
+    expect(md.stdout).toContain('CI agresti-caffo');
+  });
+
   it.each([
     [['--control', '451/450', '--treatment', '520/10000'], 'error: --control 451/450: conversions (451) > units (450)'],
     [
@@ -41,6 +77,7 @@ describe('mlv analyze (end to end)', () => {
       'error: --events missing.jsonl: no such file',
     ],
     [['--control', '450/10000', '--treatment', '520/10000', '--test', 'anova'], "argument 'anova' is invalid"],
+    [['--control', '450/10000', '--treatment', '520/10000', '--ci', 'exact'], "argument 'exact' is invalid"],
     [['--events', 'e.jsonl', '--threads', '0'], '--threads must be an integer ≥ 1, got "0"'],
   ])('exit 2 on bad input: %j', async (args, message) => {
     const r = await runMlv(['analyze', ...args]);

@@ -31,9 +31,9 @@ describe('analyze: rendering', () => {
     expect(text).not.toContain('┌');
     expect(text).toContain('variant\tunits\trate\tdifference (pp)\tuplift (95% CI)\tp\tp adj\tverdict');
     expect(text).toContain(
-      'treatment\t10,000\t5.20%\t+0.7 [+0.105, +1.3]\t+15.56% [+1.33%, +29.78%]\t0.0212\t0.0212\ttreatment_better',
+      'treatment\t10,000\t5.20%\t+0.7 [+0.105, +1.3]\t+15.56% [+2.17%, +30.69%]\t0.0212\t0.0212\ttreatment_better',
     );
-    expect(text).toMatch(/\n {2}treatment +\| \[-+o-+\]\n/);
+    expect(text).toMatch(/\n {2}treatment +\| +\[-+o-+\]\n/);
     expect(text).toContain('verdict: SHIP');
   });
 
@@ -57,7 +57,7 @@ describe('analyze: rendering', () => {
       'difference',
       'relative_uplift',
       'bayesian',
-      'sequential',
+      'fixed_horizon',
     ]) {
       expect(c).toHaveProperty(k);
     }
@@ -67,7 +67,14 @@ describe('analyze: rendering', () => {
       'expected_loss_control',
       'relative_uplift_ci',
     ]);
-    expect(Object.keys(c.sequential)).toEqual(['p_value', 'ci']);
+    expect(Object.keys(c.fixed_horizon)).toEqual([
+      'p_value',
+      'difference_ci',
+      'difference_ci_method',
+      'relative_uplift_ci',
+    ]);
+    expect(c.p_value_basis).toBe('sequential');
+    expect(c.difference.ci_method).toBe('confidence_sequence');
     expect(j.excluded).toEqual({ multi_variant_units: null, bad_lines: 0 });
     expect(j.verdict).toBe('keep_running'); // the sequential p-value (0.44) decides
   });

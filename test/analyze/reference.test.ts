@@ -20,7 +20,7 @@ async function run(input: AnalyzeInput) {
 }
 
 describe('proportions', () => {
-  it('z-test, Wald interval and delta-method uplift: 520/10000 vs 450/10000', async () => {
+  it('z-test, Wald interval and log-ratio uplift: 520/10000 vs 450/10000', async () => {
     const r = await run({ control: '450/10000', treatment: ['520/10000'] });
     const c = r.metrics[0]!.comparisons[0]!;
     expect(c.test).toBe('z_pooled');
@@ -30,10 +30,11 @@ describe('proportions', () => {
     // confint_proportions_2indep(520, 10000, 450, 10000, method='wald', compare='diff')
     close(c.difference.ci[0], 0.001046385578119223);
     close(c.difference.ci[1], 0.012953614421880776);
-    // pt/pc − 1 ± stats.norm.ppf(0.975)·√(vt/pc² + pt²·vc/pc⁴), v = p(1 − p)/n
+    // Katz log ratio, written out in R (scripts/reference/intervals.R): katz(520, 10000, 450, 10000)
     close(c.relative_uplift.estimate, 0.15555555555555545);
-    close(c.relative_uplift.ci[0], 0.01329683773434795);
-    close(c.relative_uplift.ci[1], 0.2978142733767629);
+    close(c.relative_uplift.ci[0], 0.021704920916545412);
+    close(c.relative_uplift.ci[1], 0.306941578374152257);
+    expect(c.relative_uplift.ci_method).toBe('log_ratio');
     expect(c.verdict).toBe('treatment_better');
     expect(r.verdict).toBe('ship');
   });
@@ -101,8 +102,10 @@ describe('proportions', () => {
     close(yates.p_value, 0.023133782442716817);
     const fisher = (await run({ control: '450/10000', treatment: ['520/10000'], test: 'fisher' })).metrics[0]!
       .comparisons[0]!;
-    // stats.fisher_exact([[520, 9480], [450, 9550]])
-    close(fisher.statistic, 1.164088138771683);
+    // the conditional MLE odds ratio, R fisher.test's algorithm at uniroot tol 1e-13
+    // (scripts/reference/intervals.R: f(520, 10000, 450, 10000)); scipy's sample odds ratio is 1.164088138771683
+    close(fisher.statistic, 1.1640793076284759);
+    close(fisher.odds_ratio!.ci[0], 1.0207552207675972);
     close(fisher.p_value, 0.023089294772391047);
     const greater = (
       await run({ control: '450/10000', treatment: ['520/10000'], test: 'fisher', alternative: 'greater' })
@@ -110,8 +113,8 @@ describe('proportions', () => {
     // stats.fisher_exact([[520, 9480], [450, 9550]], alternative='greater')
     close(greater.p_value, 0.011544647386195523);
     const small = (await run({ control: '2/10', treatment: ['7/10'], test: 'fisher' })).metrics[0]!.comparisons[0]!;
-    // stats.fisher_exact([[7, 3], [2, 8]])
-    close(small.statistic, 9.333333333333334);
+    // R: f(7, 10, 2, 10) (fisher.test()$estimate 8.1530626 at its default tol); scipy's sample odds ratio is 9.33
+    close(small.statistic, 8.1538354145043606);
     close(small.p_value, 0.06977851869492736);
   });
 
@@ -140,10 +143,10 @@ describe('means (Welch)', () => {
     // 0.3 ∓ stats.t.ppf(0.975, df)·√(vt + vc)
     close(c.difference.ci[0], 0.1372914737012344);
     close(c.difference.ci[1], 0.4627085262987656);
-    // mt/mc − 1 ∓ stats.t.ppf(0.975, df)·√(vt/mc² + mt²·vc/mc⁴)
+    // exp(ln(mt/mc) ∓ qt(0.975, df)·√(vt/mt² + vc/mc²)) − 1, R: welch_logratio(12.6, 4.2, 5000, 12.3, 4.1, 5000)
     close(c.relative_uplift.estimate, 0.024390243902439046);
-    close(c.relative_uplift.ci[0], 0.011003502462596812);
-    close(c.relative_uplift.ci[1], 0.03777698534228128);
+    close(c.relative_uplift.ci[0], 0.011090591720907872);
+    close(c.relative_uplift.ci[1], 0.037864836637861332);
   });
 
   it('one-sided and small unequal samples', async () => {

@@ -75,9 +75,12 @@ describe('sequential testing under daily peeking (A/A simulation)', () => {
     const data = aaExperiment({ c: 450, nc: 10000, t: 520, nt: 10000 });
     const r = analyzeExperiment(data, { ...DEFAULT_ANALYSIS_OPTIONS, sequential: true });
     const c = r.metrics[0]!.comparisons[0]!;
-    expect(c.sequential!.ci[0]!).toBeLessThan(c.difference.ci[0]!);
-    expect(c.sequential!.ci[1]!).toBeGreaterThan(c.difference.ci[1]!);
-    expect(c.sequential!.p_value).toBeGreaterThan(c.p_value);
-    expect(c.p_value_adjusted).toBe(c.sequential!.p_value); // one comparison: Holm leaves it as is
+    const fixed = c.fixed_horizon!;
+    expect(c.difference.ci_method).toBe('confidence_sequence');
+    expect(c.difference.ci[0]!).toBeLessThan(fixed.difference_ci[0]!);
+    expect(c.difference.ci[1]!).toBeGreaterThan(fixed.difference_ci[1]!);
+    expect(c.relative_uplift.ci[0]!).toBeLessThan(fixed.relative_uplift_ci[0]!);
+    expect(c.p_value).toBeGreaterThan(fixed.p_value);
+    expect(c.p_value_adjusted).toBe(c.p_value); // one comparison: Holm leaves it as is
   });
 });

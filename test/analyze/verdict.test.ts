@@ -122,7 +122,7 @@ describe('verdicts', () => {
       alternative: 'two-sided',
       ratio: 1,
     })!;
-    expect(c.units_needed).toEqual(need);
+    expect(c.units_needed).toEqual({ ...need, basis: 'observed_effect', effect: 0.052 - 0.045, horizon: 'fixed' });
     expect(r.verdict).toBe('keep_running');
     expect(r.additional_units_needed).toBe(need.control - 5000 + need.treatment - 5000);
   });

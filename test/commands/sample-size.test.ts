@@ -50,7 +50,7 @@ describe('sampleSize (result object)', () => {
 
   it('sizes a continuous metric with Bonferroni over three arms, one-sided', async () => {
     const { ctx } = testContext();
-    const r = await sampleSize(ctx, { sd: 4.1, mde: 0.3, variants: 3, alternative: 'one-sided' });
+    const r = await sampleSize(ctx, { sd: 4.1, mde: 0.3, variants: 3, alternative: 'one-sided', method: 'continuous' });
     const exact = find(ref.cli, 'continuous', null, 0.3).expected;
     expect(r).toMatchObject({
       method: 'continuous',
@@ -62,6 +62,27 @@ describe('sampleSize (result object)', () => {
       total: 4 * Math.ceil(exact),
     });
     expectClose(r.alpha_per_comparison, 0.05 / 3, 1e-15);
+  });
+
+  it('--sd defaults to the t-test (noncentral t); --metrics and --correction split alpha as analyze will', async () => {
+    const { ctx } = testContext();
+    const r = await sampleSize(ctx, { sd: 4.1, mde: 0.3 });
+    // R: ceiling(power.t.test(delta=0.3, sd=4.1, power=0.8, strict=TRUE)$n) = 2933
+    expect(r).toMatchObject({ method: 't', per_variant: { control: 2933, treatment: 2933 }, metrics: 1 });
+    const m = await sampleSize(ctx, {
+      baseline: 0.045,
+      mde: 0.0045,
+      metrics: 2,
+      variants: 2,
+      correction: 'bonferroni',
+    });
+    // R: ceiling(power.prop.test(p1=0.045, p2=0.0495, sig.level=0.05/4, power=0.8)$n) = 49579
+    expect(m).toMatchObject({ metrics: 2, correction: 'bonferroni', per_variant: { control: 49579 } });
+    expectClose(m.alpha_per_comparison, 0.0125, 1e-15);
+    await expect(sampleSize(ctx, { baseline: 0.045, mde: 0.0045, metrics: 1.5 })).rejects.toThrow(
+      '--metrics must be an integer ≥ 1, got 1.5',
+    );
+    await expect(sampleSize(ctx, { baseline: 0.045, mde: 0.0045, method: 't' })).rejects.toThrow('give --sd');
   });
 
   it('answers the inverse question (--n) with arcsine', async () => {

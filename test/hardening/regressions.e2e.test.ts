@@ -62,7 +62,7 @@ describe.concurrent('input refused before anything is written (exit 2)', () => {
     // D9 (documented choice: refuse)
     [
       ['analyze', '--control', 'mean=1,sd=0,n=10', '--treatment', 'mean=2,sd=0,n=10'],
-      "error: metric value: zero variance in both control and treatment (every unit has the same value), so Welch's t-test is undefined",
+      "error: zero variance in both control and treatment (every unit has the same value), so Welch's t-test is undefined",
     ],
   ])('%j', async (args, expected) => {
     const dir = workDir();

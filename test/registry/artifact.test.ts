@@ -134,7 +134,7 @@ describe('readDependencies', () => {
       source: 'pyproject.toml',
     });
     await expect(readDependencies({ requirements: 'nope.txt', artifact: file, cwd: root })).rejects.toThrow(
-      '--requirements file nope.txt does not exist',
+      '--requirements nope.txt: no such file',
     );
   });
 });

@@ -290,6 +290,14 @@ describe('/metrics', () => {
     const ok = m.samples.find((s) => s.name === 'mlv_requests_total' && s.labels.code === '200')!;
     expect(Object.keys(ok.labels).sort()).toEqual(['code', 'model', 'variant', 'version']);
     expect(sum(m, 'mlv_requests_total', { code: '400' })).toBeGreaterThanOrEqual(1);
+    // Every routed arm has its 5xx series from the start (0), so an error-rate query is never empty.
+    const fiveHundred = m.samples.filter((s) => s.name === 'mlv_requests_total' && s.labels.code === '500');
+    expect(fiveHundred.map((s) => [s.labels.variant, s.value])).toEqual(
+      expect.arrayContaining([
+        ['stable', 0],
+        ['candidate', 0],
+      ]),
+    );
     expect(sum(m, 'mlv_request_duration_seconds_count')).toBeGreaterThan(0);
     expect(m.samples.some((s) => s.name === 'mlv_request_duration_seconds_bucket' && s.labels.le === '0.001')).toBe(
       true,

@@ -10,6 +10,13 @@ describe('Holm and Benjamini–Hochberg adjusted p-values', () => {
     adjusted.forEach((p, i) => expectClose(p, expected[i], 1e-14, 1e-300, `${call}[${i}]`));
   });
 
+  it('Bonferroni = R p.adjust(c(0.01, 0.04, 0.03, 0.5), "bonferroni")', () => {
+    const want = [0.04, 0.16, 0.12, 1];
+    adjustPValues([0.01, 0.04, 0.03, 0.5], 'bonferroni').forEach((p, i) =>
+      expectClose(p, want[i]!, 1e-15, 0, 'p.adjust'),
+    );
+  });
+
   it("'none' returns the p-values unchanged", () => {
     expect(adjustPValues([0.01, 0.5], 'none')).toEqual([0.01, 0.5]);
   });

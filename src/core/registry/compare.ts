@@ -1,7 +1,7 @@
 import { TAG } from './tags.js';
 
-/** One version as the comparison sees it (gathered by src/registry/versions.ts). */
-export interface VersionSnapshot {
+/** The fields of a version that the comparison reports as they are (its `a` and `b`). */
+export interface VersionSide {
   version: string;
   semver: string | null;
   aliases: string[];
@@ -9,6 +9,15 @@ export interface VersionSnapshot {
   status: string;
   created_at: string | null;
   run_id: string | null;
+}
+
+function side(v: VersionSnapshot): VersionSide {
+  const { version, semver, aliases, stage, status, created_at, run_id } = v;
+  return { version, semver, aliases, stage, status, created_at, run_id };
+}
+
+/** One version as the comparison sees it (gathered by src/registry/versions.ts). */
+export interface VersionSnapshot extends VersionSide {
   source: string;
   description: string;
   metrics: Record<string, number>;
@@ -46,28 +55,6 @@ export interface Comparison {
   /** Other version tags (not mlv.* / mlflow.*), changed only unless `all`. */
   tags: ValueDiff[];
   all: boolean;
-}
-
-export interface VersionSide {
-  version: string;
-  semver: string | null;
-  aliases: string[];
-  stage: string;
-  status: string;
-  created_at: string | null;
-  run_id: string | null;
-}
-
-function side(v: VersionSnapshot): VersionSide {
-  return {
-    version: v.version,
-    semver: v.semver,
-    aliases: v.aliases,
-    stage: v.stage,
-    status: v.status,
-    created_at: v.created_at,
-    run_id: v.run_id,
-  };
 }
 
 /** Relative change, rounded to 12 significant digits so that 0.1 → 0.3 reads as 2, not 1.9999999999999998. */

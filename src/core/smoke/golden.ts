@@ -1,6 +1,14 @@
 import { InputError } from '../../errors.js';
 import { toTensor } from './records.js';
-import { elementCount, formatShape, toNested, type HostTensor, type TensorType } from './tensor.js';
+import {
+  elementCount,
+  FLOAT_TYPES,
+  formatShape,
+  INT_TYPES,
+  toNested,
+  type HostTensor,
+  type TensorType,
+} from './tensor.js';
 
 /**
  * The `--save-outputs` / `--expect-outputs` file: the inputs used and the outputs they gave, so a
@@ -28,21 +36,8 @@ export function encodeTensors(tensors: Readonly<Record<string, HostTensor>>): Re
   return out;
 }
 
-const TYPES: ReadonlySet<string> = new Set([
-  'float32',
-  'float64',
-  'float16',
-  'int8',
-  'int16',
-  'int32',
-  'int64',
-  'uint8',
-  'uint16',
-  'uint32',
-  'uint64',
-  'bool',
-  'string',
-]);
+/** The tensor types a golden file may hold: those smoke can feed and compare. */
+const TYPES: ReadonlySet<string> = new Set<string>([...FLOAT_TYPES, ...INT_TYPES, 'bool', 'string']);
 
 /** Reads the tensors of a golden file section back, validating each against its own header. */
 export function decodeTensors(section: unknown, label: string): Record<string, HostTensor> {

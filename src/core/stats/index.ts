@@ -25,6 +25,7 @@
  *   incompleteGamma(a, x) → [P, Q]; regularizedGammaP(a, x); regularizedGammaQ(a, x); scaledGammaQ(a, x)
  *   stirlerr(n), bd0(x, M), logBinomialRaw(x, n, p, q)   (Loader's binomial terms)
  *   tPdf(t, df), tCdf(t, df), tSf(t, df), tQuantile(p, df)          (any real df > 0, Infinity = normal)
+ *   noncentralTCdf(t, df, ncp)                                     (AS 243, as R's pt(q, df, ncp))
  *   chiSquareCdf(x, k), chiSquareSf(x, k)
  *   hypergeometricPmf(k, population, successes, draws), logHypergeometricPmf(…), hypergeometricSupport(…), hypergeometricRatio(k, …)
  *   betaPdf(x, a, b), betaLogPdf, betaCdf(x, a, b), betaSf(x, a, b), betaMoments(a, b)
@@ -40,8 +41,13 @@
  *   proportionDifferenceInterval(t, c, alpha, alt?) → {estimate, se, ci}
  *   meanDifferenceInterval(t, c, alpha, alt?) → {estimate, se, df, ci}
  *   relativeUplift(meanT, varMeanT, meanC, varMeanC, alpha, alt?, df?) → {estimate, se, ci} (nulls when μ_c = 0)
+ *   relativeUpliftLogRatio(…, {df?, crit?}) → {…, method: 'log_ratio' | 'delta'}  (Katz; > −100 %)
+ *   wilsonInterval(arm, alpha, alt?, continuity?)  (= R prop.test(x, n)$conf.int)
+ *   proportionDifferenceCi(t, c, alpha, 'wald' | 'newcombe' | 'agresti-caffo', alt?, continuity?) → {estimate, se, ci}
+ *   fisherOddsRatio(t, c, alpha, alt?) → {estimate (conditional MLE), ci (exact)}  (as R fisher.test)
+ *   chiSquareIndependence(arms[]) → {statistic, df, pValue, minExpected}  (k×2, = R chisq.test)
  * Multiple comparisons and SRM
- *   holm(p[]), benjaminiHochberg(p[]), adjustPValues(p[], 'holm' | 'bh' | 'none')
+ *   holm(p[]), benjaminiHochberg(p[]), adjustPValues(p[], 'holm' | 'bonferroni' | 'bh' | 'none')
  *   chiSquareGoodnessOfFit(observed[], proportions[]) → {statistic, df, pValue, expected[]}
  * Bayesian (Beta(1, 1) priors for proportions; normal approximation for means)
  *   bayesianProportions(t, c, alpha, prior?) → {probBetter, expectedLossTreatment, expectedLossControl, relativeUpliftCi}
@@ -51,9 +57,11 @@
  * Sequential (normal-mixture confidence sequence, GrowthBook-style, tuning N* default 5000)
  *   sequentialTest(estimate, se, nTotal, alpha, alt, tuning?) → {pValue, ci}
  *   sequentialRho(alpha, tuning, twoSided?), sequentialHalfWidth(se, n, alpha, tuning, alt, rho?)
+ *   sequentialUnitsPerArm({effect, varianceControl, varianceTreatment, alpha, power, alternative, ratio?, tuning?})
  * Sample size (SampleSizeDesign {method, alpha, power, alternative: 'two-sided'|'one-sided', ratio, variants, baseline?, sd?})
  *   sampleSize(design, mdeAbsolute) → SampleSizeResult {…, perVariant: {control, treatment}, total, controlExact}
  *   minimumDetectableEffect(design, nControl) → SampleSizeResult | null
+ *   tTestPower(D, S, n1, K, alphaEach, sides), alphaPerComparison(design)  (design.metrics: K primary metrics)
  *   controlSizeExact(design, mde), daysNeeded(total, dailyTraffic), ceilUnits(x), cohensH(p2, p1)
  *   unitsPerArmToDetect({effect, alpha, power?, alternative, ratio?, baseline? | sd?}) → {control, treatment} | null
  * Numerics
@@ -66,6 +74,7 @@ export * from './binomial-terms.js';
 export * from './incomplete-beta.js';
 export * from './incomplete-gamma.js';
 export * from './student-t.js';
+export * from './noncentral-t.js';
 export * from './chi-square.js';
 export * from './hypergeometric.js';
 export * from './beta-distribution.js';
@@ -77,6 +86,10 @@ export * from './chi-square-2x2.js';
 export * from './fisher-exact.js';
 export * from './welch-t-test.js';
 export * from './difference-interval.js';
+export * from './proportion-intervals.js';
+export * from './fisher-odds-ratio.js';
+export * from './chi-square-independence.js';
+export * from './welch-anova.js';
 export * from './relative-uplift.js';
 export * from './multiple-comparisons.js';
 export * from './sample-ratio-mismatch.js';

@@ -1,5 +1,5 @@
 /** How p-values of several comparisons are adjusted. */
-export type Correction = 'holm' | 'bh' | 'none';
+export type Correction = 'holm' | 'bonferroni' | 'bh' | 'none';
 
 /**
  * Holm's step-down adjusted p-values (controls the family-wise error rate):
@@ -43,12 +43,14 @@ export function benjaminiHochberg(pValues: readonly number[]): number[] {
 }
 
 /**
- * Adjusted p-values by the named correction ('none' returns a copy).
+ * Adjusted p-values by the named correction (bonferroni: min(1, m·p), R p.adjust(p, "bonferroni");
+ * 'none' returns a copy).
  *
  * @example adjustPValues([0.01, 0.04, 0.03], 'holm') // [0.03, 0.06, 0.06]
  */
 export function adjustPValues(pValues: readonly number[], correction: Correction): number[] {
   if (correction === 'holm') return holm(pValues);
   if (correction === 'bh') return benjaminiHochberg(pValues);
+  if (correction === 'bonferroni') return pValues.map((p) => Math.min(1, p * pValues.length));
   return [...pValues];
 }

@@ -1,4 +1,6 @@
 import type { Alternative, Interval } from './alternative.js';
+import { normalQuantile } from './normal.js';
+import { brentRoot } from './root.js';
 
 /**
  * Mixing parameter ρ of the normal-mixture confidence sequence, tuned so the sequence is
@@ -89,4 +91,45 @@ export function sequentialTest(
     pValue = right ? Math.sqrt(nr2 + 1) / (2 * Math.expm1(E)) : 1;
   }
   return { pValue: Math.min(1, pValue), ci };
+}
+
+/**
+ * Units per arm at which the confidence sequence excludes 0 with probability `power` when the true
+ * difference is `effect` — the sequential counterpart of a fixed-horizon sample size. With
+ * per-unit variances v_c, v_t, n_c control and K·n_c treatment units, se(n_c) = √(v_c/n_c + v_t/(K·n_c))
+ * and N = n_c(1 + K), it solves |effect| = halfWidth(se, N) + z_β·se (the estimate must land a
+ * half-width beyond 0 with probability 1 − β), rounded up. Null for a zero effect.
+ *
+ * Reference: the fixed-horizon analogue |δ| = (z_α + z_β)·se with z_α replaced by the sequence's
+ * half-width (Waudby-Smith et al., arXiv:2103.06476v7, eq. 9; see sequentialHalfWidth).
+ * @example sequentialUnitsPerArm({ effect: 0.0045, varianceControl: 0.045 * 0.955, varianceTreatment: 0.0495 * 0.9505, alpha: 0.05, power: 0.8, alternative: 'two-sided' }) // { control: 80090, treatment: 80090 }
+ */
+export function sequentialUnitsPerArm(opts: {
+  effect: number;
+  varianceControl: number;
+  varianceTreatment: number;
+  alpha: number;
+  power: number;
+  alternative: Alternative;
+  ratio?: number;
+  tuning?: number;
+}): { control: number; treatment: number } | null {
+  const K = opts.ratio ?? 1;
+  const tuning = opts.tuning ?? 5000;
+  const d = Math.abs(opts.effect);
+  if (!(d > 0) || !Number.isFinite(d) || !(opts.varianceControl + opts.varianceTreatment > 0)) return null;
+  const zb = -normalQuantile(1 - opts.power);
+  const rho = sequentialRho(opts.alpha, tuning, opts.alternative === 'two-sided');
+  const g = (nc: number) => {
+    const se = Math.sqrt(opts.varianceControl / nc + opts.varianceTreatment / (K * nc));
+    return d - sequentialHalfWidth(se, nc * (1 + K), opts.alpha, tuning, opts.alternative, rho) - zb * se;
+  };
+  let hi = 16;
+  while (g(hi) < 0) {
+    hi *= 2;
+    if (hi > 2 ** 60) return null;
+  }
+  const nc = hi <= 16 ? hi : brentRoot(g, hi / 2, hi, { tol: 1e-9 * hi });
+  const control = Math.ceil(nc - 1e-9 * nc);
+  return { control, treatment: Math.ceil(K * control - 1e-9 * K * control) };
 }

@@ -1,3 +1,4 @@
+import { DailyCohortsBuilder } from '../../core/experiment/daily.js';
 import type { ArmStats, MetricData } from '../../core/experiment/types.js';
 import { InputError } from '../../errors.js';
 import { bytesEqual, fnv1a, growInt32, text } from './bytes.js';
@@ -66,6 +67,7 @@ export class EventsAccumulator {
   private readonly metricIsMean: boolean[];
   private readonly cupedWindowMs: number;
   private readonly strict: boolean;
+  private readonly daily: boolean;
   private readonly maxSamples: number;
 
   private readonly units = new UnitTable();
@@ -132,6 +134,7 @@ export class EventsAccumulator {
     this.metricIsMean = opts.metrics.map((m) => m.type === 'mean');
     this.cupedWindowMs = opts.cupedWindowMs ?? 0;
     this.strict = opts.strict === true;
+    this.daily = opts.daily === true;
     this.maxSamples = opts.badLineSamples ?? 5;
     const M = opts.metrics.length;
     let next = 2 + M;
@@ -731,6 +734,7 @@ export class EventsAccumulator {
       cross: new Float64Array(VM),
       multi: 0,
       unexposed: 0,
+      ...(this.daily ? { daily: new DailyCohortsBuilder(V, this.metricNames.length) } : {}),
     };
   }
 
@@ -759,11 +763,13 @@ export class EventsAccumulator {
     const v = variantIndex ? variantIndex[raw]! : raw;
     t.n[v]!++;
     const first = st[at]!;
+    t.daily?.addUnit(first, v);
     const cuped = this.cupedWindowMs > 0;
     for (let k = 0; k < M; k++) {
       const i = v * M + k;
       const acc = st[at + 2 + k]!;
       const y = this.metricIsMean[k] ? acc : acc >= first ? 1 : 0;
+      t.daily?.addValue(k, y);
       t.sum[i]! += y;
       t.sumSq[i]! += y * y;
       if (cuped && this.metricIsMean[k]) {
@@ -833,6 +839,14 @@ export class EventsAccumulator {
       unexposed_units: unexposed,
       other_experiment_rows: this.otherExperimentRows,
       peak_pending_observations: this.pendPeak,
+      ...(t.daily
+        ? {
+            daily: t.daily.build(
+              this.variantNames,
+              this.metricNames.map((name, k) => ({ name, type: this.metricIsMean[k] ? 'mean' : 'proportion' })),
+            ),
+          }
+        : {}),
     };
   }
 }
@@ -891,4 +905,6 @@ interface Totals {
   cross: Float64Array;
   multi: number;
   unexposed: number;
+  /** With `daily`: the same units by first-exposure day. */
+  daily?: DailyCohortsBuilder;
 }

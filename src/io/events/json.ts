@@ -100,6 +100,7 @@ export function scanFlatJson(buf: Uint8Array, a: number, end: number, f: Fields,
       }
       if (key !== -1) {
         if (j >= end) return -1;
+        // The string fields' cases look alike on purpose: flat stores to named fields keep this the events hot path's fastest form.
         switch (key) {
           case 1:
             f.typeA = va;

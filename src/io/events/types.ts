@@ -1,3 +1,4 @@
+import type { DailyCohorts } from '../../core/experiment/daily.js';
 import type { ExperimentData, MetricType } from '../../core/experiment/types.js';
 
 /** The public shapes of the events reader; see accumulator.ts for the semantics. */
@@ -16,6 +17,8 @@ export interface ReadEventsOptions {
   strict?: boolean;
   /** How many bad lines to remember for the report (default 5). */
   badLineSamples?: number;
+  /** Also return the per-day cohorts (units by first-exposure day) for the report. */
+  daily?: boolean;
 }
 
 export interface BadLine {
@@ -35,6 +38,8 @@ export interface EventsResult extends ExperimentData {
   other_experiment_rows: number;
   /** The most observations held at once because they preceded their unit's exposure. */
   peak_pending_observations: number;
+  /** With `daily`: the units and metric sums by first-exposure day. */
+  daily?: DailyCohorts;
 }
 
 /** A named input: a path, or `-` for standard input. */

@@ -77,7 +77,7 @@ export class EventsProvider implements Provider {
         result: value('candidate'),
         stable: value('stable'),
         requests: n('candidate'),
-        p_value: cmp.sequential?.p_value ?? cmp.p_value,
+        p_value: cmp.p_value, // sequential: true makes it the always-valid p-value
         worse: cmp.verdict === 'treatment_worse' ? 1 : 0,
       },
     };
