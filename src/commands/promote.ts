@@ -22,11 +22,18 @@ import {
 import { UsageError } from '../errors.js';
 import type { MlflowClient } from '../mlflow/client.js';
 import { tagMap, type ModelVersion, type RegisteredModel } from '../mlflow/types.js';
-import { applyMove, confirmMove, currentHolder, failIfGatesFailed, type MoveResult } from '../registry/move.js';
-import { pickModel, pickVersion } from '../registry/pick.js';
+import {
+  applyMove,
+  confirmMove,
+  currentHolder,
+  failIfGatesFailed,
+  plannedMove,
+  type MoveResult,
+} from '../registry/move.js';
+import { openModel, pickVersion } from '../registry/pick.js';
 import { whoAmI } from '../registry/provenance.js';
 import { checklist, movedLine, renderMove, statusLine } from '../terminal/render.js';
-import { aliasesByVersion, listVersions, requireModel, resolveRef, runFacts, semverOf } from '../registry/versions.js';
+import { aliasesByVersion, resolveRef, runFacts } from '../registry/versions.js';
 import { action } from '../run.js';
 import type { Style } from '../terminal/style.js';
 
@@ -126,9 +133,7 @@ export async function promote(ctx: Context, input: PromoteInput): Promise<Promot
   // ---- read the registry --------------------------------------------------------------------------
   const client = await ctx.mlflow();
   const call = { signal: ctx.signal };
-  const name = input.name ?? (await pickModel(ctx, client, 'NAME'));
-  const model = await requireModel(client, name, call);
-  const versions = await listVersions(client, model.name, call);
+  const { model, versions } = await openModel(ctx, client, input.name, 'NAME');
   const candidate = ref
     ? await resolveRef(client, model, ref, versions, call)
     : await pickVersion(ctx, model, versions, 'version to promote', 'REF');
@@ -141,22 +146,17 @@ export async function promote(ctx: Context, input: PromoteInput): Promise<Promot
   const checks = await gateChecks(ctx, client, { gates, smoke, model, candidate, holder, target, kind });
 
   const already = kind === 'alias' ? holder?.version === candidate.version : candidate.current_stage === target;
-  const result: PromoteResult = {
+  const result: PromoteResult = plannedMove({
     name: model.name,
-    version: candidate.version,
-    semver: semverOf(candidate),
+    candidate,
     target,
-    target_kind: kind,
+    kind,
     previous: holder?.version ?? null,
-    previous_semver: holder ? semverOf(holder) : null,
+    holder,
     checks,
-    promoted: false,
-    dry_run: input.dryRun === true,
-    changed: false,
-    archived: [],
-    audit_key: null,
+    dryRun: input.dryRun,
     by: who.createdBy,
-  };
+  });
   if (!allPassed(checks) || input.dryRun) return result;
   if (
     already &&
