@@ -32,7 +32,8 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     .addHelpText(
       'after',
       `
-Exit codes: 0 ok · 1 a check or gate said no · 2 usage or input error · 3 remote error · 4 authentication refused · 130 interrupted
+Exit codes: 0 ok · 1 a check or gate said no (or a rollout rolled back) · 2 usage or input error · 3 remote error
+            4 authentication refused · 5 a rollout paused · 130 interrupted · 141 stdout closed early
 Docs: README.md — environment: MLFLOW_TRACKING_URI, MLFLOW_TRACKING_TOKEN, MLFLOW_TRACKING_USERNAME/PASSWORD, MLV_HOME`,
     );
   // commander would exit(1) on a usage error; main.ts maps it to exit 2. Sub-commands made with
