@@ -69,109 +69,87 @@ export class ServeMetrics {
   constructor(readonly model: string) {
     const registers = [this.registry];
     client.collectDefaultMetrics({ register: this.registry });
-    this.requests = new client.Counter({
-      name: 'mlv_requests_total',
-      help: 'Answered requests by model version, variant and HTTP status',
-      labelNames: ['model', 'version', 'variant', 'code'],
-      registers,
-      collect: () => this.requestTally.flush(),
-    });
-    this.duration = new client.Histogram({
-      name: 'mlv_request_duration_seconds',
-      help: 'Request latency from the first byte read to the answer written',
-      labelNames: ['model', 'version', 'variant'],
-      buckets: DURATION_BUCKETS,
-      registers,
-    });
-    this.inferenceErrors = new client.Counter({
-      name: 'mlv_inference_errors_total',
-      help: 'Inference runs that failed or timed out',
-      labelNames: ['model', 'version', 'variant'],
-      registers,
-    });
-    this.predictionClass = new client.Counter({
-      name: 'mlv_prediction_class_total',
-      help: 'Predicted classes of class outputs (label tensors, argmax of probabilities)',
-      labelNames: ['model', 'version', 'variant', 'output', 'class'],
-      registers,
-      collect: () => this.classTally.flush(),
-    });
-    this.predictionValues = new client.Histogram({
-      name: 'mlv_prediction_value',
-      help: 'Values of numeric outputs (first element of each row), for drift',
-      labelNames: ['model', 'version', 'variant', 'output'],
-      buckets: VALUE_BUCKETS,
-      registers,
-    });
-    this.shadowRequests = new client.Counter({
-      name: 'mlv_shadow_requests_total',
-      help: 'Requests mirrored to the shadow version and compared',
-      labelNames: ['model', 'version'],
-      registers,
-      collect: () => this.shadowTally.flush(),
-    });
-    this.shadowDropped = new client.Counter({
-      name: 'mlv_shadow_dropped_total',
-      help: 'Shadow copies dropped because the shadow queue was full (or the shadow failed)',
-      labelNames: ['model', 'version'],
-      registers,
-    });
-    this.shadowAgreement = new client.Counter({
-      name: 'mlv_shadow_agreement_total',
-      help: 'Shadow rows by whether their predicted class agrees with the primary answer',
-      labelNames: ['model', 'version', 'agree'],
-      registers,
-      collect: () => this.agreementTally.flush(),
-    });
-    this.shadowAbsDiff = new client.Histogram({
-      name: 'mlv_shadow_abs_diff',
-      help: 'Largest absolute difference between shadow and primary outputs per request',
-      labelNames: ['model', 'version'],
-      buckets: DIFF_BUCKETS,
-      registers,
-    });
-    this.shadowDuration = new client.Histogram({
-      name: 'mlv_shadow_duration_seconds',
-      help: 'Time from queueing a shadow copy to its answer',
-      labelNames: ['model', 'version'],
-      buckets: DURATION_BUCKETS,
-      registers,
-    });
-    this.routeWeight = new client.Gauge({
-      name: 'mlv_route_weight',
-      help: 'Traffic weight (percent) of each variant of the route being served',
-      labelNames: ['model', 'variant', 'version'],
-      registers,
-    });
-    this.routeRevision = new client.Gauge({
-      name: 'mlv_route_revision',
-      help: 'Revision of the route being served',
-      labelNames: ['model'],
-      registers,
-    });
-    this.modelLoaded = new client.Gauge({
-      name: 'mlv_model_loaded',
-      help: '1 while a model version is loaded and warmed up',
-      labelNames: ['model', 'version'],
-      registers,
-    });
-    this.loadFailures = new client.Counter({
-      name: 'mlv_model_load_failures_total',
-      help: 'Model versions that failed to load or to pass their warm-up',
-      labelNames: ['model', 'version'],
-      registers,
-    });
-    this.eventsWritten = new client.Counter({
-      name: 'mlv_events_written_total',
-      help: 'Event log lines written, by type',
-      labelNames: ['type'],
-      registers,
-    });
-    this.eventsDropped = new client.Counter({
-      name: 'mlv_events_dropped_total',
-      help: 'Event log lines dropped because the log buffer was full or the file could not be written',
-      registers,
-    });
+    type Labels = readonly string[];
+    const counter = (name: string, help: string, labelNames: Labels, collect?: () => void) =>
+      new client.Counter({ name, help, labelNames, registers, ...(collect ? { collect } : {}) });
+    const histogram = (name: string, help: string, labelNames: Labels, buckets: number[]) =>
+      new client.Histogram({ name, help, labelNames, buckets, registers });
+    const gauge = (name: string, help: string, labelNames: Labels) =>
+      new client.Gauge({ name, help, labelNames, registers });
+    const MV = ['model', 'version'] as const;
+    const MVV = ['model', 'version', 'variant'] as const;
+    this.requests = counter(
+      'mlv_requests_total',
+      'Answered requests by model version, variant and HTTP status',
+      ['model', 'version', 'variant', 'code'],
+      () => this.requestTally.flush(),
+    );
+    this.duration = histogram(
+      'mlv_request_duration_seconds',
+      'Request latency from the first byte read to the answer written',
+      MVV,
+      DURATION_BUCKETS,
+    );
+    this.inferenceErrors = counter('mlv_inference_errors_total', 'Inference runs that failed or timed out', MVV);
+    this.predictionClass = counter(
+      'mlv_prediction_class_total',
+      'Predicted classes of class outputs (label tensors, argmax of probabilities)',
+      ['model', 'version', 'variant', 'output', 'class'],
+      () => this.classTally.flush(),
+    );
+    this.predictionValues = histogram(
+      'mlv_prediction_value',
+      'Values of numeric outputs (first element of each row), for drift',
+      ['model', 'version', 'variant', 'output'],
+      VALUE_BUCKETS,
+    );
+    this.shadowRequests = counter(
+      'mlv_shadow_requests_total',
+      'Requests mirrored to the shadow version and compared',
+      MV,
+      () => this.shadowTally.flush(),
+    );
+    this.shadowDropped = counter(
+      'mlv_shadow_dropped_total',
+      'Shadow copies dropped because the shadow queue was full (or the shadow failed)',
+      MV,
+    );
+    this.shadowAgreement = counter(
+      'mlv_shadow_agreement_total',
+      'Shadow rows by whether their predicted class agrees with the primary answer',
+      ['model', 'version', 'agree'],
+      () => this.agreementTally.flush(),
+    );
+    this.shadowAbsDiff = histogram(
+      'mlv_shadow_abs_diff',
+      'Largest absolute difference between shadow and primary outputs per request',
+      MV,
+      DIFF_BUCKETS,
+    );
+    this.shadowDuration = histogram(
+      'mlv_shadow_duration_seconds',
+      'Time from queueing a shadow copy to its answer',
+      MV,
+      DURATION_BUCKETS,
+    );
+    this.routeWeight = gauge('mlv_route_weight', 'Traffic weight (percent) of each variant of the route being served', [
+      'model',
+      'variant',
+      'version',
+    ]);
+    this.routeRevision = gauge('mlv_route_revision', 'Revision of the route being served', ['model']);
+    this.modelLoaded = gauge('mlv_model_loaded', '1 while a model version is loaded and warmed up', MV);
+    this.loadFailures = counter(
+      'mlv_model_load_failures_total',
+      'Model versions that failed to load or to pass their warm-up',
+      MV,
+    );
+    this.eventsWritten = counter('mlv_events_written_total', 'Event log lines written, by type', ['type']);
+    this.eventsDropped = counter(
+      'mlv_events_dropped_total',
+      'Event log lines dropped because the log buffer was full or the file could not be written',
+      [],
+    );
   }
 
   private child(metric: client.Counter | client.Histogram, key: string, labels: string[]) {
