@@ -249,7 +249,7 @@ export class ArtifactsClient {
   }
 
   /** Deletes one artifact (200 also when it did not exist, as in MLflow). */
-  async delete(remotePath: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+  async delete(remotePath: string, opts: { signal?: AbortSignal; detached?: boolean } = {}): Promise<void> {
     const remote = artifactUriToProxyPath(remotePath);
     if (remote === '') throw new InputError('artifact path to delete must not be empty', { code: 'MLV_ARTIFACT_PATH' });
     await this.http.json({
@@ -257,6 +257,7 @@ export class ArtifactsClient {
       path: proxyUrlPath(remote),
       retry: 'idempotent',
       signal: opts.signal,
+      ...(opts.detached ? { detached: true } : {}),
       label: `delete of ${remote}`,
     });
   }

@@ -114,6 +114,9 @@ export async function publish(client: MlflowClient, input: PublishInput, fx: Pub
   const end = (status: 'FINISHED' | 'FAILED', opts: CallOptions = call) =>
     client.updateRun({ runId, status, endTime: fx.now().getTime() }, opts);
   let loggedModelId: Promise<string | undefined> = Promise.resolve(undefined);
+  const source = `${run.info.artifact_uri.replace(/\/+$/, '')}/${MODEL_DIR}`;
+  // From the first create request on, a version may point at the files: the cleanup keeps them.
+  let filesInUse = false;
   try {
     const modelId = await fillRun(
       client,
@@ -129,7 +132,6 @@ export async function publish(client: MlflowClient, input: PublishInput, fx: Pub
       },
       fx,
     );
-    const source = `${run.info.artifact_uri.replace(/\/+$/, '')}/${MODEL_DIR}`;
     // Only after the upload, so that a killed register leaves no empty model behind. A first
     // version needs the registered model; an existing one is known from the versions.
     await Promise.all([
@@ -143,6 +145,7 @@ export async function publish(client: MlflowClient, input: PublishInput, fx: Pub
     let seen = versions;
     let mv: ModelVersion;
     for (let attempt = 1; ; attempt++) {
+      filesInUse = true;
       const created = await client.createModelVersion(
         {
           name,
@@ -208,6 +211,12 @@ export async function publish(client: MlflowClient, input: PublishInput, fx: Pub
       end('FAILED', cleanup).catch((e: unknown) => {
         fx.debug(`could not mark run ${runId} FAILED: ${(e as Error).message}`);
       }),
+      // What was uploaded of a model no version points at is removed (the MLflow artifact proxy's DELETE).
+      filesInUse
+        ? undefined
+        : client.artifacts.delete(source, cleanup).catch((e: unknown) => {
+            fx.debug(`could not remove the partial upload ${source}: ${(e as Error).message}`);
+          }),
       loggedModelId.then(async (id) => {
         if (id === undefined) return;
         await client.finalizeLoggedModel(id, 'LOGGED_MODEL_UPLOAD_FAILED', cleanup).catch((e: unknown) => {
@@ -222,7 +231,7 @@ export async function publish(client: MlflowClient, input: PublishInput, fx: Pub
 /** Versions one `register --bump` tries when parallel registers keep taking its semver. */
 const BUMP_ATTEMPTS = 5;
 
-/** How long the cleanup after a failure or Ctrl-C may take (marking the run FAILED). */
+/** How long the cleanup after a failure or Ctrl-C may take (marking the run FAILED, removing a partial upload). */
 export const CLEANUP_MS = 1500;
 
 /**

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -85,6 +85,8 @@ describe('mlv register interrupted at random points of its upload', () => {
     const block = Buffer.alloc(1024 * 1024);
     for (let i = 0; i < SIZE / block.length; i++) writeSync(fd, block.fill(i % 251));
     closeSync(fd);
+    // A small file beside it is uploaded whole long before the interrupt: the cleanup must remove it.
+    writeFileSync(path.join(artifact, 'labels.txt'), 'churned\nstayed\n');
   });
   afterAll(async () => {
     await proxy?.close();
@@ -132,7 +134,12 @@ describe('mlv register interrupted at random points of its upload', () => {
         if (runId && signal === 'SIGINT') {
           const run = await client.getRun(runId);
           expect(run.info.status, `run ${runId} after SIGINT`).not.toBe('RUNNING');
-          if (end.code === 130) expect(run.info.status).toBe('FAILED');
+          if (end.code === 130) {
+            expect(run.info.status).toBe('FAILED');
+            // No version points at the partial upload, so the cleanup removed it.
+            const left = await client.artifacts.list(`${run.info.artifact_uri}/model`);
+            expect(left.map((f) => f.path)).toEqual([]);
+          }
         }
         const versions = [];
         for await (const v of client.iterateModelVersions({ filter: `name='${name}'` })) versions.push(v);

@@ -243,6 +243,13 @@ describe('mlv rollout end to end', () => {
           return s.checks.find((c: { phase: string }) => c.phase === 'successful');
         });
         expect(ok.detail).toMatch(/^[\d.]+ > 0$/);
+        // The example error-rate query, as the prometheus provider sends it: 0 for a healthy
+        // candidate (serve exports each arm's 5xx series from the start), not an empty result.
+        const errorRate = await prometheus!.value(
+          'sum(rate(mlv_requests_total{model="prom",variant="candidate",code=~"5.."}[10s])) / ' +
+            'sum(rate(mlv_requests_total{model="prom",variant="candidate"}[10s]))',
+        );
+        expect(errorRate).toBe(0);
         const second = await mlv(['rollout', 'step', 'prom']);
         expect(second.code).toBe(2);
         expect(second.stderr).toMatch(/error: the rollout of prom is driven by .* \(pid \d+\)/);
