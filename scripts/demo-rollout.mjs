@@ -6,44 +6,13 @@
 // It runs the real CLI (bin/mlv.js) in a fresh temporary MLV_HOME, so it never touches ./.mlv or a
 // configured MLflow server (MLFLOW_TRACKING_URI is removed from its environment).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { bin, bold, chapter, demoHome, dim, green, keep, models, red, root, shown as shownIn } from './demo-kit.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const bin = path.join(root, 'bin', 'mlv.js');
-const models = path.join(root, 'fixtures', 'models');
-const keep = process.argv.includes('--keep');
-
-const tty = process.stdout.isTTY === true && !process.env.NO_COLOR;
-const paint = (code) => (s) => (tty ? `\u001b[${code}m${s}\u001b[0m` : s);
-const bold = paint('1');
-const dim = paint('2');
-const cyan = paint('36');
-const green = paint('32');
-const red = paint('31');
-
-const home = mkdtempSync(path.join(tmpdir(), 'mlv-demo-rollout-'));
-const store = path.join(home, '.mlv');
-const env = { ...process.env, MLV_HOME: store };
-for (const k of Object.keys(env)) if (k.startsWith('MLFLOW_')) delete env[k];
-
-let step = 0;
-function chapter(title, ...text) {
-  step += 1;
-  console.log(`\n${bold(cyan(`━━ ${step}. ${title} `.padEnd(78, '━')))}`);
-  for (const line of text) console.log(dim(line));
-}
-
-const quote = (a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
-const shown = (args) =>
-  args
-    .map((a) => (a.startsWith(home + path.sep) ? path.relative(home, a) : a))
-    .map((a) => (a.startsWith(root + path.sep) ? path.relative(root, a) : a))
-    .map(quote)
-    .join(' ');
+const { home, store, env } = demoHome('mlv-demo-rollout-');
+const shown = (args) => shownIn(args, home);
 
 /**
  * Runs `mlv ARGS`, echoing the command; fails the demo on an unexpected exit code. Asynchronous, so

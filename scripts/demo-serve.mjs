@@ -7,45 +7,13 @@
 // It runs the real CLI (bin/mlv.js) in a fresh temporary MLV_HOME on 127.0.0.1 only, so it never
 // touches ./.mlv or a configured MLflow server (MLFLOW_* variables are removed).
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { bin, bold, chapter, demoHome, dim, green, keep, models, red, shown as shownIn } from './demo-kit.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const bin = path.join(root, 'bin', 'mlv.js');
-const models = path.join(root, 'fixtures', 'models');
-const keep = process.argv.includes('--keep');
-
-const tty = process.stdout.isTTY === true && !process.env.NO_COLOR;
-const paint = (code) => (s) => (tty ? `\u001b[${code}m${s}\u001b[0m` : s);
-const bold = paint('1');
-const dim = paint('2');
-const cyan = paint('36');
-const green = paint('32');
-const red = paint('31');
-
-const home = mkdtempSync(path.join(tmpdir(), 'mlv-demo-serve-'));
-const store = path.join(home, '.mlv');
+const { home, store, env } = demoHome('mlv-demo-serve-', { CI: 'true' });
 const logs = path.join(home, 'logs');
-const env = { ...process.env, MLV_HOME: store, CI: 'true' };
-for (const k of Object.keys(env)) if (k.startsWith('MLFLOW_')) delete env[k];
-
-let step = 0;
-function chapter(title, ...text) {
-  step += 1;
-  console.log(`\n${bold(cyan(`━━ ${step}. ${title} `.padEnd(78, '━')))}`);
-  for (const line of text) console.log(dim(line));
-}
-
-const quote = (a) => (/^[\w@%+=:,./*-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
-const shown = (args) =>
-  args
-    .map((a) =>
-      a.startsWith(root + path.sep) ? path.relative(root, a) : a.startsWith(home) ? path.relative(home, a) || '.' : a,
-    )
-    .map(quote)
-    .join(' ');
+const shown = (args) => shownIn(args, home);
 
 let server;
 function fail(message) {

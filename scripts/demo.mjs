@@ -6,59 +6,28 @@
 // It runs the real CLI (bin/mlv.js) in a fresh temporary MLV_HOME, so it never touches ./.mlv or
 // a configured MLflow server (MLFLOW_TRACKING_URI is removed from its environment).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { bin, bold, chapter, demoHome, dim, green, keep, models, quote, red, shown } from './demo-kit.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const bin = path.join(root, 'bin', 'mlv.js');
-const models = path.join(root, 'fixtures', 'models');
-const keep = process.argv.includes('--keep');
-
-const tty = process.stdout.isTTY === true && !process.env.NO_COLOR;
-const paint = (code) => (s) => (tty ? `\u001b[${code}m${s}\u001b[0m` : s);
-const bold = paint('1');
-const dim = paint('2');
-const cyan = paint('36');
-const green = paint('32');
-const red = paint('31');
-
-const home = mkdtempSync(path.join(tmpdir(), 'mlv-demo-'));
-const store = path.join(home, '.mlv');
-const env = { ...process.env, MLV_HOME: store };
-for (const k of Object.keys(env)) if (k.startsWith('MLFLOW_')) delete env[k];
+const { home, store, env } = demoHome('mlv-demo-');
 // In a terminal, moving @production asks for confirmation; the demo passes --yes, as a script would.
 
 // What the demo model was trained with: `mlv register` records these versions as a tag.
 writeFileSync(path.join(home, 'requirements.txt'), 'scikit-learn==1.5.2\nskl2onnx==1.17.0\nonnx==1.17.0\n');
 
-let step = 0;
-function chapter(title, ...text) {
-  step += 1;
-  console.log(`\n${bold(cyan(`━━ ${step}. ${title} `.padEnd(78, '━')))}`);
-  for (const line of text) console.log(dim(line));
-}
-
 /** Runs `mlv ARGS`, echoing the command first; fails the demo on an unexpected exit code. */
 function mlv(args, { expect = 0, note } = {}) {
-  const shown = args
-    .map((a) => (a.startsWith(root + path.sep) ? path.relative(root, a) : a))
-    .map(quote)
-    .join(' ');
-  console.log(`\n${bold('$')} ${bold(`mlv ${shown}`)}`);
+  const line = shown(args, home);
+  console.log(`\n${bold('$')} ${bold(`mlv ${line}`)}`);
   const r = spawnSync(process.execPath, [bin, ...args], { cwd: home, env, stdio: 'inherit' });
   const code = r.status ?? 128;
   if (code !== expect) {
-    console.error(red(`\ndemo: expected exit code ${expect} from \`mlv ${shown}\`, got ${code}`));
+    console.error(red(`\ndemo: expected exit code ${expect} from \`mlv ${line}\`, got ${code}`));
     cleanup();
     process.exit(1);
   }
   if (note) console.log(dim(`  ↳ exit code ${code}: ${note}`));
-}
-
-function quote(a) {
-  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
 }
 
 function cleanup() {
