@@ -87,41 +87,9 @@ function startTraffic(url) {
 
 /** A classifier with the fixture's signature that spends several ms per request: the bad candidate. */
 async function writeSlowClassifier() {
-  const { encodeModel } = await import(path.join(root, 'dist/onnx/builder.js'));
-  const size = 512;
-  const w = (n, m, seed) => Array.from({ length: n * m }, (_, k) => Math.sin(k * 0.37 + seed) / Math.sqrt(n));
-  const nodes = [{ op: 'MatMul', inputs: ['features', 'Win'], outputs: ['h'] }];
-  let prev = 'h';
-  for (let l = 0; l < 64; l++) {
-    nodes.push(
-      { op: 'MatMul', inputs: [prev, 'W'], outputs: [`m${l}`] },
-      { op: 'Tanh', inputs: [`m${l}`], outputs: [`t${l}`] },
-    );
-    prev = `t${l}`;
-  }
-  nodes.push(
-    { op: 'MatMul', inputs: [prev, 'Wout'], outputs: ['logits'] },
-    { op: 'Softmax', inputs: ['logits'], outputs: ['probabilities'], attrs: { axis: 1 } },
-    { op: 'ArgMax', inputs: ['logits'], outputs: ['label'], attrs: { axis: 1, keepdims: 0 } },
-  );
+  const { encodeModel, slowClassifierSpec } = await import(path.join(root, 'dist/onnx/builder.js'));
   const file = path.join(home, 'classifier-v3-slow.onnx');
-  writeFileSync(
-    file,
-    encodeModel({
-      graphName: 'slow_classifier',
-      inputs: [{ name: 'features', elemType: 'float', shape: ['N', 4] }],
-      outputs: [
-        { name: 'label', elemType: 'int64', shape: ['N'] },
-        { name: 'probabilities', elemType: 'float', shape: ['N', 2] },
-      ],
-      initializers: [
-        { name: 'Win', elemType: 'float', dims: [4, size], data: w(4, size, 1) },
-        { name: 'W', elemType: 'float', dims: [size, size], data: w(size, size, 2) },
-        { name: 'Wout', elemType: 'float', dims: [size, 2], data: w(size, 2, 3) },
-      ],
-      nodes,
-    }),
-  );
+  writeFileSync(file, encodeModel(slowClassifierSpec(64)));
   return file;
 }
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { availability, findTool, freePort, waitUntil } from './tools.js';
+import { availability, findTool, freePort, ownProcess, waitUntil } from './tools.js';
 
 /**
  * A real HAProxy (Debian's package) for tests: one frontend on a free 127.0.0.1 port, one backend
@@ -150,10 +150,8 @@ export async function startHaproxy(opts: StartHaproxyOptions): Promise<RunningHa
       rmSync(dir, { recursive: true, force: true });
       throw new Error(`haproxy exited at start (code ${proc.exitCode}): ${output}`);
     }
-    const killOnExit = () => proc.kill('SIGKILL');
-    process.once('exit', killOnExit);
+    const stop = ownProcess(proc, dir);
     const command = (cmd: string) => runtimeCommand(socket, cmd);
-    let stopped: Promise<void> | undefined;
     return {
       url: `http://127.0.0.1:${port}`,
       port,
@@ -173,20 +171,7 @@ export async function startHaproxy(opts: StartHaproxyOptions): Promise<RunningHa
         if (!m) throw new Error(`haproxy: get weight ${serverName(server)}: ${answer}`);
         return Number(m[1]);
       },
-      stop() {
-        stopped ??= (async () => {
-          process.off('exit', killOnExit);
-          if (proc.exitCode === null && proc.signalCode === null) {
-            const gone = new Promise<void>((r) => proc.once('exit', () => r()));
-            proc.kill('SIGTERM');
-            const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-            await gone;
-            clearTimeout(timer);
-          }
-          rmSync(dir, { recursive: true, force: true });
-        })();
-        return stopped;
-      },
+      stop,
     };
   }
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { availability, ciCacheDir, findTool, freePort, waitUntil } from './tools.js';
+import { availability, ciCacheDir, findTool, freePort, ownProcess, waitUntil } from './tools.js';
 
 /**
  * A real Prometheus (2.42, from Debian's package) for tests: started on a free 127.0.0.1 port
@@ -170,8 +170,7 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Run
     throw new Error(`prometheus exited at start (code ${proc.exitCode}): ${output}`);
   }
   const proc = child;
-  const killOnExit = () => proc.kill('SIGKILL');
-  process.once('exit', killOnExit);
+  const stop = ownProcess(proc, dir);
 
   const url = `http://127.0.0.1:${port}`;
   const instance = (target: string) => parseTarget(target).address;
@@ -198,7 +197,6 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Run
     }));
   };
 
-  let stopped: Promise<void> | undefined;
   return {
     url,
     port,
@@ -223,19 +221,6 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Run
         100,
       );
     },
-    stop() {
-      stopped ??= (async () => {
-        process.off('exit', killOnExit);
-        if (proc.exitCode === null && proc.signalCode === null) {
-          const gone = new Promise<void>((r) => proc.once('exit', () => r()));
-          proc.kill('SIGTERM');
-          const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-          await gone;
-          clearTimeout(timer);
-        }
-        rmSync(dir, { recursive: true, force: true });
-      })();
-      return stopped;
-    },
+    stop,
   };
 }

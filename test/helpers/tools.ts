@@ -1,4 +1,5 @@
-import { accessSync, constants } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { accessSync, constants, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -83,4 +84,26 @@ export async function waitUntil(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/**
+ * Ties a started program to this process: it is killed if the tests exit first. The returned
+ * `stop` ends it (SIGTERM, SIGKILL after 5 s) and removes its folder; calling it again is a no-op.
+ */
+export function ownProcess(proc: ChildProcess, dir: string): () => Promise<void> {
+  const killOnExit = () => proc.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  let stopped: Promise<void> | undefined;
+  return () =>
+    (stopped ??= (async () => {
+      process.off('exit', killOnExit);
+      if (proc.exitCode === null && proc.signalCode === null) {
+        const gone = new Promise<void>((r) => proc.once('exit', () => r()));
+        proc.kill('SIGTERM');
+        const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+        await gone;
+        clearTimeout(timer);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    })());
 }
