@@ -300,7 +300,7 @@ let swap;
 
 // The ratios the targets are stated in, measured side by side: both servers up at once, loaded in
 // alternating slices, the median of the per-pair ratios (a busy machine shifts both alike).
-const PAIRS = Number(process.env.BENCH_SERVE_PAIRS ?? 3);
+const PAIRS = Number(process.env.BENCH_SERVE_PAIRS ?? 5);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 async function sideBySide(label, a, b, body) {
   const ratios = [];

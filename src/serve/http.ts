@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { predictedClasses } from '../core/smoke/compare.js';
+import { eachPredictedClass } from '../core/smoke/compare.js';
 import { encodePredictions, parseInvocation } from '../core/serve/mlflow.js';
 import { encodeOutputs, parseInferRequest, tensorMetadata } from '../core/serve/oip.js';
 import { assign, inShadow } from '../core/serve/route.js';
@@ -12,7 +12,7 @@ import { FLOAT_TYPES, numberAt, type HostTensor } from '../core/smoke/tensor.js'
 import { InputError } from '../errors.js';
 import type { EventLog } from './event-log.js';
 import { QueueTimeoutError, type Tensors } from './inference.js';
-import type { ServeMetrics } from './metrics.js';
+import type { Arm, ServeMetrics } from './metrics.js';
 import type { ServeRuntime, Serving } from './runtime.js';
 import type { Shadow } from './shadow.js';
 import type { LoadedVersion } from './versions.js';
@@ -54,6 +54,23 @@ const JSON_TYPE = 'application/json';
 const OIP_INFER = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?\/(infer|ready)$/;
 const HEALTH = new Set(['/ping', '/health', '/v2/health/live', '/v2/health/ready']);
 const OIP_MODEL = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?$/;
+
+/**
+ * One request and what its answer will say: which variant and version answered (the
+ * `X-Mlv-Variant`/`X-Mlv-Version` headers of every answer, stable until assigned) and whether the
+ * connection closes after it. The headers are written once, with the answer.
+ */
+class Exchange {
+  close = false;
+
+  constructor(
+    readonly res: http.ServerResponse,
+    readonly pathname: string,
+    readonly start: number,
+    public variant: string,
+    public version: string,
+  ) {}
+}
 
 export class ServeHttp {
   readonly server: http.Server;
@@ -103,45 +120,32 @@ export class ServeHttp {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const pathname = q < 0 ? url : url.slice(0, q);
-    const stable = serving.versions.get(serving.route.stable.version)!;
-    res.setHeader('X-Mlv-Variant', 'stable');
-    res.setHeader('X-Mlv-Version', stable.version);
-    if (this.stopping) res.setHeader('Connection', 'close');
+    const x = new Exchange(res, pathname, start, 'stable', serving.route.stable.version);
     const method = req.method ?? 'GET';
     // Health checks answer without the token (a kubelet or load balancer sends none), with no detail.
     if (this.tokenDigest && (method === 'GET' || method === 'HEAD') && HEALTH.has(pathname) && !this.authorized(req)) {
       req.resume();
-      if (pathname === '/v2/health/live') return this.json(res, 200, { live: true });
-      if (pathname === '/v2/health/ready') return this.json(res, this.stopping ? 503 : 200, { ready: !this.stopping });
-      return this.send(res, this.stopping ? 503 : 200, '\n', 'text/plain');
+      if (pathname === '/v2/health/live') return this.json(x, 200, { live: true });
+      if (pathname === '/v2/health/ready') return this.json(x, this.stopping ? 503 : 200, { ready: !this.stopping });
+      return this.send(x, this.stopping ? 503 : 200, '\n', 'text/plain');
     }
     if (this.tokenDigest && !this.authorized(req)) {
-      this.fail(
-        res,
-        pathname,
-        new HttpError(401, 'missing or wrong bearer token', { 'WWW-Authenticate': 'Bearer' }),
-        start,
-      );
+      this.fail(x, new HttpError(401, 'missing or wrong bearer token', { 'WWW-Authenticate': 'Bearer' }));
       req.resume();
       return;
     }
     if (method === 'POST') {
       if (pathname === '/invocations' || OIP_INFER.test(pathname) || pathname === '/feedback') {
-        this.post(req, res, pathname, q < 0 ? '' : url.slice(q + 1), serving, start);
+        this.post(req, x, q < 0 ? '' : url.slice(q + 1), serving);
         return;
       }
     } else if (method === 'GET' || method === 'HEAD') {
-      this.get(res, pathname, serving, start);
+      this.get(x, serving);
       req.resume();
       return;
     }
     req.resume();
-    this.fail(
-      res,
-      pathname,
-      new HttpError(pathname === '/invocations' ? 405 : 404, `no route ${method} ${pathname}`),
-      start,
-    );
+    this.fail(x, new HttpError(pathname === '/invocations' ? 405 : 404, `no route ${method} ${pathname}`));
   }
 
   private authorized(req: http.IncomingMessage): boolean {
@@ -151,36 +155,35 @@ export class ServeHttp {
     return timingSafeEqual(digest(h.slice(7).trim()), this.tokenDigest!);
   }
 
-  private get(res: http.ServerResponse, pathname: string, serving: Serving, start: number): void {
+  private get(x: Exchange, serving: Serving): void {
     const model = this.o.model;
-    switch (pathname) {
+    switch (x.pathname) {
       case '/ping':
       case '/health':
-        return this.send(res, this.stopping ? 503 : 200, '\n', 'text/plain');
+        return this.send(x, this.stopping ? 503 : 200, '\n', 'text/plain');
       case '/version':
-        return this.send(res, 200, this.o.mlvVersion, 'text/plain');
+        return this.send(x, 200, this.o.mlvVersion, 'text/plain');
       case '/metrics':
         void this.o.metrics.text().then(
-          (text) => this.send(res, 200, text, this.o.metrics.contentType),
-          (err: Error) => this.send(res, 500, err.message, 'text/plain'),
+          (text) => this.send(x, 200, text, this.o.metrics.contentType),
+          (err: Error) => this.send(x, 500, err.message, 'text/plain'),
         );
         return;
       case '/invocations':
-        res.setHeader('Allow', 'POST');
-        return this.fail(res, pathname, new HttpError(405, 'use POST /invocations'), start);
+        return this.fail(x, new HttpError(405, 'use POST /invocations', { Allow: 'POST' }));
       case '/v2':
-        return this.json(res, 200, { name: 'mlv', version: this.o.mlvVersion, extensions: [] });
+        return this.json(x, 200, { name: 'mlv', version: this.o.mlvVersion, extensions: [] });
       case '/v2/health/live':
-        return this.json(res, 200, { live: true });
+        return this.json(x, 200, { live: true });
       case '/v2/health/ready':
-        return this.json(res, this.stopping ? 503 : 200, this.readiness(serving));
+        return this.json(x, this.stopping ? 503 : 200, this.readiness(serving));
     }
-    const m = OIP_INFER.exec(pathname) ?? OIP_MODEL.exec(pathname);
+    const m = OIP_INFER.exec(x.pathname) ?? OIP_MODEL.exec(x.pathname);
     if (m && (m[3] === undefined || m[3] === 'ready')) {
       try {
         const lv = this.pinned(serving, decodeURIComponent(m[1]!), m[2] && decodeURIComponent(m[2]));
-        if (m[3] === 'ready') return this.json(res, 200, { name: model, version: lv.version, ready: !this.stopping });
-        return this.json(res, 200, {
+        if (m[3] === 'ready') return this.json(x, 200, { name: model, version: lv.version, ready: !this.stopping });
+        return this.json(x, 200, {
           name: model,
           versions: [...serving.versions.keys()],
           platform: 'onnxruntime_onnx',
@@ -188,10 +191,10 @@ export class ServeHttp {
           outputs: tensorMetadata(lv.outputs),
         });
       } catch (err) {
-        return this.fail(res, pathname, err, start);
+        return this.fail(x, err);
       }
     }
-    this.fail(res, pathname, new HttpError(404, `no route GET ${pathname}`), start);
+    this.fail(x, new HttpError(404, `no route GET ${x.pathname}`));
   }
 
   private readiness(serving: Serving) {
@@ -236,28 +239,16 @@ export class ServeHttp {
     return lv;
   }
 
-  private post(
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    pathname: string,
-    query: string,
-    serving: Serving,
-    start: number,
-  ): void {
+  private post(req: http.IncomingMessage, x: Exchange, query: string, serving: Serving): void {
     if (this.inFlight >= this.o.maxInFlight) {
       req.resume();
-      return this.fail(
-        res,
-        pathname,
-        new HttpError(503, 'too many requests in progress', { 'Retry-After': '1' }),
-        start,
-      );
+      return this.fail(x, new HttpError(503, 'too many requests in progress', { 'Retry-After': '1' }));
     }
     const declared = Number(req.headers['content-length']);
     if (declared > this.o.bodyLimit) {
-      res.setHeader('Connection', 'close');
+      x.close = true;
       req.resume();
-      return this.fail(res, pathname, tooLarge(this.o.bodyLimit), start);
+      return this.fail(x, tooLarge(this.o.bodyLimit));
     }
     this.inFlight++;
     const chunks: Buffer[] = [];
@@ -269,13 +260,13 @@ export class ServeHttp {
       this.inFlight--;
       if (this.inFlight === 0 && this.idle) this.idle();
     };
-    res.once('close', finish);
+    x.res.once('close', finish);
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > this.o.bodyLimit) {
-        if (!res.headersSent) {
-          res.setHeader('Connection', 'close');
-          this.fail(res, pathname, tooLarge(this.o.bodyLimit), start);
+        if (!x.res.headersSent) {
+          x.close = true;
+          this.fail(x, tooLarge(this.o.bodyLimit));
         }
         req.destroy();
         return;
@@ -289,32 +280,25 @@ export class ServeHttp {
       try {
         body = JSON.parse(text);
       } catch (err) {
-        return this.fail(
-          res,
-          pathname,
-          new HttpError(400, `the request body is not valid JSON: ${(err as Error).message}`),
-          start,
-        );
+        return this.fail(x, new HttpError(400, `the request body is not valid JSON: ${(err as Error).message}`));
       }
-      if (pathname === '/feedback') return this.feedback(res, body, start);
-      const params = new URLSearchParams(query);
-      this.infer(req, res, pathname, body, params.get('unit'), serving, start).catch((err: unknown) =>
-        this.fail(res, pathname, err, start),
-      );
+      try {
+        if (x.pathname === '/feedback') return this.feedback(x, body);
+        const unitQuery = query === '' ? null : new URLSearchParams(query).get('unit');
+        this.infer(req, x, body, unitQuery, serving);
+      } catch (err) {
+        this.fail(x, err);
+      }
     });
-    req.on('error', () => finish());
+    req.on('error', finish);
   }
 
-  private async infer(
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    pathname: string,
-    body: unknown,
-    unitQuery: string | null,
-    serving: Serving,
-    start: number,
-  ): Promise<void> {
-    const oip = pathname !== '/invocations' ? OIP_INFER.exec(pathname) : null;
+  /**
+   * Assigns, validates and queues the request; the answer is written when its batch has run.
+   * Throws (synchronously) what is answered as an error before anything runs.
+   */
+  private infer(req: http.IncomingMessage, x: Exchange, body: unknown, unitQuery: string | null, serving: Serving) {
+    const oip = x.pathname !== '/invocations' ? OIP_INFER.exec(x.pathname) : null;
     const parameters =
       oip &&
       typeof body === 'object' &&
@@ -345,8 +329,8 @@ export class ServeHttp {
         variant = 'stable';
       }
     }
-    res.setHeader('X-Mlv-Variant', variant);
-    res.setHeader('X-Mlv-Version', lv.version);
+    x.variant = variant;
+    x.version = lv.version;
 
     let feeds: Tensors;
     let requested: string[] | undefined;
@@ -364,39 +348,60 @@ export class ServeHttp {
       throw err instanceof InputError ? new HttpError(400, err.message) : err;
     }
 
+    const arm = this.o.metrics.arm(lv.version, variant);
+    const timeout = this.o.timeoutMs;
     lv.inFlight++;
-    let outputs: Tensors;
-    try {
-      outputs = await withTimeout(lv.batcher.run(feeds, start + this.o.timeoutMs), this.o.timeoutMs);
-    } catch (err) {
-      this.o.metrics.inferenceError(lv.version, variant);
-      if (err instanceof HttpError) throw err;
-      if (err instanceof QueueTimeoutError) throw timedOut(this.o.timeoutMs);
-      throw new HttpError(500, `${this.o.model} version ${lv.version} failed: ${(err as Error).message}`);
-    } finally {
+    lv.batcher.submit(feeds, timeout > 0 ? x.start + timeout : Number.POSITIVE_INFINITY, (err, outputs) => {
       lv.inFlight--;
-    }
+      if (err !== null) {
+        this.o.metrics.inferenceError(lv.version, variant);
+        return this.fail(
+          x,
+          err instanceof QueueTimeoutError
+            ? timedOut(timeout)
+            : new HttpError(500, `${this.o.model} version ${lv.version} failed: ${(err as Error).message}`),
+        );
+      }
+      try {
+        let payload: unknown;
+        if (oip) {
+          const params: Record<string, unknown> = { variant };
+          if (unit !== undefined) params.unit_id = unit;
+          payload = {
+            model_name: this.o.model,
+            model_version: lv.version,
+            ...(id !== undefined ? { id } : {}),
+            parameters: params,
+            outputs: encodeOutputs(outputs!, requested),
+          };
+        } else {
+          payload = { predictions: encodePredictions(outputs!), variant, version: lv.version };
+        }
+        this.json(x, 200, payload);
+        const seconds = (performance.now() - x.start) / 1000;
+        arm.ok.value++;
+        arm.duration.observe(seconds);
+        observe(arm, outputs!);
+        this.after(x, lv, route, serving, unit, exposed, pinned, feeds, outputs!, seconds);
+      } catch (e) {
+        this.fail(x, e);
+      }
+    });
+  }
 
-    let payload: unknown;
-    if (oip) {
-      const params: Record<string, unknown> = { variant };
-      if (unit !== undefined) params.unit_id = unit;
-      payload = {
-        model_name: this.o.model,
-        model_version: lv.version,
-        ...(id !== undefined ? { id } : {}),
-        parameters: params,
-        outputs: encodeOutputs(outputs, requested),
-      };
-    } else {
-      payload = { predictions: encodePredictions(outputs), variant, version: lv.version };
-    }
-    this.json(res, 200, payload);
-    const seconds = (performance.now() - start) / 1000;
-    this.o.metrics.request(lv.version, variant, 200, seconds);
-    this.observe(lv, variant, outputs);
-
-    // After the answer: exposure, prediction record, shadow copy. None of them can fail the request.
+  /** After the answer: exposure, prediction record, shadow copy. None of them can fail the request. */
+  private after(
+    x: Exchange,
+    lv: LoadedVersion,
+    route: Serving['route'],
+    serving: Serving,
+    unit: string | undefined,
+    exposed: boolean,
+    pinned: boolean,
+    feeds: Tensors,
+    outputs: Tensors,
+    seconds: number,
+  ): void {
     const events = this.o.events;
     if (events) {
       const ts = this.o.now().toISOString();
@@ -405,7 +410,7 @@ export class ServeHttp {
           type: 'exposure',
           experiment: route.experiment,
           unit: unit!,
-          variant,
+          variant: x.variant,
           ts,
           version: lv.version,
           revision: route.revision,
@@ -417,7 +422,7 @@ export class ServeHttp {
           type: 'prediction',
           experiment: route.experiment,
           ...(unit !== undefined ? { unit } : {}),
-          variant,
+          variant: x.variant,
           version: lv.version,
           revision: route.revision,
           ts,
@@ -432,58 +437,37 @@ export class ServeHttp {
     }
   }
 
-  /** Class counts and value histograms of the answer (drift), first row element per row. */
-  private observe(lv: LoadedVersion, variant: string, outputs: Tensors): void {
-    for (const [name, t] of Object.entries(outputs)) {
-      const classes = predictedClasses(name, t);
-      if (classes) {
-        for (const c of classes) this.o.metrics.predictedClass(lv.version, variant, name, String(c));
-      } else if (FLOAT_TYPES.has(t.type) && t.dims.length > 0) {
-        const rows = t.dims[0]!;
-        const per = rows === 0 ? 0 : t.data.length / rows;
-        for (let r = 0; r < rows && r < 64; r++) {
-          const x = numberAt(t, r * per);
-          if (Number.isFinite(x)) this.o.metrics.predictionValue(lv.version, variant, name, x);
-        }
-      }
-    }
-  }
-
-  private feedback(res: http.ServerResponse, body: unknown, start: number): void {
+  private feedback(x: Exchange, body: unknown): void {
     let rows;
     try {
       rows = parseFeedback(body, this.o.now());
     } catch (err) {
-      return this.fail(res, '/feedback', err instanceof InputError ? new HttpError(400, err.message) : err, start);
+      return this.fail(x, err instanceof InputError ? new HttpError(400, err.message) : err);
     }
     if (!this.o.events) {
       return this.fail(
-        res,
-        '/feedback',
+        x,
         new HttpError(409, 'this mlv serve writes no event log: start it with --log-dir DIR or --log -'),
-        start,
       );
     }
     for (const r of rows)
       this.o.events.write({ type: 'metric', unit: r.unit, metric: r.metric, value: r.value, ts: r.ts });
-    this.json(res, 200, { accepted: rows.length });
+    this.json(x, 200, { accepted: rows.length });
   }
 
-  private fail(res: http.ServerResponse, pathname: string, err: unknown, start: number): void {
+  private fail(x: Exchange, err: unknown): void {
     const e = err instanceof HttpError ? err : new HttpError(500, (err as Error)?.message ?? String(err));
-    if (res.headersSent) return;
-    for (const [k, v] of Object.entries(e.headers)) res.setHeader(k, v);
-    const variant = String(res.getHeader('X-Mlv-Variant') ?? '');
-    const version = String(res.getHeader('X-Mlv-Version') ?? '');
-    if (pathname === '/invocations' || pathname.startsWith('/v2/models/')) {
+    if (x.res.headersSent) return;
+    const p = x.pathname;
+    if (p === '/invocations' || p.startsWith('/v2/models/')) {
       this.o.metrics.request(
-        e.status >= 500 || e.status === 400 ? version : '',
-        variant,
+        e.status >= 500 || e.status === 400 ? x.version : '',
+        x.variant,
         e.status,
-        (performance.now() - start) / 1000,
+        (performance.now() - x.start) / 1000,
       );
     }
-    if (pathname.startsWith('/v2')) return this.json(res, e.status, { error: e.message });
+    if (p.startsWith('/v2')) return this.json(x, e.status, { error: e.message }, e.headers);
     const code =
       e.status === 400
         ? 'BAD_REQUEST'
@@ -498,17 +482,47 @@ export class ServeHttp {
                 : e.status === 504
                   ? 'DEADLINE_EXCEEDED'
                   : 'INTERNAL_ERROR';
-    this.json(res, e.status, { error_code: code, message: e.message });
+    this.json(x, e.status, { error_code: code, message: e.message }, e.headers);
   }
 
-  private json(res: http.ServerResponse, status: number, body: unknown): void {
-    this.send(res, status, JSON.stringify(body), JSON_TYPE);
+  private json(x: Exchange, status: number, body: unknown, headers?: Record<string, string>): void {
+    this.send(x, status, JSON.stringify(body), JSON_TYPE, headers);
   }
 
-  private send(res: http.ServerResponse, status: number, text: string, type: string): void {
+  /** Writes the whole answer, headers in one go (no setHeader: each validates and copies). */
+  private send(x: Exchange, status: number, text: string, type: string, headers?: Record<string, string>): void {
+    const res = x.res;
     if (res.headersSent) return;
-    res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(text) });
+    const h: (string | number)[] = [
+      'Content-Type',
+      type,
+      'Content-Length',
+      Buffer.byteLength(text),
+      'X-Mlv-Variant',
+      x.variant,
+      'X-Mlv-Version',
+      x.version,
+    ];
+    if (x.close || this.stopping) h.push('Connection', 'close');
+    if (headers) for (const k in headers) h.push(k, headers[k]!);
+    res.writeHead(status, h as string[]);
     res.end(text);
+  }
+}
+
+/** Class counts and value histograms of the answer (drift), first row element per row. */
+function observe(arm: Arm, outputs: Tensors): void {
+  for (const name in outputs) {
+    const t = outputs[name]!;
+    if (eachPredictedClass(name, t, (c) => arm.predictedClass(name, c))) continue;
+    if (FLOAT_TYPES.has(t.type) && t.dims.length > 0) {
+      const rows = t.dims[0]!;
+      const per = rows === 0 ? 0 : t.data.length / rows;
+      for (let r = 0; r < rows && r < 64; r++) {
+        const x = numberAt(t, r * per);
+        if (Number.isFinite(x)) arm.predictionValue(name, x);
+      }
+    }
   }
 }
 
@@ -518,23 +532,6 @@ const tooLarge = (limit: number) =>
   new HttpError(413, `the request body is larger than the limit of ${limit} bytes (--body-limit)`);
 
 const timedOut = (ms: number) => new HttpError(504, `inference took longer than ${ms} ms (--timeout)`);
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  if (!(ms > 0) || !Number.isFinite(ms)) return p;
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(timedOut(ms)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (err) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
-}
 
 /** A prediction record's view of an output: its values when small, else its shape. */
 function preview(t: HostTensor): unknown {

@@ -1,5 +1,4 @@
 import { createRequire } from 'node:module';
-import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { concatRequests, joinable, planBatch, rowsOf, splitOutputs } from '../core/serve/batch.js';
 import type { HostTensor } from '../core/smoke/tensor.js';
@@ -23,6 +22,11 @@ export interface Runner {
   /** Runs that may be in progress at once (1 inline; one per worker thread). */
   readonly slots: number;
   run(feeds: Tensors): Promise<Tensors>;
+  /**
+   * The same run, synchronously, where the model runs on this thread: no promise, no event-loop
+   * turn. Throws on failure; `run` then words the error.
+   */
+  runSync?(feeds: Tensors): Tensors;
   release(): Promise<void>;
 }
 
@@ -48,25 +52,32 @@ async function withDirect(session: OnnxSession, file: string): Promise<Runner> {
     // `run` defers every call by a setImmediate, a second event-loop turn per batch.
     const ort = await loadOrt();
     const fetches = Object.fromEntries(session.outputNames.map((n) => [n, null]));
+    const runSync = (feeds: Tensors): Tensors => {
+      const input: Record<string, unknown> = {};
+      for (const name in feeds) {
+        const t = feeds[name]!;
+        input[name] = new ort.Tensor(t.type, t.data as never, t.dims);
+      }
+      const out = direct.run(input, fetches, RUN_OPTIONS);
+      const result: Tensors = {};
+      for (const name of session.outputNames) {
+        const t = out[name];
+        if (t)
+          result[name] = {
+            type: t.type as HostTensor['type'],
+            dims: t.dims as number[],
+            data: t.data as HostTensor['data'],
+          };
+      }
+      return result;
+    };
     return {
       mode: 'inline',
       slots: 1,
+      runSync,
       run: (feeds) => {
         try {
-          const input: Record<string, unknown> = {};
-          for (const [name, t] of Object.entries(feeds)) input[name] = new ort.Tensor(t.type, t.data as never, t.dims);
-          const out = direct.run(input, fetches, RUN_OPTIONS);
-          const result: Tensors = {};
-          for (const name of session.outputNames) {
-            const t = out[name];
-            if (t)
-              result[name] = {
-                type: t.type as HostTensor['type'],
-                dims: [...t.dims],
-                data: t.data as HostTensor['data'],
-              };
-          }
-          return Promise.resolve(result);
+          return Promise.resolve(runSync(feeds));
         } catch {
           // The public API words the error the way mlv reports it.
           return session.run(session.feeds(feeds));
@@ -203,16 +214,19 @@ export class WorkerPool {
   }
 }
 
-/** A queued request whose deadline passed before a slot was free. */
+/** A request whose deadline (--timeout) passed while it was queued or running. */
 export class QueueTimeoutError extends Error {}
+
+/** How a submitted request learns its outcome: an error, or the outputs of its rows. */
+export type Done = (err: unknown, outputs: Tensors | undefined) => void;
 
 interface Queued {
   feeds: Tensors;
   rows: number;
   /** performance.now() after which nobody waits for the answer: skipped instead of run. */
   deadline: number;
-  resolve(out: Tensors): void;
-  reject(err: unknown): void;
+  done: Done;
+  settled: boolean;
 }
 
 export interface BatchOptions {
@@ -226,6 +240,11 @@ export interface BatchOptions {
  * Feeds a Runner: requests are run as soon as a slot is free; those that arrive while every slot
  * is busy (or within one turn of the event loop) are joined into one run of up to `maxBatch` rows.
  * At low load this adds no latency; at high load it turns many small runs into few large ones.
+ *
+ * Deadlines: a request still queued at its deadline is answered with a QueueTimeoutError without
+ * being run; one running on another thread is answered with it when the deadline passes (its run
+ * still occupies the slot until it ends). A run on this thread cannot be interrupted. Times are the
+ * global `performance.now()`, which tests replace with a fake clock.
  */
 export class Batcher {
   private queue: Queued[] = [];
@@ -240,10 +259,15 @@ export class Batcher {
     private readonly opts: BatchOptions,
   ) {}
 
+  /** Queues a request; `done` is called exactly once (synchronously from a later event-loop turn, never from here). */
+  submit(feeds: Tensors, deadline: number, done: Done): void {
+    this.queue.push({ feeds, rows: rowsOf(feeds), deadline, done, settled: false });
+    this.schedule();
+  }
+
   run(feeds: Tensors, deadline = Number.POSITIVE_INFINITY): Promise<Tensors> {
     return new Promise<Tensors>((resolve, reject) => {
-      this.queue.push({ feeds, rows: rowsOf(feeds), deadline, resolve, reject });
-      this.schedule();
+      this.submit(feeds, deadline, (err, out) => (err === null ? resolve(out!) : reject(err)));
     });
   }
 
@@ -253,13 +277,16 @@ export class Batcher {
 
   private schedule(): void {
     if (this.scheduled || this.active >= this.runner.slots || this.queue.length === 0) return;
-    const rows = this.queue.reduce((n, q) => n + q.rows, 0);
-    if (this.opts.maxWaitMs > 0 && this.opts.maxBatch > 1 && rows < this.opts.maxBatch) {
-      this.timer ??= setTimeout(() => {
-        this.timer = undefined;
-        this.flush();
-      }, this.opts.maxWaitMs);
-      return;
+    if (this.opts.maxWaitMs > 0 && this.opts.maxBatch > 1) {
+      let rows = 0;
+      for (const q of this.queue) rows += q.rows;
+      if (rows < this.opts.maxBatch) {
+        this.timer ??= setTimeout(() => {
+          this.timer = undefined;
+          this.flush();
+        }, this.opts.maxWaitMs);
+        return;
+      }
     }
     this.scheduled = true;
     setImmediate(() => this.flush());
@@ -271,9 +298,11 @@ export class Batcher {
     this.timer = undefined;
     const now = performance.now();
     if (this.queue.some((q) => q.deadline < now)) {
-      for (const q of this.queue) if (q.deadline < now) q.reject(new QueueTimeoutError('deadline passed while queued'));
+      for (const q of this.queue)
+        if (q.deadline < now) settle(q, new QueueTimeoutError('deadline passed while queued'));
       this.queue = this.queue.filter((q) => q.deadline >= now);
     }
+    const sync = this.runner.runSync;
     while (this.active < this.runner.slots && this.queue.length > 0) {
       const first = this.queue[0]!;
       const take =
@@ -285,29 +314,80 @@ export class Batcher {
             )
           : 1;
       const batch = this.queue.splice(0, take);
-      this.active++;
       this.runs++;
-      this.batchedRows += batch.reduce((n, q) => n + q.rows, 0);
+      for (const q of batch) this.batchedRows += q.rows;
       const feeds = batch.length === 1 ? batch[0]!.feeds : concatRequests(batch.map((q) => q.feeds));
-      this.runner
-        .run(feeds)
-        .then(
-          (out) => {
-            if (batch.length === 1) batch[0]!.resolve(out);
-            else
-              splitOutputs(
-                out,
-                batch.map((q) => q.rows),
-              ).forEach((o, i) => batch[i]!.resolve(o));
-          },
-          (err) => {
-            for (const q of batch) q.reject(err);
-          },
-        )
-        .finally(() => {
-          this.active--;
-          this.schedule();
-        });
+      if (sync) {
+        let out: Tensors | undefined;
+        try {
+          out = sync(feeds);
+        } catch {
+          // The async run words the error (and takes the slot like any other run).
+        }
+        if (out) {
+          deliver(batch, out);
+          continue;
+        }
+      }
+      this.start(batch, feeds);
     }
   }
+
+  /** One run in progress on the runner's own time: the slot is taken until it ends. */
+  private start(batch: Queued[], feeds: Tensors): void {
+    this.active++;
+    let timer: NodeJS.Timeout | undefined;
+    // Answers each request at its own deadline; the earliest first, then re-armed for the rest.
+    const arm = (): NodeJS.Timeout | undefined => {
+      let next = Number.POSITIVE_INFINITY;
+      for (const q of batch) if (!q.settled && q.deadline < next) next = q.deadline;
+      if (!Number.isFinite(next)) return undefined;
+      return setTimeout(
+        () => {
+          // Timers run on whole milliseconds: 1 ms of slack so a timer never re-arms for nothing.
+          const now = performance.now() + 1;
+          for (const q of batch)
+            if (q.deadline <= now) settle(q, new QueueTimeoutError('deadline passed while running'));
+          timer = arm();
+        },
+        Math.max(0, next - performance.now()),
+      );
+    };
+    timer = arm();
+    const end = (answer: () => void) => {
+      if (timer) clearTimeout(timer);
+      this.active--;
+      answer();
+      this.schedule();
+    };
+    this.runner.run(feeds).then(
+      (out) => end(() => deliver(batch, out)),
+      (err: unknown) =>
+        end(() => {
+          for (const q of batch) settle(q, err);
+        }),
+    );
+  }
+}
+
+function settle(q: Queued, err: unknown, out?: Tensors): void {
+  if (q.settled) return;
+  q.settled = true;
+  q.done(err, out);
+}
+
+/** Each request of a batch gets its rows of the outputs. */
+function deliver(batch: readonly Queued[], out: Tensors): void {
+  if (batch.length === 1) return settle(batch[0]!, null, out);
+  let parts: Tensors[];
+  try {
+    parts = splitOutputs(
+      out,
+      batch.map((q) => q.rows),
+    );
+  } catch (err) {
+    for (const q of batch) settle(q, err);
+    return;
+  }
+  for (let i = 0; i < batch.length; i++) settle(batch[i]!, null, parts[i]);
 }

@@ -2,7 +2,13 @@ import client from 'prom-client';
 
 /**
  * The Prometheus metrics of `mlv serve`. Names and labels are an interface: `mlv rollout` and the
- * README's PromQL read them. Label children are cached so the hot path does one Map lookup.
+ * README's PromQL read them.
+ *
+ * The per-request ones (requests, latency, classes, values, shadow comparisons) are kept here as
+ * plain numbers in series objects that the hot path holds on to (one `Arm` per version × variant):
+ * prom-client validates and hashes the labels on every `inc`/`observe`, which costs more than the
+ * count itself. They are registered in prom-client's registry as collectors, so `/metrics` prints
+ * them exactly as prom-client prints its own, next to its gauges and the default process metrics.
  */
 
 /** Request latency buckets: fine below 10 ms, where a p99 of a few milliseconds lives. */
@@ -13,124 +19,249 @@ export const DURATION_BUCKETS = [
 const DIFF_BUCKETS = [0, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 10];
 const VALUE_BUCKETS = [-10, -1, -0.5, 0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 10, 100];
 
-/**
- * Counts kept as plain numbers on the hot path and handed to prom-client when it is scraped:
- * prom-client hashes and validates the labels on every `inc`, which costs more than the count.
- */
-class Tally {
-  private readonly pending = new Map<string, { labels: string[]; n: number }>();
-  constructor(private readonly counter: () => client.Counter) {}
+type Labels = Record<string, string>;
+type Sample = { labels: Labels; sharedLabels?: Labels; value: number; metricName?: string };
 
-  add(key: string, labels: () => string[], n = 1): void {
-    const p = this.pending.get(key);
-    if (p) p.n += n;
-    else this.pending.set(key, { labels: labels(), n });
+/** One series of a LocalCounter: add to `value`. */
+export interface CounterSeries {
+  value: number;
+}
+
+/** A counter whose series are plain objects; prom-client's registry reads them when scraped. */
+class LocalCounter {
+  readonly type = 'counter';
+  private readonly series = new Map<string, { labels: Labels; value: number }>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    registry: client.Registry,
+  ) {
+    registry.registerMetric(this as unknown as client.Metric);
   }
 
-  flush(): void {
-    for (const p of this.pending.values()) {
-      if (p.n === 0) continue;
-      this.counter()
-        .labels(...p.labels)
-        .inc(p.n);
-      p.n = 0;
+  /** The series for `key`, created with `labels()` the first time. */
+  at(key: string, labels: () => Labels): CounterSeries {
+    let s = this.series.get(key);
+    if (!s) this.series.set(key, (s = { labels: labels(), value: 0 }));
+    return s;
+  }
+
+  get() {
+    const values: Sample[] = [];
+    for (const s of this.series.values()) values.push({ labels: s.labels, value: s.value });
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: 'sum' };
+  }
+
+  /** prom-client's registry calls these on reset; nothing else does. */
+  reset(): void {
+    this.series.clear();
+  }
+}
+
+/** One series of a LocalHistogram. */
+export class HistogramSeries {
+  /** counts[i]: observations in (bounds[i-1], bounds[i]]; the last one: above every bound. */
+  readonly counts: Float64Array;
+  sum = 0;
+  count = 0;
+
+  constructor(
+    readonly labels: Labels,
+    private readonly bounds: readonly number[],
+  ) {
+    this.counts = new Float64Array(bounds.length + 1);
+  }
+
+  observe(v: number): void {
+    if (!Number.isFinite(v)) return;
+    const b = this.bounds;
+    let i = 0;
+    while (i < b.length && v > b[i]!) i++;
+    this.counts[i]!++;
+    this.sum += v;
+    this.count++;
+  }
+}
+
+/** A histogram printed as prom-client prints its own: `_bucket{le=…}` (cumulative), `_sum`, `_count`. */
+class LocalHistogram {
+  readonly type = 'histogram';
+  private readonly series = new Map<string, HistogramSeries>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly bounds: readonly number[],
+    registry: client.Registry,
+  ) {
+    registry.registerMetric(this as unknown as client.Metric);
+  }
+
+  at(key: string, labels: () => Labels): HistogramSeries {
+    let s = this.series.get(key);
+    if (!s) this.series.set(key, (s = new HistogramSeries(labels(), this.bounds)));
+    return s;
+  }
+
+  get() {
+    const values: Sample[] = [];
+    const bucket = `${this.name}_bucket`;
+    for (const s of this.series.values()) {
+      let acc = 0;
+      this.bounds.forEach((le, i) => {
+        acc += s.counts[i]!;
+        values.push({ labels: { le: String(le) }, sharedLabels: s.labels, value: acc, metricName: bucket });
+      });
+      values.push({ labels: { le: '+Inf' }, sharedLabels: s.labels, value: s.count, metricName: bucket });
+      values.push({ labels: s.labels, value: s.sum, metricName: `${this.name}_sum` });
+      values.push({ labels: s.labels, value: s.count, metricName: `${this.name}_count` });
     }
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: 'sum' };
+  }
+
+  reset(): void {
+    this.series.clear();
   }
 }
 
 /** At most this many distinct classes per output are counted by name; the rest as "other". */
 const MAX_CLASSES = 64;
 
+/**
+ * The series of one version × variant, held by the request path: counting an answer is a few
+ * additions, with no label work.
+ */
+export class Arm {
+  private readonly byCode = new Map<number, CounterSeries>();
+  private readonly classes = new Map<string, OutputClasses>();
+  private readonly values = new Map<string, HistogramSeries>();
+  readonly ok: CounterSeries;
+  readonly duration: HistogramSeries;
+
+  constructor(
+    private readonly m: ServeMetrics,
+    readonly version: string,
+    readonly variant: string,
+  ) {
+    this.ok = this.code(200);
+    this.duration = m.durationSeries(version, variant);
+  }
+
+  /** The requests series of one status code. */
+  code(code: number): CounterSeries {
+    let s = this.byCode.get(code);
+    if (!s) this.byCode.set(code, (s = this.m.requestSeries(this.version, this.variant, code)));
+    return s;
+  }
+
+  /** Counts a predicted class of `output`: the first MAX_CLASSES distinct ones by name, the rest as "other". */
+  predictedClass(output: string, cls: number | string | boolean): void {
+    let c = this.classes.get(output);
+    if (!c) this.classes.set(output, (c = { small: [], named: new Map(), other: undefined }));
+    // Small class indices (the usual case) skip the string conversion and the map.
+    const small = typeof cls === 'number' && Number.isInteger(cls) && cls >= 0 && cls < 256;
+    let s = small ? c.small[cls] : undefined;
+    if (!s) {
+      const name = String(cls);
+      s = c.named.get(name);
+      if (!s) {
+        if (c.named.size < MAX_CLASSES)
+          c.named.set(name, (s = this.m.classSeries(this.version, this.variant, output, name)));
+        else s = c.other ??= this.m.classSeries(this.version, this.variant, output, 'other');
+      }
+      if (small && c.named.get(name) === s) c.small[cls] = s;
+    }
+    s.value++;
+  }
+
+  predictionValue(output: string, x: number): void {
+    let s = this.values.get(output);
+    if (!s) this.values.set(output, (s = this.m.valueSeries(this.version, this.variant, output)));
+    s.observe(x);
+  }
+}
+
+interface OutputClasses {
+  small: CounterSeries[];
+  named: Map<string, CounterSeries>;
+  other: CounterSeries | undefined;
+}
+
 export class ServeMetrics {
   readonly registry = new client.Registry();
-  private readonly requests: client.Counter;
-  private readonly duration: client.Histogram;
-  private readonly inferenceErrors: client.Counter;
-  private readonly predictionClass: client.Counter;
-  private readonly predictionValues: client.Histogram;
-  private readonly shadowRequests: client.Counter;
-  private readonly shadowDropped: client.Counter;
-  private readonly shadowAgreement: client.Counter;
-  private readonly shadowAbsDiff: client.Histogram;
-  private readonly shadowDuration: client.Histogram;
+  private readonly requests: LocalCounter;
+  private readonly duration: LocalHistogram;
+  private readonly inferenceErrors: LocalCounter;
+  private readonly predictionClass: LocalCounter;
+  private readonly predictionValues: LocalHistogram;
+  private readonly shadowRequests: LocalCounter;
+  private readonly shadowDropped: LocalCounter;
+  private readonly shadowAgreement: LocalCounter;
+  private readonly shadowAbsDiff: LocalHistogram;
+  private readonly shadowDuration: LocalHistogram;
   private readonly routeWeight: client.Gauge;
   private readonly routeRevision: client.Gauge;
   private readonly modelLoaded: client.Gauge;
   private readonly loadFailures: client.Counter;
-  private readonly eventsWritten: client.Counter;
-  private readonly eventsDropped: client.Counter;
-  private readonly requestTally = new Tally(() => this.requests);
-  private readonly classTally = new Tally(() => this.predictionClass);
-  private readonly shadowTally = new Tally(() => this.shadowRequests);
-  private readonly agreementTally = new Tally(() => this.shadowAgreement);
-  private readonly children = new Map<string, { inc(n?: number): void; observe?(v: number): void }>();
-  private readonly classes = new Map<string, Set<string>>();
+  private readonly eventsWritten: LocalCounter;
+  private readonly eventsDropped: LocalCounter;
+  private readonly arms = new Map<string, Arm>();
 
   constructor(readonly model: string) {
-    const registers = [this.registry];
-    client.collectDefaultMetrics({ register: this.registry });
-    type Labels = readonly string[];
-    const counter = (name: string, help: string, labelNames: Labels, collect?: () => void) =>
-      new client.Counter({ name, help, labelNames, registers, ...(collect ? { collect } : {}) });
-    const histogram = (name: string, help: string, labelNames: Labels, buckets: number[]) =>
-      new client.Histogram({ name, help, labelNames, buckets, registers });
-    const gauge = (name: string, help: string, labelNames: Labels) =>
-      new client.Gauge({ name, help, labelNames, registers });
-    const MV = ['model', 'version'] as const;
-    const MVV = ['model', 'version', 'variant'] as const;
-    this.requests = counter(
+    const r = this.registry;
+    client.collectDefaultMetrics({ register: r });
+    const gauge = (name: string, help: string, labelNames: readonly string[]) =>
+      new client.Gauge({ name, help, labelNames, registers: [r] });
+    this.requests = new LocalCounter(
       'mlv_requests_total',
       'Answered requests by model version, variant and HTTP status',
-      ['model', 'version', 'variant', 'code'],
-      () => this.requestTally.flush(),
+      r,
     );
-    this.duration = histogram(
+    this.duration = new LocalHistogram(
       'mlv_request_duration_seconds',
       'Request latency from the first byte read to the answer written',
-      MVV,
       DURATION_BUCKETS,
+      r,
     );
-    this.inferenceErrors = counter('mlv_inference_errors_total', 'Inference runs that failed or timed out', MVV);
-    this.predictionClass = counter(
+    this.inferenceErrors = new LocalCounter('mlv_inference_errors_total', 'Inference runs that failed or timed out', r);
+    this.predictionClass = new LocalCounter(
       'mlv_prediction_class_total',
       'Predicted classes of class outputs (label tensors, argmax of probabilities)',
-      ['model', 'version', 'variant', 'output', 'class'],
-      () => this.classTally.flush(),
+      r,
     );
-    this.predictionValues = histogram(
+    this.predictionValues = new LocalHistogram(
       'mlv_prediction_value',
       'Values of numeric outputs (first element of each row), for drift',
-      ['model', 'version', 'variant', 'output'],
       VALUE_BUCKETS,
+      r,
     );
-    this.shadowRequests = counter(
+    this.shadowRequests = new LocalCounter(
       'mlv_shadow_requests_total',
       'Requests mirrored to the shadow version and compared',
-      MV,
-      () => this.shadowTally.flush(),
+      r,
     );
-    this.shadowDropped = counter(
+    this.shadowDropped = new LocalCounter(
       'mlv_shadow_dropped_total',
       'Shadow copies dropped because the shadow queue was full (or the shadow failed)',
-      MV,
+      r,
     );
-    this.shadowAgreement = counter(
+    this.shadowAgreement = new LocalCounter(
       'mlv_shadow_agreement_total',
       'Shadow rows by whether their predicted class agrees with the primary answer',
-      ['model', 'version', 'agree'],
-      () => this.agreementTally.flush(),
+      r,
     );
-    this.shadowAbsDiff = histogram(
+    this.shadowAbsDiff = new LocalHistogram(
       'mlv_shadow_abs_diff',
       'Largest absolute difference between shadow and primary outputs per request',
-      MV,
       DIFF_BUCKETS,
+      r,
     );
-    this.shadowDuration = histogram(
+    this.shadowDuration = new LocalHistogram(
       'mlv_shadow_duration_seconds',
       'Time from queueing a shadow copy to its answer',
-      MV,
       DURATION_BUCKETS,
+      r,
     );
     this.routeWeight = gauge('mlv_route_weight', 'Traffic weight (percent) of each variant of the route being served', [
       'model',
@@ -138,54 +269,82 @@ export class ServeMetrics {
       'version',
     ]);
     this.routeRevision = gauge('mlv_route_revision', 'Revision of the route being served', ['model']);
-    this.modelLoaded = gauge('mlv_model_loaded', '1 while a model version is loaded and warmed up', MV);
-    this.loadFailures = counter(
-      'mlv_model_load_failures_total',
-      'Model versions that failed to load or to pass their warm-up',
-      MV,
-    );
-    this.eventsWritten = counter('mlv_events_written_total', 'Event log lines written, by type', ['type']);
-    this.eventsDropped = counter(
+    this.modelLoaded = gauge('mlv_model_loaded', '1 while a model version is loaded and warmed up', [
+      'model',
+      'version',
+    ]);
+    this.loadFailures = new client.Counter({
+      name: 'mlv_model_load_failures_total',
+      help: 'Model versions that failed to load or to pass their warm-up',
+      labelNames: ['model', 'version'],
+      registers: [r],
+    });
+    this.eventsWritten = new LocalCounter('mlv_events_written_total', 'Event log lines written, by type', r);
+    this.eventsDropped = new LocalCounter(
       'mlv_events_dropped_total',
       'Event log lines dropped because the log buffer was full or the file could not be written',
-      [],
+      r,
     );
+    this.eventsDropped.at('', () => ({}));
   }
 
-  private child(metric: client.Counter | client.Histogram, key: string, labels: string[]) {
-    let c = this.children.get(key);
-    if (!c) {
-      c = (metric as client.Counter).labels(...labels) as never;
-      this.children.set(key, c!);
-    }
-    return c!;
+  /** The series of `version` × `variant`, made once and kept. */
+  arm(version: string, variant: string): Arm {
+    const key = `${version}\0${variant}`;
+    let a = this.arms.get(key);
+    if (!a) this.arms.set(key, (a = new Arm(this, version, variant)));
+    return a;
   }
 
+  /** @internal Arm's series. */
+  requestSeries(version: string, variant: string, code: number): CounterSeries {
+    return this.requests.at(`${version}\0${variant}\0${code}`, () => ({
+      model: this.model,
+      version,
+      variant,
+      code: String(code),
+    }));
+  }
+
+  durationSeries(version: string, variant: string): HistogramSeries {
+    return this.duration.at(`${version}\0${variant}`, () => ({ model: this.model, version, variant }));
+  }
+
+  classSeries(version: string, variant: string, output: string, cls: string): CounterSeries {
+    return this.predictionClass.at(`${version}\0${variant}\0${output}\0${cls}`, () => ({
+      model: this.model,
+      version,
+      variant,
+      output,
+      class: cls,
+    }));
+  }
+
+  valueSeries(version: string, variant: string, output: string): HistogramSeries {
+    return this.predictionValues.at(`${version}\0${variant}\0${output}`, () => ({
+      model: this.model,
+      version,
+      variant,
+      output,
+    }));
+  }
+
+  /**
+   * An answer that did not come from a version (4xx before assignment): counted under an empty
+   * version so error rates see it, with no latency series.
+   */
   request(version: string, variant: string, code: number, seconds: number): void {
-    this.requestTally.add(`${version}\0${variant}\0${code}`, () => [this.model, version, variant, String(code)]);
-    if (version !== '') {
-      this.child(this.duration, `d\0${version}\0${variant}`, [this.model, version, variant]).observe!(seconds);
+    if (version === '') {
+      this.requestSeries(version, variant, code).value++;
+      return;
     }
+    const a = this.arm(version, variant);
+    a.code(code).value++;
+    a.duration.observe(seconds);
   }
 
   inferenceError(version: string, variant: string): void {
-    this.child(this.inferenceErrors, `e\0${version}\0${variant}`, [this.model, version, variant]).inc();
-  }
-
-  predictedClass(version: string, variant: string, output: string, cls: string): void {
-    const key = `${version}\0${output}`;
-    let seen = this.classes.get(key);
-    if (!seen) this.classes.set(key, (seen = new Set()));
-    if (!seen.has(cls)) {
-      if (seen.size >= MAX_CLASSES) cls = 'other';
-      else seen.add(cls);
-    }
-    this.classTally.add(`${version}\0${variant}\0${output}\0${cls}`, () => [this.model, version, variant, output, cls]);
-  }
-
-  predictionValue(version: string, variant: string, output: string, value: number): void {
-    this.child(this.predictionValues, `v\0${version}\0${variant}\0${output}`, [this.model, version, variant, output])
-      .observe!(value);
+    this.inferenceErrors.at(`${version}\0${variant}`, () => ({ model: this.model, version, variant })).value++;
   }
 
   /** One compared shadow copy: its largest abs diff, rows agreeing on the class (of `rows`), latency. */
@@ -193,21 +352,20 @@ export class ServeMetrics {
     version: string,
     o: { absDiff: number | null; agreeRows: number | null; rows: number; seconds: number },
   ): void {
-    this.shadowTally.add(version, () => [this.model, version]);
-    this.child(this.shadowDuration, `st\0${version}`, [this.model, version]).observe!(o.seconds);
-    if (o.absDiff !== null) {
-      this.child(this.shadowAbsDiff, `sd\0${version}`, [this.model, version]).observe!(o.absDiff);
-    }
+    const mv = () => ({ model: this.model, version });
+    this.shadowRequests.at(version, mv).value++;
+    this.shadowDuration.at(version, mv).observe(o.seconds);
+    if (o.absDiff !== null) this.shadowAbsDiff.at(version, mv).observe(o.absDiff);
     if (o.agreeRows !== null) {
-      if (o.agreeRows > 0)
-        this.agreementTally.add(`${version}\0true`, () => [this.model, version, 'true'], o.agreeRows);
+      const agree = (a: 'true' | 'false') => () => ({ model: this.model, version, agree: a });
+      if (o.agreeRows > 0) this.shadowAgreement.at(`${version}\0true`, agree('true')).value += o.agreeRows;
       const disagree = o.rows - o.agreeRows;
-      if (disagree > 0) this.agreementTally.add(`${version}\0false`, () => [this.model, version, 'false'], disagree);
+      if (disagree > 0) this.shadowAgreement.at(`${version}\0false`, agree('false')).value += disagree;
     }
   }
 
   shadowDrop(version: string): void {
-    this.child(this.shadowDropped, `sx\0${version}`, [this.model, version]).inc();
+    this.shadowDropped.at(version, () => ({ model: this.model, version })).value++;
   }
 
   /** The route being served: weights and revision (old variants' series removed). */
@@ -217,7 +375,7 @@ export class ServeMetrics {
       this.routeWeight.labels(this.model, v.name, v.version).set(v.weight);
       // A 5xx series at 0 from the start: an error-rate query (`code=~"5.."` / all) is then 0 for a
       // healthy arm instead of an empty result, which rollout analysis would take as "no data".
-      this.requests.labels(this.model, v.version, v.name, '500').inc(0);
+      this.arm(v.version, v.name).code(500);
     }
     this.routeRevision.labels(this.model).set(revision);
   }
@@ -232,11 +390,11 @@ export class ServeMetrics {
   }
 
   eventWritten(type: string, n = 1): void {
-    this.child(this.eventsWritten, `ew\0${type}`, [type]).inc(n);
+    this.eventsWritten.at(type, () => ({ type })).value += n;
   }
 
   eventDropped(n = 1): void {
-    this.eventsDropped.inc(n);
+    this.eventsDropped.at('', () => ({})).value += n;
   }
 
   async text(): Promise<string> {

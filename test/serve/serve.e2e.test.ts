@@ -225,8 +225,9 @@ describe('bad input never crashes the process', () => {
   });
 
   it('inference past --timeout → 504, and the server keeps answering', async () => {
-    // 200 rows of the slow model take far longer than 30 ms.
-    const rows = Array.from({ length: 200 }, (_, i) => Array.from({ length: 256 }, (_, j) => ((i + j) % 7) / 7));
+    // 6000 rows of the slow model take far longer than 30 ms on any machine (~0.04 ms a row on a
+    // fast one: 240 ms); 0/1 values keep the body under its 4 MiB limit.
+    const rows = Array.from({ length: 6000 }, (_, i) => Array.from({ length: 256 }, (_, j) => (i + j) % 2));
     const late = await request(`${slow.url}/invocations`, { body: JSON.stringify({ inputs: rows }) });
     expect(late.status).toBe(504);
     expect(late.json().message).toBe('inference took longer than 30 ms (--timeout)');

@@ -82,13 +82,27 @@ const PROBABILITY_NAME = /prob|logit|score|softmax|class/i;
  * probabilities, logits or scores (argmax per row; the first index wins ties). Else null.
  */
 export function predictedClasses(name: string, t: HostTensor): (number | string | boolean)[] | null {
+  const out: (number | string | boolean)[] = [];
+  return eachPredictedClass(name, t, (c) => out.push(c)) ? out : null;
+}
+
+/**
+ * predictedClasses without the array: calls `each` with each row's class in order, and says
+ * whether the output looks like a classifier's (false: `each` was never called).
+ */
+export function eachPredictedClass(
+  name: string,
+  t: HostTensor,
+  each: (cls: number | string | boolean) => void,
+): boolean {
   const labelShape = t.dims.length === 1 || (t.dims.length === 2 && t.dims[1] === 1);
   if ((INT_TYPES.has(t.type) || t.type === 'bool' || t.type === 'string') && labelShape) {
-    return Array.from({ length: t.dims[0]! }, (_, i) => jsonAt(t, i));
+    const rows = t.dims[0]!;
+    for (let i = 0; i < rows; i++) each(jsonAt(t, i));
+    return true;
   }
   if (FLOAT_TYPES.has(t.type) && t.dims.length === 2 && t.dims[1]! >= 2 && PROBABILITY_NAME.test(name)) {
     const [rows, k] = t.dims as [number, number];
-    const out: number[] = [];
     for (let r = 0; r < rows; r++) {
       let best = 0;
       let bestValue = Number.NEGATIVE_INFINITY;
@@ -99,11 +113,11 @@ export function predictedClasses(name: string, t: HostTensor): (number | string 
           best = c;
         }
       }
-      out.push(best);
+      each(best);
     }
-    return out;
+    return true;
   }
-  return null;
+  return false;
 }
 
 /**
