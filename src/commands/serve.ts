@@ -85,7 +85,7 @@ export async function serve(ctx: Context, input: ServeInput): Promise<ServeResul
     metrics,
     load: {
       threads: input.threads,
-      pool: () => (pool ??= new WorkerPool(Math.max(1, workers))),
+      pool: () => (pool ??= new WorkerPool(Math.max(1, workers), (m) => ctx.warn(m))),
       maxBatch: input.maxBatch,
       maxWaitMs: input.maxBatchWaitMs,
     },
@@ -94,7 +94,9 @@ export async function serve(ctx: Context, input: ServeInput): Promise<ServeResul
     shadowLoad: {
       threads: input.shadowThreads,
       pool: () =>
-        (shadowPool ??= new WorkerPool(input.shadowThreads === 'auto' ? 1 : Math.max(1, input.shadowThreads))),
+        (shadowPool ??= new WorkerPool(input.shadowThreads === 'auto' ? 1 : Math.max(1, input.shadowThreads), (m) =>
+          ctx.warn(`shadow: ${m}`),
+        )),
       maxBatch: input.maxBatch,
       maxWaitMs: 0,
     },

@@ -12,6 +12,11 @@ export type WorkerRequest =
   | { op: 'run'; id: number; key: string; feeds: Record<string, HostTensor> }
   | { op: 'close'; id: number; key: string };
 
+/** Ends the thread once what it is doing is done (never inside a run: see WorkerPool.close). */
+export interface WorkerExit {
+  op: 'exit';
+}
+
 export type WorkerReply =
   | { id: number; ok: true; outputs?: Record<string, HostTensor> }
   | { id: number; ok: false; error: string; code?: string };
@@ -24,13 +29,35 @@ const transferables = (tensors: Record<string, HostTensor>): ArrayBuffer[] =>
     .map((t) => (Array.isArray(t.data) ? undefined : (t.data.buffer as ArrayBuffer)))
     .filter((b): b is ArrayBuffer => b !== undefined);
 
-port.on('message', (msg: WorkerRequest) => {
-  void handle(msg).then(
-    (reply) => port.postMessage(reply, reply.ok && reply.outputs ? transferables(reply.outputs) : []),
-    (err: Error & { code?: string }) =>
-      port.postMessage({ id: msg.id, ok: false, error: err.message, code: err.code } satisfies WorkerReply),
-  );
+let active = 0;
+let exiting = false;
+
+port.on('message', (msg: WorkerRequest | WorkerExit) => {
+  if (msg.op === 'exit') {
+    exiting = true;
+    return void exitWhenIdle();
+  }
+  active++;
+  void handle(msg)
+    .then(
+      (reply) => port.postMessage(reply, reply.ok && reply.outputs ? transferables(reply.outputs) : []),
+      (err: Error & { code?: string }) =>
+        port.postMessage({ id: msg.id, ok: false, error: err.message, code: err.code } satisfies WorkerReply),
+    )
+    .finally(() => {
+      active--;
+      void exitWhenIdle();
+    });
 });
+
+/** Releases the sessions and lets the thread end (closing the port empties its event loop). */
+async function exitWhenIdle(): Promise<void> {
+  if (!exiting || active > 0) return;
+  exiting = false;
+  await Promise.all([...sessions.values()].map((s) => s.release()));
+  sessions.clear();
+  port.close();
+}
 
 async function handle(msg: WorkerRequest): Promise<WorkerReply> {
   switch (msg.op) {

@@ -4,7 +4,7 @@ import { concatRequests, joinable, planBatch, rowsOf, splitOutputs } from '../co
 import type { HostTensor } from '../core/smoke/tensor.js';
 import { InputError } from '../errors.js';
 import { loadOrt, OnnxSession } from '../onnx/runtime.js';
-import type { WorkerReply, WorkerRequest } from './inference-worker.js';
+import type { WorkerExit, WorkerReply, WorkerRequest } from './inference-worker.js';
 
 /**
  * Where inference runs. onnxruntime-node's `session.run` is synchronous on the calling thread, so:
@@ -129,18 +129,14 @@ async function openDirect(file: string): Promise<NativeSession | undefined> {
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
-interface Pending {
-  resolve(reply: WorkerReply): void;
-}
-
 class PoolWorker {
   readonly worker: Worker;
   busy = 0;
   alive = true;
   private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new Map<number, (reply: WorkerReply) => void>();
 
-  constructor() {
+  constructor(onExit: (w: PoolWorker, why: string) => void) {
     // Little JavaScript runs there: a small young generation keeps each thread's memory down.
     this.worker = new Worker(new URL('./inference-worker.js', import.meta.url), {
       resourceLimits: { maxYoungGenerationSizeMb: 4 },
@@ -149,12 +145,29 @@ class PoolWorker {
     this.worker.on('message', (reply: WorkerReply) => {
       const p = this.pending.get(reply.id);
       this.pending.delete(reply.id);
-      p?.resolve(reply);
+      p?.(reply);
     });
-    this.worker.on('error', (err) => {
-      for (const p of this.pending.values())
-        p.resolve({ id: 0, ok: false, error: `inference thread failed: ${err.message}` });
+    let why = '';
+    this.worker.on('error', (err) => (why = err.message));
+    this.worker.on('exit', (code) => {
+      this.alive = false;
+      const reason = why || `exit code ${code}`;
+      for (const p of this.pending.values()) p({ id: 0, ok: false, error: `inference thread failed: ${reason}` });
       this.pending.clear();
+      onExit(this, reason);
+    });
+  }
+
+  /** Asks the thread to end between runs; resolves when it has (terminated after `graceMs`). */
+  exit(graceMs: number): Promise<void> {
+    if (!this.alive) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => void this.worker.terminate(), graceMs);
+      this.worker.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.worker.postMessage({ op: 'exit' } satisfies WorkerExit);
     });
   }
 
@@ -163,30 +176,86 @@ class PoolWorker {
     const id = this.nextId++;
     this.busy++;
     return new Promise<WorkerReply>((resolve) => {
-      this.pending.set(id, { resolve });
+      this.pending.set(id, (reply) => {
+        this.busy--;
+        resolve(reply);
+      });
       this.worker.postMessage({ ...msg, id });
-    }).finally(() => this.busy--);
+    });
   }
 }
 
 const replyError = (reply: WorkerReply & { ok: false }) =>
   new InputError(reply.error, { code: reply.code ?? 'MLV_ONNX_RUN' });
 
-/** Worker threads shared by the versions that run off the HTTP thread. */
+/** Restart delays of a thread that keeps exiting: 0.1 s (by default), doubling, at most 10 s. */
+const RESPAWN_MS = { first: 100, max: 10_000 };
+
+/**
+ * Worker threads shared by the versions that run off the HTTP thread. A thread that exits (an
+ * uncaught error in it, or it was terminated) is replaced and the open models are opened in the
+ * new one; meanwhile the others take its share, and requests it was running are answered with an
+ * error (500), never left waiting.
+ */
 export class WorkerPool {
   private readonly workers: PoolWorker[] = [];
+  private readonly models = new Map<string, { file: string; label: string }>();
   private nextKey = 1;
+  private closing = false;
+  private delayMs: number;
+  respawns = 0;
 
-  constructor(readonly size: number) {
-    for (let i = 0; i < size; i++) this.workers.push(new PoolWorker());
+  constructor(
+    readonly size: number,
+    /** Told about a thread that exited and its replacement (for the log). */
+    private readonly onEvent: (message: string) => void = () => {},
+    private readonly firstDelayMs = RESPAWN_MS.first,
+  ) {
+    this.delayMs = firstDelayMs;
+    for (let i = 0; i < size; i++) this.workers.push(this.spawn());
+  }
+
+  private spawn(): PoolWorker {
+    return new PoolWorker((w, why) => this.exited(w, why));
+  }
+
+  private exited(dead: PoolWorker, why: string): void {
+    if (this.closing) return;
+    const i = this.workers.indexOf(dead);
+    if (i < 0) return;
+    this.onEvent(`inference thread ${i + 1} of ${this.size} exited (${why}); restarting it in ${this.delayMs} ms`);
+    const delay = this.delayMs;
+    this.delayMs = Math.min(RESPAWN_MS.max, this.delayMs * 2);
+    setTimeout(() => void this.replace(i, dead), delay).unref();
+  }
+
+  private async replace(i: number, dead: PoolWorker): Promise<void> {
+    if (this.closing || this.workers[i] !== dead) return;
+    const fresh = this.spawn();
+    // Models first: the thread takes runs only once every open model is open in it.
+    const replies = await Promise.all(
+      [...this.models].map(([key, m]) => fresh.call({ op: 'open', key, file: m.file, label: m.label })),
+    );
+    const failed = replies.find((r) => !r.ok);
+    if (this.closing || !fresh.alive) return void (await fresh.exit(1000));
+    if (failed && !failed.ok) {
+      this.onEvent(`inference thread ${i + 1}: reopening the models failed: ${failed.error}`);
+      return void (await fresh.exit(1000));
+    }
+    this.workers[i] = fresh;
+    this.respawns++;
+    this.delayMs = this.firstDelayMs;
+    this.onEvent(`inference thread ${i + 1} of ${this.size} restarted`);
   }
 
   /** Opens the model in every thread of the pool. */
   async open(file: string, label: string): Promise<Runner> {
     const key = `m${this.nextKey++}`;
+    this.models.set(key, { file, label });
     const replies = await Promise.all(this.workers.map((w) => w.call({ op: 'open', key, file, label })));
     const failed = replies.find((r) => !r.ok);
     const close = async () => {
+      this.models.delete(key);
       await Promise.all(this.workers.map((w) => w.call({ op: 'close', key })));
     };
     if (failed && !failed.ok) {
@@ -197,9 +266,10 @@ export class WorkerPool {
       mode: 'worker',
       slots: this.workers.length,
       run: async (feeds) => {
-        // The least busy thread that is still running (one that died answers with an error).
-        let w = this.workers.find((x) => x.alive) ?? this.workers[0]!;
-        for (const x of this.workers) if (x.alive && x.busy < w.busy) w = x;
+        // The least busy thread that is running (while one restarts, the others take its share).
+        let w: PoolWorker | undefined;
+        for (const x of this.workers) if (x.alive && (w === undefined || x.busy < w.busy)) w = x;
+        if (!w) throw new InputError('no inference thread is running (restarting)', { code: 'MLV_ONNX_RUN' });
         // Inputs are copied, not transferred: a shadow copy of the request may still read them.
         const reply = await w.call({ op: 'run', key, feeds });
         if (!reply.ok) throw replyError(reply);
@@ -209,8 +279,19 @@ export class WorkerPool {
     };
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+  /**
+   * Ends every thread once its run in progress is done. Never `terminate()` a thread inside a run:
+   * onnxruntime-node then throws a C++ exception from the torn-down thread and the whole process
+   * aborts. (Only a thread stuck for `graceMs` is terminated.)
+   */
+  async close(graceMs = 10_000): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.workers.map((w) => w.exit(graceMs)));
+  }
+
+  /** For tests: the threads' Worker objects. */
+  get threads(): readonly Worker[] {
+    return this.workers.map((w) => w.worker);
   }
 }
 

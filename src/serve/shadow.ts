@@ -30,19 +30,16 @@ export class Shadow {
     this.pending++;
     shadow.inFlight++;
     const start = performance.now();
-    shadow.batcher
-      .run(feeds)
-      .then(
-        (out) => this.compare(shadow.version, out, primary, (performance.now() - start) / 1000),
-        () => {
-          this.dropped++;
-          this.metrics.shadowDrop(shadow.version);
-        },
-      )
-      .finally(() => {
-        this.pending--;
-        shadow.inFlight--;
-      });
+    shadow.batcher.submit(feeds, Number.POSITIVE_INFINITY, (err, out) => {
+      this.pending--;
+      shadow.inFlight--;
+      if (err !== null) {
+        this.dropped++;
+        this.metrics.shadowDrop(shadow.version);
+        return;
+      }
+      this.compare(shadow.version, out!, primary, (performance.now() - start) / 1000);
+    });
   }
 
   private compare(version: string, out: Tensors, primary: Tensors, seconds: number): void {

@@ -99,7 +99,9 @@ export function splitOutputs(
     let start = 0;
     rows.forEach((r, i) => {
       const end = start + r * rowSize;
-      result[i]![name] = { type: t.type, dims: [r, ...t.dims.slice(1)], data: t.data.slice(start, end) as TensorData };
+      // Typed arrays are split into views of the batch's buffer (no copy); string lists are copied.
+      const data = Array.isArray(t.data) ? t.data.slice(start, end) : t.data.subarray(start, end);
+      result[i]![name] = { type: t.type, dims: [r, ...t.dims.slice(1)], data: data as TensorData };
       start = end;
     });
   }

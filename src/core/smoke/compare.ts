@@ -95,29 +95,26 @@ export function eachPredictedClass(
   t: HostTensor,
   each: (cls: number | string | boolean) => void,
 ): boolean {
-  const labelShape = t.dims.length === 1 || (t.dims.length === 2 && t.dims[1] === 1);
-  if ((INT_TYPES.has(t.type) || t.type === 'bool' || t.type === 'string') && labelShape) {
+  if (!classLike(name, t)) return false;
+  if (!FLOAT_TYPES.has(t.type)) {
     const rows = t.dims[0]!;
     for (let i = 0; i < rows; i++) each(jsonAt(t, i));
     return true;
   }
-  if (FLOAT_TYPES.has(t.type) && t.dims.length === 2 && t.dims[1]! >= 2 && PROBABILITY_NAME.test(name)) {
-    const [rows, k] = t.dims as [number, number];
-    for (let r = 0; r < rows; r++) {
-      let best = 0;
-      let bestValue = Number.NEGATIVE_INFINITY;
-      for (let c = 0; c < k; c++) {
-        const v = numberAt(t, r * k + c);
-        if (v > bestValue) {
-          bestValue = v;
-          best = c;
-        }
+  const [rows, k] = t.dims as [number, number];
+  for (let r = 0; r < rows; r++) {
+    let best = 0;
+    let bestValue = Number.NEGATIVE_INFINITY;
+    for (let c = 0; c < k; c++) {
+      const v = numberAt(t, r * k + c);
+      if (v > bestValue) {
+        bestValue = v;
+        best = c;
       }
-      each(best);
     }
-    return true;
+    each(best);
   }
-  return false;
+  return true;
 }
 
 /**
@@ -131,25 +128,32 @@ export function classAgreement(
   baseline: Readonly<Record<string, HostTensor>>,
   pairs: readonly { candidate: string; baseline: string }[],
 ): { output: string; rate: number; rows: number } | null {
-  const views = pairs
-    .map((p) => {
-      const c = candidate[p.candidate];
-      const b = baseline[p.baseline];
-      if (!c || !b) return null;
-      const pc = predictedClasses(p.candidate, c);
-      const pb = predictedClasses(p.baseline, b);
-      if (!pc || !pb || pc.length !== pb.length || pc.length === 0) return null;
-      const label = !FLOAT_TYPES.has(c.type);
-      return { output: p.candidate, pc, pb, label };
-    })
-    .filter((v) => v !== null);
-  const chosen = views.find((v) => v.label) ?? views[0];
+  // The classes are worked out for the chosen pair only (this runs per request on a shadow).
+  let chosen: { candidate: string; baseline: string } | undefined;
+  for (const p of pairs) {
+    const c = candidate[p.candidate];
+    const b = baseline[p.baseline];
+    if (!c || !b || !classLike(p.candidate, c) || !classLike(p.baseline, b)) continue;
+    if (c.dims[0] !== b.dims[0] || c.dims[0] === 0) continue;
+    if (!FLOAT_TYPES.has(c.type)) {
+      chosen = p;
+      break;
+    }
+    chosen ??= p;
+  }
   if (!chosen) return null;
+  const pc = predictedClasses(chosen.candidate, candidate[chosen.candidate]!)!;
+  const pb = predictedClasses(chosen.baseline, baseline[chosen.baseline]!)!;
   let same = 0;
-  chosen.pc.forEach((v, i) => {
-    if (v === chosen.pb[i]) same++;
-  });
-  return { output: chosen.output, rate: same / chosen.pc.length, rows: chosen.pc.length };
+  for (let i = 0; i < pc.length; i++) if (pc[i] === pb[i]) same++;
+  return { output: chosen.candidate, rate: same / pc.length, rows: pc.length };
+}
+
+/** Whether predictedClasses(name, t) gives classes (one per row, dims[0] of them). */
+function classLike(name: string, t: HostTensor): boolean {
+  const labelShape = t.dims.length === 1 || (t.dims.length === 2 && t.dims[1] === 1);
+  if ((INT_TYPES.has(t.type) || t.type === 'bool' || t.type === 'string') && labelShape) return true;
+  return FLOAT_TYPES.has(t.type) && t.dims.length === 2 && t.dims[1]! >= 2 && PROBABILITY_NAME.test(name);
 }
 
 /** The element farthest outside tolerance when comparing against expected outputs. */
