@@ -1,11 +1,12 @@
-import { readdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assign, canaryRoute, parseRoute, type Route } from '../../src/core/serve/route.js';
 import type { MlflowClient } from '../../src/mlflow/client.js';
 import { writeRoute as storeRoute } from '../../src/serve/route-store.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
-import { runMlv } from '../helpers/cli.js';
+import { mlvBin, runMlv } from '../helpers/cli.js';
 import { clientFor } from '../e2e/registry-helpers.js';
 import {
   invoke,
@@ -422,5 +423,111 @@ describe('events', () => {
     for (const f of files) expect(statSync(path.join(logs, f)).size).toBeLessThanOrEqual(4096);
     const logged = new Set(readLines(logs).map((l) => l.unit));
     expect(answered.filter((u) => !logged.has(u))).toEqual([]);
+  }, 60_000);
+
+  it('--log - writes the event log to stdout (for a log shipper): analyze reads it as it is', async () => {
+    // Not --json: stdout is the log alone; the URL is in the human line on stderr.
+    const child = spawn(
+      process.execPath,
+      [
+        mlvBin,
+        'serve',
+        'churn',
+        '--port',
+        '0',
+        '--route',
+        routeFile('stdout', {
+          experiment: 'stdout-test',
+          stable: { version: '1' },
+          candidate: { version: '2', weight: 50 },
+        }),
+        '--log',
+        '-',
+      ],
+      {
+        cwd: reg.home,
+        env: {
+          ...process.env,
+          NO_COLOR: '1',
+          CI: 'true',
+          MLV_HOME: path.join(reg.home, '.mlv'),
+          MLFLOW_TRACKING_URI: reg.url,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const url = await waitFor(
+      async () => /listening on (http:\/\/\S+)/.exec(err)?.[1],
+      (u) => u !== undefined,
+      30_000,
+    );
+    expect(url, err).toBeDefined();
+    const sample = units(40, 's-');
+    const variants = await pool(sample, 4, async (u) => String((await invoke(url!, u)).headers['x-mlv-variant']));
+    await request(`${url}/feedback`, {
+      body: JSON.stringify(sample.slice(0, 10).map((unit) => ({ unit, metric: 'converted' }))),
+    });
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+
+    const lines = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; unit: string });
+    expect(
+      lines
+        .filter((l) => l.type === 'exposure')
+        .map((l) => l.unit)
+        .sort(),
+    ).toEqual([...sample].sort());
+    expect(lines.filter((l) => l.type === 'metric')).toHaveLength(10);
+    const file = path.join(tempDir('mlv-serve-stdout-'), 'shipped.jsonl');
+    writeFileSync(file, out);
+    const r = await runMlv(
+      [
+        '--json',
+        'analyze',
+        '--events',
+        file,
+        '--experiment',
+        'stdout-test',
+        '--metric',
+        'converted',
+        '--control-variant',
+        'stable',
+      ],
+      { cwd: reg.home },
+    );
+    const arms = r.json().metrics[0].arms as { variant: string; n: number; conversions: number }[];
+    expect(arms.map((a) => [a.variant, a.n, a.conversions])).toEqual(
+      ['stable', 'candidate'].map((v) => [
+        v,
+        variants.filter((x) => x === v).length,
+        sample.slice(0, 10).filter((_, i) => variants[i] === v).length,
+      ]),
+    );
+  }, 60_000);
+});
+
+describe('binding', () => {
+  it('a non-loopback address warns that there is no authentication, unless --auth-token is set', async () => {
+    const route = routeFile('bind', { stable: { version: '1' } });
+    const open = await start(['--route', route, '--host', '0.0.0.0']);
+    expect(open.stderr()).toMatch(
+      /listening on 0\.0\.0\.0 without authentication: anyone who can reach it can call the model \(set --auth-token\)/,
+    );
+    // Reachable on loopback too (0.0.0.0 is every address), and answering.
+    const port = new URL(open.url).port;
+    expect((await invoke(`http://127.0.0.1:${port}`, 'u-1')).status).toBe(200);
+    const locked = await start(['--route', route, '--host', '0.0.0.0', '--auth-token', 'opensesame']);
+    expect(locked.stderr()).not.toMatch(/without authentication/);
+    const lockedUrl = `http://127.0.0.1:${new URL(locked.url).port}`;
+    expect((await invoke(lockedUrl, 'u-1')).status).toBe(401);
+    expect(locked.stderr() + locked.stdout()).not.toContain('opensesame');
   }, 60_000);
 });
