@@ -72,6 +72,20 @@ class Exchange {
   ) {}
 }
 
+/** A request answered with a prediction: what happens after the answer needs this. */
+interface Answered {
+  x: Exchange;
+  route: Serving['route'];
+  serving: Serving;
+  unit: string | undefined;
+  /** Assigned by unit (not pinned, the assigned version served): an exposure. */
+  exposed: boolean;
+  pinned: boolean;
+  feeds: Tensors;
+  outputs: Tensors;
+  seconds: number;
+}
+
 export class ServeHttp {
   readonly server: http.Server;
   private inFlight = 0;
@@ -382,7 +396,7 @@ export class ServeHttp {
         arm.ok.value++;
         arm.duration.observe(seconds);
         observe(arm, outputs!);
-        this.after(x, lv, route, serving, unit, exposed, pinned, feeds, outputs!, seconds);
+        this.after({ x, route, serving, unit, exposed, pinned, feeds, outputs: outputs!, seconds });
       } catch (e) {
         this.fail(x, e);
       }
@@ -390,18 +404,7 @@ export class ServeHttp {
   }
 
   /** After the answer: exposure, prediction record, shadow copy. None of them can fail the request. */
-  private after(
-    x: Exchange,
-    lv: LoadedVersion,
-    route: Serving['route'],
-    serving: Serving,
-    unit: string | undefined,
-    exposed: boolean,
-    pinned: boolean,
-    feeds: Tensors,
-    outputs: Tensors,
-    seconds: number,
-  ): void {
+  private after({ x, route, serving, unit, exposed, pinned, feeds, outputs, seconds }: Answered): void {
     const events = this.o.events;
     if (events) {
       const ts = this.o.now().toISOString();
@@ -412,7 +415,7 @@ export class ServeHttp {
           unit: unit!,
           variant: x.variant,
           ts,
-          version: lv.version,
+          version: x.version,
           revision: route.revision,
           model: this.o.model,
         });
@@ -423,7 +426,7 @@ export class ServeHttp {
           experiment: route.experiment,
           ...(unit !== undefined ? { unit } : {}),
           variant: x.variant,
-          version: lv.version,
+          version: x.version,
           revision: route.revision,
           ts,
           latency_ms: Math.round(seconds * 1e6) / 1e3,
