@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { buildProgram, commandNames } from '../src/program.js';
 import { mlvBin, repoRoot, tempDir } from './helpers/cli.js';
@@ -123,6 +124,29 @@ describe('start-up', () => {
     const commands = distModulesLoadedBy(args).filter((m) => m.startsWith('commands/'));
     expect(commands).toContain('commands/promote.js');
     expect(commands).not.toContain('commands/register.js');
+  });
+
+  it('the events reader thread (dist/io/events/worker.js) loads only the reader: no statistics, streams or zlib', () => {
+    // Its start-up is on the clock of `mlv analyze --events` with --threads: the static imports of
+    // the built worker (type-only imports are gone from the JS), followed file by file.
+    const dist = path.join(repoRoot, 'dist');
+    const files = new Set<string>();
+    const builtins = new Set<string>();
+    const visit = (file: string) => {
+      if (files.has(file)) return;
+      files.add(file);
+      const { importedFiles } = ts.preProcessFile(readFileSync(path.join(dist, file), 'utf8'), true, true);
+      for (const { fileName } of importedFiles) {
+        if (fileName.startsWith('.')) visit(path.posix.normalize(path.posix.join(path.posix.dirname(file), fileName)));
+        else builtins.add(fileName);
+      }
+    };
+    visit('io/events/worker.js');
+    expect(files).toContain('io/events/accumulator.js'); // the probe follows imports
+    expect([...files].filter((f) => f.startsWith('core/stats/') || f.startsWith('terminal/'))).toEqual([]);
+    expect(files).not.toContain('core/experiment/analyze.js');
+    expect(files).not.toContain('io/input.js');
+    expect([...builtins].sort()).toEqual(['node:fs/promises', 'node:worker_threads']);
   });
 
   it('each entry of the command table registers exactly the command it is named for', async () => {

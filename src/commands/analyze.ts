@@ -24,6 +24,7 @@ import { cumulativeSeries, type DailyCohorts, type DailySeries } from '../core/e
 import { designFromPlan, parsePlan, planWarnings, type ExperimentPlan } from '../core/experiment/plan.js';
 import { fmtNum, fmtP, fmtPct, moreUnitsText, omnibusParts } from '../core/experiment/render-format.js';
 import type { Alternative, Correction, DifferenceCiMethod, Interval } from '../core/stats/index.js';
+import { groupDigits } from '../core/format.js';
 import { CheckFailedError, InputError, UsageError } from '../errors.js';
 import { action } from '../run.js';
 import { collect, commandLine, intArg, numberArg } from './args.js';
@@ -333,7 +334,7 @@ export async function analyze(ctx: Context, input: AnalyzeInput): Promise<Analyz
           strict: input.strict === true,
           daily: input.report !== undefined || design.plan !== undefined,
         },
-        (rows) => spinner.update(`reading events: ${rows.toLocaleString('en-US')} rows`),
+        (rows) => spinner.update(`reading events: ${groupDigits(rows)} rows`),
         { threads: input.threads ?? availableParallelism() },
       );
     } finally {
@@ -352,7 +353,7 @@ export async function analyze(ctx: Context, input: AnalyzeInput): Promise<Analyz
     };
     if (result.peak_pending_observations > 5_000_000) {
       ctx.warn(
-        `${result.peak_pending_observations.toLocaleString('en-US')} observations were held in memory because they came before their unit's exposure; list the exposures file first in --events to read in less memory`,
+        `${groupDigits(result.peak_pending_observations)} observations were held in memory because they came before their unit's exposure; list the exposures file first in --events to read in less memory`,
       );
     }
     if (result.excluded.bad_lines > 0) {
@@ -590,7 +591,7 @@ export function renderUpliftChart(
 function comparisonNotes(c: ComparisonReport, m: MetricReport, r: AnalyzeResult, style: Style): string[] {
   const pctDiff = m.type === 'proportion';
   const units = (u: { control: number; treatment: number }, c: ComparisonReport) =>
-    `${u.control.toLocaleString('en-US')} (${c.vs}) + ${u.treatment.toLocaleString('en-US')} (${c.variant}) units`;
+    `${groupDigits(u.control)} (${c.vs}) + ${groupDigits(u.treatment)} (${c.variant}) units`;
   const effect = (x: number) => (pctDiff ? fmtNum(x * 100, true) + 'pp' : fmtNum(x, true));
   const notes: string[] = [];
   if (c.hypothesis !== 'difference = 0') notes.push(`H0: ${c.hypothesis}`);
@@ -659,7 +660,7 @@ function metricBlock(m: MetricReport, r: AnalyzeResult, style: Style): string[] 
           : '';
     return [
       a.variant + (a.variant === r.control && a.variant !== 'control' ? style.dim(' (control)') : ''),
-      a.n.toLocaleString('en-US'),
+      groupDigits(a.n),
       centre,
       ...(pctDiff ? [] : [fmtNum(a.sd_adjusted ?? a.sd ?? null)]),
       diff,
@@ -694,12 +695,12 @@ function metricBlock(m: MetricReport, r: AnalyzeResult, style: Style): string[] 
 /** The human report: SRM first (loudly when it failed), a table and chart per metric, the verdict. */
 export function renderAnalyze(r: AnalyzeResult, style: Style): string {
   const out: string[] = [];
-  const srmCounts = r.srm.variants.map((v, i) => `${v} ${r.srm.counts[i]!.toLocaleString('en-US')}`).join(' / ');
+  const srmCounts = r.srm.variants.map((v, i) => `${v} ${groupDigits(r.srm.counts[i]!)}`).join(' / ');
   if (!r.srm.ok) {
     out.push(style.red(style.bold(`${style.fail} SAMPLE RATIO MISMATCH — results are untrustworthy`)));
     out.push(
       style.red(
-        `  units ${srmCounts}, expected ${r.srm.expected.map((e) => Math.round(e).toLocaleString('en-US')).join(' / ')} (χ² p = ${fmtP(r.srm.p_value)} < ${r.srm.threshold})`,
+        `  units ${srmCounts}, expected ${r.srm.expected.map((e) => groupDigits(Math.round(e))).join(' / ')} (χ² p = ${fmtP(r.srm.p_value)} < ${r.srm.threshold})`,
       ),
     );
     out.push(style.red('  check assignment, exposure logging and filters before reading anything below'));
@@ -738,11 +739,11 @@ export function renderAnalyze(r: AnalyzeResult, style: Style): string {
   const ex = r.excluded;
   const excluded: string[] = [];
   if (ex.multi_variant_units !== null && ex.multi_variant_units > 0)
-    excluded.push(`${ex.multi_variant_units.toLocaleString('en-US')} units exposed to several variants`);
+    excluded.push(`${groupDigits(ex.multi_variant_units)} units exposed to several variants`);
   if (ex.bad_lines > 0) {
     const shown = (ex.bad_line_samples ?? []).map((b) => `${b.file}:${b.line} ${b.reason}`).join('; ');
     excluded.push(
-      `${ex.bad_lines.toLocaleString('en-US')} unparseable lines (${shown}${ex.bad_lines > (ex.bad_line_samples?.length ?? 0) ? '; …' : ''})`,
+      `${groupDigits(ex.bad_lines)} unparseable lines (${shown}${ex.bad_lines > (ex.bad_line_samples?.length ?? 0) ? '; …' : ''})`,
     );
   }
   if (excluded.length > 0) out.push(style.dim(`excluded: ${excluded.join(', ')}`));

@@ -37,6 +37,20 @@ export function formatNumber(x: number | null | undefined, f: NumberFormat): str
   return f.sign && x >= 0 ? `+${s}` : s;
 }
 
+/**
+ * An integer with thousands separators, as `n.toLocaleString('en-US')` writes it — without ICU,
+ * whose first use costs ~20 ms of start-up (the events reader's progress, counts in reports).
+ * Non-integers fall back to toLocaleString.
+ * @example groupDigits(1234567) // '1,234,567'
+ */
+export function groupDigits(n: number): string {
+  if (!Number.isSafeInteger(n)) return n.toLocaleString('en-US');
+  const s = String(Math.abs(n));
+  let out = s.slice(0, ((s.length - 1) % 3) + 1);
+  for (let i = out.length; i < s.length; i += 3) out += ',' + s.slice(i, i + 3);
+  return n < 0 || Object.is(n, -0) ? '-' + out : out;
+}
+
 /** Registry numbers (metrics, gate limits): up to 6 significant digits, integers whole. */
 export const REGISTRY_NUMBER: NumberFormat = { digits: 6, small: 1e-4, large: 1e9, expDigits: 3, integers: true };
 

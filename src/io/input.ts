@@ -3,7 +3,10 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip, gunzipSync } from 'node:zlib';
-import { InputError } from '../errors.js';
+import { inputError, inputName, isGzip } from './input-error.js';
+
+// The naming and errors of inputs, without the streams and zlib (the events reader threads load them).
+export { inputError, inputName, isGzip };
 
 /**
  * The one way mlv reads an input file given on the command line: `-` is standard input, anything
@@ -24,11 +27,6 @@ export interface InputOptions {
   stdin: NodeJS.ReadableStream;
   /** Inflate gzip input, detected by its magic bytes rather than the file name. */
   gunzip?: boolean;
-}
-
-/** How an input is named in messages and results: `<stdin>` for `-`, else the path as given. */
-export function inputName(file: string): string {
-  return file === '-' ? '<stdin>' : file;
 }
 
 /** The absolute path of a file input (not meaningful for `-`). */
@@ -108,31 +106,4 @@ export async function* inputChunks(file: string, opts: InputOptions): AsyncGener
   } catch (err) {
     throw inputError(opts.what, file, err);
   }
-}
-
-/** Gzip's magic number. */
-export function isGzip(bytes: Uint8Array): boolean {
-  return bytes[0] === 0x1f && bytes[1] === 0x8b;
-}
-
-/** The one-line InputError for a failure reading `file` (an fs error, a zlib error, or other). */
-export function inputError(what: string, file: string, err: unknown): InputError {
-  if (err instanceof InputError) return err;
-  const e = err as NodeJS.ErrnoException;
-  const at = `${what} ${inputName(file)}`;
-  const why = {
-    ENOENT: 'no such file',
-    ENOTDIR: 'no such file',
-    EISDIR: 'is a directory',
-    EACCES: 'permission denied',
-  }[e.code ?? ''];
-  if (why !== undefined) return new InputError(`${at}: ${why}`);
-  if (
-    e.code === 'Z_DATA_ERROR' ||
-    e.code === 'Z_BUF_ERROR' ||
-    /unexpected end of file|incorrect header/i.test(e.message ?? '')
-  ) {
-    return new InputError(`${at}: corrupt gzip data (${e.message})`);
-  }
-  return new InputError(`${at}: ${e.message ?? String(err)}`, { cause: err });
 }

@@ -103,4 +103,41 @@ describe('daily cohorts', () => {
     expect(m.sum[0]).toEqual([[1, 1]]);
     expect(m.n[3]).toEqual([1, 0]);
   });
+
+  it("adds cohorts built with another numbering of the variants (a reader thread's)", () => {
+    // here: control 0, treatment 1, late 2; there: treatment 0, control 1
+    const b = new DailyCohortsBuilder(3, 2);
+    b.addUnit(Date.UTC(2024, 0, 1), 2);
+    b.addValue(0, 1);
+    b.addValue(1, 5);
+    const other = new DailyCohortsBuilder(2, 2);
+    other.addUnit(Date.UTC(2024, 0, 1, 8), 0);
+    other.addValue(0, 1);
+    other.addValue(1, 2.5);
+    other.addUnit(Date.UTC(2024, 0, 2), 1);
+    other.addValue(0, 0);
+    other.addValue(1, 4);
+    b.addData(other.toData(), Int32Array.from([1, 0]));
+    const metrics = [
+      { name: 'converted', type: 'proportion' as const },
+      { name: 'revenue', type: 'mean' as const },
+    ];
+    const c = b.build(['control', 'treatment', 'late'], metrics);
+    expect(c.days).toEqual(['2024-01-01', '2024-01-02']);
+    expect(c.n).toEqual([
+      [0, 1, 1],
+      [1, 0, 0],
+    ]);
+    expect(c.sum).toEqual([
+      [
+        [0, 1, 1],
+        [0, 2.5, 5],
+      ],
+      [
+        [0, 0, 0],
+        [4, 0, 0],
+      ],
+    ]);
+    expect(c.sumSq[0]![1]).toEqual([0, 6.25, 25]);
+  });
 });

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../src/core/smoke/random.js';
 import { InputError } from '../../src/errors.js';
 import {
+  EventsAccumulator,
   eventSource,
   readEvents,
   type EventsResult,
@@ -92,7 +93,8 @@ const STATS = new Set(['sum', 'sumSq', 'preSum', 'preSumSq', 'crossSum']);
 
 /** Equal, except sums (floating-point additions in another order) to 1e-12 relative. */
 function expectSame(actual: unknown, expected: unknown, at = ''): void {
-  if (typeof expected === 'number' && STATS.has(at.split('.').pop()!)) {
+  const stat = STATS.has(at.split('.').pop()!) || /^\.daily\.sum(Sq)?\./.test(at); // daily: [day][metric][variant]
+  if (typeof expected === 'number' && stat) {
     expectClose(actual as number, expected, 1e-12, 0, at);
     return;
   }
@@ -140,6 +142,64 @@ describe('events reader on several threads: the same result as one', () => {
       const fixed = parallel({ threads, chunkBytes, steal: false });
       same(await readEvents(sources([fileA, fileB]), opts, undefined, fixed), seq);
     }
+  });
+
+  it("the parts reduce the units no other part has (foldLocal), then merge the rest: one reader's result", () => {
+    const lines = a.map((l) => l + '\n');
+    const daily = { ...opts, daily: true };
+    const one = new EventsAccumulator(daily);
+    one.beginFile('a.jsonl');
+    one.pushText(lines.join(''));
+    const seq = one.finish(['a.jsonl']);
+    for (const cuts of [
+      [0.3, 0.7],
+      [0.5, 0.5],
+      [0.05, 0.95],
+    ]) {
+      const at = [0, ...cuts.map((c) => Math.floor(c * lines.length)), lines.length];
+      const parts = [0, 1, 2].map((i) => {
+        const acc = new EventsAccumulator(daily);
+        acc.beginSegment('a.jsonl', i, i === 0 ? undefined : { format: 'json' });
+        acc.pushText(lines.slice(at[i], at[i + 1]).join(''));
+        acc.endSegment();
+        return acc;
+      });
+      const filters = parts.map((p) => p.unitFilter());
+      const folded = parts.map((p, i) => p.foldLocal(filters.filter((_, j) => j !== i)));
+      // most units are in one part only; those in two or three are left to the merge
+      expect(folded.reduce((x, y) => x + y)).toBeGreaterThan(0);
+      expect(folded.reduce((x, y) => x + y)).toBeLessThan(seq.variants.reduce((n, v) => n + v.n, 0));
+      const [first, ...rest] = parts;
+      first!.absorb(
+        rest.map((p) => p.exportState().state),
+        (segment) => at[segment]!,
+      );
+      const r = first!.finish(['a.jsonl']);
+      same(r, seq);
+      expect(r.daily).toBeDefined();
+    }
+  });
+
+  it('tables sized for the input (expectedBytes) read the same as tables that grow', () => {
+    const text = log(7, 2500).join('\n'); // more units than the default tables hold: they grow
+    const read = (expectedBytes?: number) => {
+      const acc = new EventsAccumulator({ ...opts, daily: true }, expectedBytes);
+      acc.beginFile('x.jsonl');
+      acc.pushText(text);
+      return acc.finish(['x.jsonl']);
+    };
+    const grown = read();
+    expect(grown.variants.reduce((n, v) => n + v.n, 0)).toBeGreaterThan(1024);
+    // 1,024 units before growing (the default), room for 65,536, and the cap (2^18)
+    for (const bytes of [100, 64 << 20, 1 << 40]) expect(read(bytes)).toEqual(grown);
+  });
+
+  it("--report's daily cohorts come out the same from several threads", async () => {
+    const daily = { ...opts, daily: true };
+    const seq = await readEvents(sources([fileA, fileB]), daily);
+    expect(seq.daily!.days.length).toBeGreaterThan(5);
+    for (const chunkBytes of [50, 999])
+      same(await readEvents(sources([fileA, fileB]), daily, undefined, parallel({ chunkBytes, threads: 3 })), seq);
   });
 
   it('gzip and stdin go through blocks of lines, between ranges of plain files', async () => {

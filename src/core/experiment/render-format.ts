@@ -1,4 +1,4 @@
-import { formatNumber } from '../format.js';
+import { formatNumber, groupDigits } from '../format.js';
 import type { Interval } from '../stats/index.js';
 import type { DailySeries } from './daily.js';
 import type { ExperimentPlan } from './plan.js';
@@ -61,13 +61,13 @@ export function moreUnitsText(r: AnalysisResult): string | undefined {
   if (r.additional_units_basis === 'design') {
     if (n === null) return "the design's MDE lies on the side the test does not look at";
     if (n === 0) return "the design's sample is reached: any effect is smaller than the MDE it was sized for";
-    return `about ${n.toLocaleString('en-US')} more units to detect the design's MDE${how}`;
+    return `about ${groupDigits(n)} more units to detect the design's MDE${how}`;
   }
   if (n === null) {
     return 'the observed effect is zero or on the side the test does not look at, so no sample size would detect it; give --mde or --plan';
   }
   if (n === 0) return 'the observed effect is already at a detectable size';
-  return `about ${n.toLocaleString('en-US')} more units for the observed effect to be significant${how} (no design: give --mde or --plan)`;
+  return `about ${groupDigits(n)} more units for the observed effect to be significant${how} (no design: give --mde or --plan)`;
 }
 
 /** One table row per arm: the arm's centre and, for treatments, the comparison. */

@@ -1,4 +1,4 @@
-import { DailyCohortsBuilder } from '../../core/experiment/daily.js';
+import { DailyCohortsBuilder, type DailyCohortsData } from '../../core/experiment/cohorts.js';
 import type { ArmStats, MetricData } from '../../core/experiment/types.js';
 import { InputError } from '../../errors.js';
 import { bytesEqual, fnv1a, growInt32, text } from './bytes.js';
@@ -7,7 +7,7 @@ import { EXPOSURE, Fields, METRIC, TYPE_EXPOSURE, TYPE_METRIC, TYPE_NONE, TYPE_O
 import { scanFlatJson } from './json.js';
 import { epochToMs, parseNumber, parseTimestamp } from './numbers.js';
 import type { BadLine, EventsResult, ReadEventsOptions } from './types.js';
-import { findUnit, UnitTable } from './units.js';
+import { UnitTable } from './units.js';
 
 /**
  * The raw-events reader of `mlv analyze --events`.
@@ -52,8 +52,14 @@ const FORMAT_UNKNOWN = 0;
 const FORMAT_JSON = 1;
 const FORMAT_CSV = 2;
 
+/** Table sizing from the input's size (see the constructor): bytes per unit, at most this many units. */
+const BYTES_PER_UNIT = 1024;
+const MAX_PRESIZED_UNITS = 1 << 18;
+
 const VARIANT_NONE = -1;
 const VARIANT_MULTI = -2;
+/** A unit already added to its part's totals (foldLocal): nothing more to do with it. */
+const VARIANT_FOLDED = -3;
 
 /**
  * Accumulates events into per-unit state. Feed it bytes with `push` (whole lines; `readEvents`
@@ -70,7 +76,7 @@ export class EventsAccumulator {
   private readonly daily: boolean;
   private readonly maxSamples: number;
 
-  private readonly units = new UnitTable();
+  private readonly units: UnitTable;
   private cap = 0;
   /**
    * Per-unit state, one record of `stride` doubles per unit so a row touches one or two cache
@@ -83,9 +89,9 @@ export class EventsAccumulator {
   /** Per metric: offset of its pending-list head in the record (-1 for proportions). */
   private readonly pendSlot: number[];
   private readonly initial: Float64Array;
-  private pendTs = new Float64Array(1024);
-  private pendVal = new Float64Array(1024);
-  private pendNext = new Int32Array(1024);
+  private pendTs: Float64Array;
+  private pendVal: Float64Array;
+  private pendNext: Int32Array;
   private pendFree = -1;
   private pendTop = 0;
   private pendLive = 0;
@@ -113,7 +119,11 @@ export class EventsAccumulator {
   // Where in the input the lines are, for merging the states of readers that ran in parallel
   // (parallel.ts): the current segment, and per variant and bad sample the segment it was seen in.
   private segmented = false;
-  /** Per-variant totals of the units that absorb() added without keeping them (see mergeUnits). */
+  /**
+   * Per-variant totals of the units already final: those foldLocal() found in no other part
+   * (numbered by this part's variants until absorb renumbers them), and after absorb() also the
+   * parts' own totals.
+   */
   private totals: Totals | undefined;
   private segment = 0;
   private segmentSamples = 0;
@@ -126,7 +136,19 @@ export class EventsAccumulator {
   private csvWidth = 0;
   private readonly f = new Fields();
 
-  constructor(opts: ReadEventsOptions) {
+  /**
+   * `expectedBytes`: how much input this accumulator will probably read, to size its tables for
+   * the units that input holds (about one per KB of a typical log) so they do not grow while the
+   * rows stream in: each first growth after the JIT compiled the row loop sends it back to the
+   * interpreter and recompiles it, tens of milliseconds at the start of a read.
+   */
+  constructor(opts: ReadEventsOptions, expectedBytes = 0) {
+    let capacity = 1024;
+    while (capacity < MAX_PRESIZED_UNITS && capacity * BYTES_PER_UNIT < expectedBytes) capacity *= 2;
+    this.units = new UnitTable(capacity);
+    this.pendTs = new Float64Array(capacity);
+    this.pendVal = new Float64Array(capacity);
+    this.pendNext = new Int32Array(capacity);
     this.experimentName = opts.experiment;
     this.experiment = Buffer.from(opts.experiment);
     this.metricNames = opts.metrics.map((m) => m.name);
@@ -148,7 +170,7 @@ export class EventsAccumulator {
       if (mean) this.initial[this.pendSlot[k]!] = -1;
     });
     this.metricRows = opts.metrics.map(() => 0);
-    this.grow(1024);
+    this.grow(capacity);
   }
 
   /** Starts a new input: line numbers restart and the format is detected from its first line. */
@@ -586,11 +608,56 @@ export class EventsAccumulator {
       badSamples: this.badSamples,
       badSegments: this.badSegments,
       segmentLines: this.segmentLines,
+      ...(this.totals ? { totals: exportTotals(this.totals) } : {}),
     };
     const transfer = [units.arena, units.meta, units.slots, this.state, this.pendTs, this.pendVal, this.pendNext].map(
       (a) => a.buffer as ArrayBuffer,
     );
     return { state, transfer };
+  }
+
+  /**
+   * The hashes of this part's unit ids as a bit set (about 16 bits per unit, in shared memory so
+   * every other thread reads the same one): a unit whose hash is in no other part's set is in no
+   * other part, so that part can reduce it on its own (foldLocal) instead of in the merge.
+   */
+  unitFilter(): Int32Array {
+    let words = 64;
+    while (words * 2 < this.units.size) words *= 2;
+    const bits = new Int32Array(new SharedArrayBuffer(4 * words));
+    const shift = Math.clz32(words * 32) + 1;
+    const meta = this.units.meta;
+    for (let u = 0; u < this.units.size; u++) {
+      const b = Math.imul(meta[3 * u]!, 0x9e3779b1) >>> shift;
+      bits[b >>> 5]! |= 1 << (b & 31);
+    }
+    return bits;
+  }
+
+  /**
+   * Adds to this part's totals every unit whose hash is in none of the other parts' unitFilter()
+   * sets: no other part has it, so its record is final. They are marked folded; the merge (absorb)
+   * then only has the others to combine, and the parts do this share of the work at the same time.
+   * Returns how many it folded.
+   */
+  foldLocal(others: Int32Array[]): number {
+    const t = (this.totals ??= this.emptyTotals());
+    let folded = 0;
+    const meta = this.units.meta;
+    const st = this.state;
+    const own = { pendTs: this.pendTs, pendVal: this.pendVal, pendNext: this.pendNext };
+    const shifts = others.map((bits) => Math.clz32(bits.length * 32) + 1);
+    units: for (let u = 0, at = 0; u < this.units.size; u++, at += this.stride) {
+      const h = Math.imul(meta[3 * u]!, 0x9e3779b1);
+      for (let j = 0; j < others.length; j++) {
+        const b = h >>> shifts[j]!;
+        if ((others[j]![b >>> 5]! >>> (b & 31)) & 1) continue units;
+      }
+      this.foldUnit(st, at, own, undefined, t);
+      st[at + 1] = VARIANT_FOLDED;
+      folded++;
+    }
+    return folded;
   }
 
   /**
@@ -606,7 +673,9 @@ export class EventsAccumulator {
    *    after the earliest exposure merged so far (and stays held otherwise, for CUPED), the same
    *    invariant the reader keeps row by row;
    *  - bad-line samples, kept per segment by the parts, are ordered by segment and line, their
-   *    line numbers shifted by the lines of the file's earlier segments (`lineOffset`).
+   *    line numbers shifted by the lines of the file's earlier segments (`lineOffset`);
+   *  - units a part already reduced (foldLocal: in no other part) arrive as that part's totals,
+   *    renumbered to the merged variants and added.
    * Only the order of floating-point additions differs from a single reader (sums agree to
    * rounding). The "experiments seen" and "metrics seen" hints: the first 20 names of each part,
    * ordered by where they were first seen (the same as one reader's unless a part saw more than 20).
@@ -629,7 +698,9 @@ export class EventsAccumulator {
       index.set(f.name, index.size);
       order.push(f);
     }
-    this.renumberVariants(Int32Array.from(this.variantNames, (name) => index.get(name)!));
+    const ownIndex = Int32Array.from(this.variantNames, (name) => index.get(name)!);
+    this.renumberVariants(ownIndex);
+    const ownTotals = this.totals && exportTotals(this.totals);
     this.variantNames.length = this.variantBytes.length = this.variantFirst.length = 0;
     for (const f of order) {
       this.variantNames.push(f.name);
@@ -639,12 +710,11 @@ export class EventsAccumulator {
 
     const samples = this.badSamples.map((sample, i) => ({ sample, segment: this.badSegments[i]! }));
     this.totals = this.emptyTotals();
-    for (const [j, p] of parts.entries()) {
-      this.mergeUnits(
-        p,
-        Int32Array.from(p.variants, (name) => index.get(name)!),
-        parts.slice(j + 1),
-      );
+    if (ownTotals) this.addTotals(ownTotals, ownIndex);
+    for (const p of parts) {
+      const variantIndex = Int32Array.from(p.variants, (name) => index.get(name)!);
+      if (p.totals) this.addTotals(p.totals, variantIndex);
+      this.mergeUnits(p, variantIndex);
       this.rows += p.rows;
       this.badLines += p.badLines;
       this.otherExperimentRows += p.otherExperimentRows;
@@ -678,33 +748,19 @@ export class EventsAccumulator {
   }
 
   /**
-   * Merges a part's units. A unit no other part has (not here, not in a later part) is final as
-   * it is: it goes straight into the totals instead of into this table.
+   * Merges a part's units into this table, but for those the part reduced itself (foldLocal).
+   * What is left are the units other parts may have too (and the filters' false positives, a few
+   * per cent): interned here — the reading's own hot path — and reduced by finish().
    */
-  private mergeUnits(p: AccumulatorState, variantIndex: Int32Array, later: AccumulatorState[]): void {
+  private mergeUnits(p: AccumulatorState, variantIndex: Int32Array): void {
     const S = this.stride;
     const M = this.metricIsMean.length;
     const src = p.state;
-    const laterTables = later.map((q) => ({
-      size: q.unitCount,
-      arena: q.unitArena,
-      meta: q.unitMeta,
-      slots: q.unitSlots,
-    }));
-    for (let w = 0; w < p.unitCount; w++) {
-      const h = p.unitMeta[3 * w]!;
+    for (let w = 0, at = 0; w < p.unitCount; w++, at += S) {
+      if (src[at + 1] === VARIANT_FOLDED) continue; // in that part's totals already
       const a = p.unitMeta[3 * w + 1]!;
-      const b = a + p.unitMeta[3 * w + 2]!;
-      const at = w * S;
-      let u = this.units.find(p.unitArena, a, b, h);
-      if (u < 0 && !laterTables.some((t) => findUnit(t, p.unitArena, a, b, h) >= 0)) {
-        this.foldUnit(src, at, p, variantIndex, this.totals!);
-        continue;
-      }
-      if (u < 0) {
-        u = this.units.intern(p.unitArena, a, b, h);
-        if (u >= this.cap) this.grow(this.cap * 2);
-      }
+      const u = this.units.intern(p.unitArena, a, a + p.unitMeta[3 * w + 2]!, p.unitMeta[3 * w]!);
+      if (u >= this.cap) this.grow(this.cap * 2);
       const v = src[at + 1]!;
       // A part that saw several variants merges as an exposure to "several", which no single variant equals.
       if (v !== VARIANT_NONE) this.exposure(u, v >= 0 ? variantIndex[v]! : VARIANT_MULTI, src[at]!);
@@ -738,6 +794,26 @@ export class EventsAccumulator {
     };
   }
 
+  /** Adds a part's totals, its variant v being `variantIndex[v]` here. */
+  private addTotals(from: ExportedTotals, variantIndex: Int32Array): void {
+    const t = this.totals!;
+    const M = this.metricNames.length;
+    for (let v = 0; v < variantIndex.length; v++) {
+      const to = variantIndex[v]!;
+      t.n[to]! += from.n[v]!;
+      for (let k = 0; k < M; k++) {
+        t.sum[to * M + k]! += from.sum[v * M + k]!;
+        t.sumSq[to * M + k]! += from.sumSq[v * M + k]!;
+        t.preSum[to * M + k]! += from.preSum[v * M + k]!;
+        t.preSumSq[to * M + k]! += from.preSumSq[v * M + k]!;
+        t.cross[to * M + k]! += from.cross[v * M + k]!;
+      }
+    }
+    t.multi += from.multi;
+    t.unexposed += from.unexposed;
+    if (from.daily) t.daily!.addData(from.daily, variantIndex);
+  }
+
   /**
    * Adds one final unit record (at `at` in `st`, its held observations in `pend`) to the totals:
    * y per metric (a mean's sum; a proportion's 1 iff its latest positive observation is at or
@@ -752,6 +828,7 @@ export class EventsAccumulator {
   ): void {
     const M = this.metricNames.length;
     const raw = st[at + 1]!;
+    if (raw === VARIANT_FOLDED) return;
     if (raw === VARIANT_NONE) {
       t.unexposed++;
       return;
@@ -880,6 +957,8 @@ export interface AccumulatorState {
   badSamples: BadLine[];
   badSegments: number[];
   segmentLines: number[];
+  /** The units the part reduced itself (foldLocal), by its own variant numbering. */
+  totals?: ExportedTotals;
 }
 
 /** An unparseable line under --strict: names file:line. */
@@ -907,4 +986,14 @@ interface Totals {
   unexposed: number;
   /** With `daily`: the same units by first-exposure day. */
   daily?: DailyCohortsBuilder;
+}
+
+/** Totals as data (the daily cohorts as DailyCohortsData): what a part posts. */
+export interface ExportedTotals extends Omit<Totals, 'daily'> {
+  daily?: DailyCohortsData;
+}
+
+function exportTotals(t: Totals): ExportedTotals {
+  const { daily, ...rest } = t;
+  return daily ? { ...rest, daily: daily.toData() } : rest;
 }

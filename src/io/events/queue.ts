@@ -1,5 +1,5 @@
 import { InputError } from '../../errors.js';
-import { inputError } from '../input.js';
+import { inputError } from '../input-error.js';
 import { BadLineError, type EventsAccumulator } from './accumulator.js';
 import { readRange, type RangeSegment } from './segments.js';
 

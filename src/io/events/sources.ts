@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { type InputOptions, inputChunks, inputName, inputPath } from '../input.js';
 import { EventsAccumulator } from './accumulator.js';
 import type { EventSource, EventsResult, ParallelOptions, ReadEventsOptions } from './types.js';
@@ -39,7 +40,7 @@ async function readSequentially(
   opts: ReadEventsOptions,
   onProgress?: (rows: number) => void,
 ): Promise<EventsResult> {
-  const acc = new EventsAccumulator(opts);
+  const acc = new EventsAccumulator(opts, await plainSize(sources));
   for (const src of sources) {
     acc.beginFile(src.name);
     let carry: Buffer | undefined;
@@ -68,4 +69,19 @@ async function readSequentially(
     if (carry && carry.length > 0) acc.push(carry, 0, carry.length);
   }
   return acc.finish(sources.map((s) => s.name));
+}
+
+/** The bytes of the sources that are files (to size the tables; 0 for the others, or when unreadable). */
+async function plainSize(sources: EventSource[]): Promise<number> {
+  const size = async (path: string | undefined): Promise<number> => {
+    if (path === undefined) return 0;
+    try {
+      const st = await stat(path);
+      return st.isFile() ? st.size : 0;
+    } catch {
+      return 0; // reported when it is read
+    }
+  };
+  const sizes = await Promise.all(sources.map((s) => size(s.path)));
+  return sizes.reduce((a, b) => a + b, 0);
 }

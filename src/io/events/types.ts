@@ -1,4 +1,4 @@
-import type { DailyCohorts } from '../../core/experiment/daily.js';
+import type { DailyCohorts } from '../../core/experiment/cohorts.js';
 import type { ExperimentData, MetricType } from '../../core/experiment/types.js';
 
 /** The public shapes of the events reader; see accumulator.ts for the semantics. */
@@ -60,6 +60,6 @@ export interface ParallelOptions {
   blockBytes?: number;
   /** Whether a thread done with its zone of ranges takes others' (default true; false for tests: a fixed split). */
   steal?: boolean;
-  /** Plain files smaller than this in all (and no stdin or gzip) are read by one thread (default 8 MiB). */
+  /** Plain files smaller than this in all (and no stdin or gzip) are read by one thread (default 128 MiB). */
   minParallelBytes?: number;
 }

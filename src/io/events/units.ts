@@ -6,17 +6,17 @@ import { growInt32 } from './bytes.js';
  */
 export class UnitTable {
   size = 0;
-  arena = new Uint8Array(1 << 16);
+  arena: Uint8Array;
   private arenaTop = 0;
   /** Per unit, in insertion order: [hash, offset in arena, length]. */
-  meta = new Int32Array(3 * 1024);
+  meta: Int32Array;
   /**
    * Open addressing: unit + 1 per slot (0 = empty). Only 4 bytes a slot, so the part of the table
    * a row touches at random stays small (8 MB for a million units) and mostly in cache; the
    * hash and key bytes it then checks are in insertion order, near the other recent units.
    */
-  slots = new Int32Array(2048);
-  private mask = 2047;
+  slots: Int32Array;
+  private mask: number;
 
   /**
    * A small direct-mapped cache of recently seen units (256 KB, stays in L2): logs come in rough
@@ -24,6 +24,14 @@ export class UnitTable {
    * its TLB misses, costly in a VM) is skipped.
    */
   private readonly recent = new Int32Array(1 << 16);
+
+  /** Room for `capacity` units (a power of two) before the table grows. */
+  constructor(capacity = 1024) {
+    this.arena = new Uint8Array(Math.max(1 << 16, 16 * capacity));
+    this.meta = new Int32Array(3 * capacity);
+    this.slots = new Int32Array(2 * capacity);
+    this.mask = 2 * capacity - 1;
+  }
 
   /** The table as data: the ids' bytes, per unit [hash, offset in arena, length], and the slots. */
   exportState(): UnitTableState {

@@ -6,8 +6,9 @@ import type { ReadEventsOptions } from './types.js';
 
 /**
  * One reader thread of parallel.ts: takes ranges from the shared queue (queue.ts), then the
- * blocks the main thread posts (stdin and gzip input), all into one accumulator whose state it
- * posts back at the end.
+ * blocks the main thread posts (stdin and gzip input), all into one accumulator. At the end it
+ * posts its unit filter, reduces the units that the other parts' filters say are its alone
+ * (EventsAccumulator.foldLocal), and posts its state.
  */
 
 export interface WorkerInput {
@@ -17,27 +18,35 @@ export interface WorkerInput {
   /** This thread's zone of the ranges (queue.ts), and whether it takes from others' when done. */
   zone: number;
   steal: boolean;
+  /** About how much input it will read (sizes its tables: EventsAccumulator's constructor). */
+  expectedBytes: number;
 }
 
 export type ToWorker =
   | { type: 'block'; id: number; name: string; begin?: SegmentStart; bytes: ArrayBuffer; length: number }
-  | { type: 'finish' };
+  | { type: 'finish' }
+  /** The other parts' unit filters: reduce the units none of them has, then post the state. */
+  | { type: 'fold'; filters: Int32Array[] };
 
 export type FromWorker =
   | { type: 'block-done'; failed: boolean }
+  /** Done reading: this part's units (EventsAccumulator.unitFilter). */
+  | { type: 'filter'; filter: Int32Array }
   | { type: 'state'; state: ReturnType<EventsAccumulator['exportState']>['state']; failure?: Failure };
 
-const { opts, ranges, control, zone, steal } = workerData as WorkerInput;
-const acc = new EventsAccumulator(opts);
+const { opts, ranges, control, zone, steal, expectedBytes } = workerData as WorkerInput;
+const acc = new EventsAccumulator(opts, expectedBytes);
 const port = parentPort!;
 const progress = progressCounter(acc, control);
 
 const blocks: Extract<ToWorker, { type: 'block' }>[] = [];
 let finishing = false;
+let others: Int32Array[] | undefined;
 let wake: (() => void) | undefined;
 port.on('message', (m: ToWorker) => {
   if (m.type === 'block') blocks.push(m);
-  else finishing = true;
+  else if (m.type === 'finish') finishing = true;
+  else others = m.filters;
   wake?.();
 });
 
@@ -62,6 +71,9 @@ for (;;) {
   port.postMessage({ type: 'block-done', failed: failed !== undefined } satisfies FromWorker);
 }
 progress.flush();
+port.postMessage({ type: 'filter', filter: acc.unitFilter() } satisfies FromWorker);
+while (others === undefined) await new Promise<void>((resolve) => (wake = resolve));
+if (!failed) acc.foldLocal(others);
 const { state, transfer } = acc.exportState();
 port.postMessage({ type: 'state', state, ...(failed ? { failure: failed } : {}) } satisfies FromWorker, transfer);
 port.close();
