@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bucket, fnv1a32, growthbookHash, hashSlot, seeded } from '../../src/core/serve/bucket.js';
+import { bucket, fnv1a32, fnv1a32OfDecimal, growthbookHash, hashSlot, seeded } from '../../src/core/serve/bucket.js';
 import { repoRoot } from '../helpers/cli.js';
 
 const cases = JSON.parse(readFileSync(path.join(repoRoot, 'fixtures/growthbook/hash-cases.json'), 'utf8')) as {
@@ -49,6 +49,19 @@ describe('fnv1a32', () => {
     for (const s of samples) expect(fnv1a32(s)).toBe(shiftAddFnv(s));
     // Two code units for an astral character, as charCodeAt sees it (not its UTF-8 bytes).
     expect(fnv1a32('😀')).toBe(shiftAddFnv('\ud83d\ude00'));
+  });
+});
+
+describe('fnv1a32OfDecimal', () => {
+  it('is fnv1a32(String(n)) across the unsigned 32-bit range, powers of ten and their neighbours included', () => {
+    const ns = [0, 1, 9, 10, 11, 99, 100, 101, 999_999_999, 1_000_000_000, 1_000_000_001, 2 ** 32 - 1];
+    for (let p = 1; p <= 1e9; p *= 10) ns.push(p - 1, p, p + 1);
+    let x = 12345;
+    for (let i = 0; i < 5000; i++) {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      ns.push(x);
+    }
+    for (const n of ns) expect(fnv1a32OfDecimal(n)).toBe(fnv1a32(String(n)));
   });
 });
 

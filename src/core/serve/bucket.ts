@@ -50,7 +50,21 @@ export function hashSlot(seed: string, unit: string): number {
  */
 export function seeded(seed: string): (unit: string) => number {
   const state = fnv1a32(seed);
-  return (unit) => fnv1a32(String(fnv1a32Continue(state, unit))) % SLOTS;
+  return (unit) => fnv1a32OfDecimal(fnv1a32Continue(state, unit)) % SLOTS;
+}
+
+const POW10 = [1e9, 1e8, 1e7, 1e6, 1e5, 1e4, 1e3, 100, 10, 1];
+
+/** fnv1a32(String(n)) for an unsigned 32-bit integer n, digit by digit, without making the string. */
+export function fnv1a32OfDecimal(n: number): number {
+  let h = FNV_OFFSET;
+  let i = 0;
+  while (i < 9 && POW10[i]! > n) i++;
+  for (; i < 10; i++) {
+    const d = Math.floor(n / POW10[i]!) % 10;
+    h = Math.imul(h ^ (48 + d), FNV_PRIME);
+  }
+  return h >>> 0;
 }
 
 /**
