@@ -146,6 +146,7 @@ export async function publish(client: MlflowClient, input: PublishInput, fx: Pub
     let mv: ModelVersion;
     for (let attempt = 1; ; attempt++) {
       filesInUse = true;
+      fx.debug(`creating a version of ${name} from ${source} (its files are kept from now on)`);
       const created = await client.createModelVersion(
         {
           name,
