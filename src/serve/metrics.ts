@@ -27,10 +27,12 @@ export interface CounterSeries {
   value: number;
 }
 
-/** A counter whose series are plain objects; prom-client's registry reads them when scraped. */
-class LocalCounter {
-  readonly type = 'counter';
-  private readonly series = new Map<string, { labels: Labels; value: number }>();
+/**
+ * A metric whose series are plain objects held by the request path, registered in prom-client's
+ * registry, which calls `get()` when `/metrics` is scraped.
+ */
+abstract class LocalMetric<S> {
+  protected readonly series = new Map<string, S>();
 
   constructor(
     readonly name: string,
@@ -40,22 +42,33 @@ class LocalCounter {
     registry.registerMetric(this as unknown as client.Metric);
   }
 
+  protected abstract make(labels: Labels): S;
+
   /** The series for `key`, created with `labels()` the first time. */
-  at(key: string, labels: () => Labels): CounterSeries {
+  at(key: string, labels: () => Labels): S {
     let s = this.series.get(key);
-    if (!s) this.series.set(key, (s = { labels: labels(), value: 0 }));
+    if (!s) this.series.set(key, (s = this.make(labels())));
     return s;
+  }
+
+  /** prom-client's registry calls this on reset; nothing else does. */
+  reset(): void {
+    this.series.clear();
+  }
+}
+
+/** A counter: each series' `value` is added to. */
+class LocalCounter extends LocalMetric<{ labels: Labels; value: number }> {
+  readonly type = 'counter';
+
+  protected make(labels: Labels) {
+    return { labels, value: 0 };
   }
 
   get() {
     const values: Sample[] = [];
     for (const s of this.series.values()) values.push({ labels: s.labels, value: s.value });
     return { name: this.name, help: this.help, type: this.type, values, aggregator: 'sum' };
-  }
-
-  /** prom-client's registry calls these on reset; nothing else does. */
-  reset(): void {
-    this.series.clear();
   }
 }
 
@@ -85,23 +98,20 @@ export class HistogramSeries {
 }
 
 /** A histogram printed as prom-client prints its own: `_bucket{le=…}` (cumulative), `_sum`, `_count`. */
-class LocalHistogram {
+class LocalHistogram extends LocalMetric<HistogramSeries> {
   readonly type = 'histogram';
-  private readonly series = new Map<string, HistogramSeries>();
 
   constructor(
-    readonly name: string,
-    readonly help: string,
+    name: string,
+    help: string,
     private readonly bounds: readonly number[],
     registry: client.Registry,
   ) {
-    registry.registerMetric(this as unknown as client.Metric);
+    super(name, help, registry);
   }
 
-  at(key: string, labels: () => Labels): HistogramSeries {
-    let s = this.series.get(key);
-    if (!s) this.series.set(key, (s = new HistogramSeries(labels(), this.bounds)));
-    return s;
+  protected make(labels: Labels) {
+    return new HistogramSeries(labels, this.bounds);
   }
 
   get() {
@@ -118,10 +128,6 @@ class LocalHistogram {
       values.push({ labels: s.labels, value: s.count, metricName: `${this.name}_count` });
     }
     return { name: this.name, help: this.help, type: this.type, values, aggregator: 'sum' };
-  }
-
-  reset(): void {
-    this.series.clear();
   }
 }
 

@@ -58,7 +58,7 @@ describe('WorkerPool: a thread that exits is replaced, with its models', () => {
 
   it('with two threads the other one answers while the first restarts', async () => {
     const events: string[] = [];
-    pool = new WorkerPool(2, (m) => events.push(m), 50);
+    pool = new WorkerPool(2, (m) => events.push(m), 300);
     const runner = await pool.open(fixture('classifier-v1.onnx'), 'churn version 1');
     await pool.threads[0]!.terminate();
     const out = await runner.run(row());
